@@ -1,0 +1,332 @@
+"""Clinical and format rules that look across a plan's fields.
+
+Each check is a small function `Plan -> Iterable[Finding]`; `check_plan` runs
+them all and returns every finding, errors and warnings alike. Shape and type
+rules are the model's (`model.py`); the rules of a particular payer are the
+layout's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .instruments import find_instrument, known_instruments
+from .model import Goal, Plan, RatingScale
+from .problems import FieldPath, Finding, Severity
+
+WARNING = Severity.WARNING
+
+PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(10)}
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?")
+CPT = re.compile(r"[0-9]{4}[0-9FTU]")
+NPI = re.compile(r"[0-9]{10}")
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """What the checks need to know beyond the plan: the layout's review interval."""
+
+    review_interval_days: int | None = None
+
+
+Check = Callable[[Plan, CheckOptions], Iterable[Finding]]
+
+
+def check_plan(plan: Plan, options: CheckOptions | None = None) -> list[Finding]:
+    options = options or CheckOptions()
+    return [finding for check in CHECKS for finding in check(plan, options)]
+
+
+# --- identification -----------------------------------------------------------
+
+
+def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    plan_id = plan.plan.id
+    if not PLAN_ID.fullmatch(plan_id) or ".." in plan_id:
+        yield Finding(
+            ("plan", "id"),
+            "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit "
+            "(it becomes the output file name)",
+        )
+    elif plan_id.split(".")[0].upper() in WINDOWS_RESERVED:
+        yield Finding(("plan", "id"), f"'{plan_id}' is a reserved file name on Windows")
+    if not LANGUAGE_TAG.fullmatch(plan.plan.language):
+        yield Finding(("plan", "language"), "must be a BCP 47 language tag such as 'en' or 'es-US'")
+    yield from _check_npi(plan.provider.npi, ("provider", "npi"))
+    if plan.provider.supervisor:
+        yield from _check_npi(plan.provider.supervisor.npi, ("provider", "supervisor", "npi"))
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Luhn check digit over the NPI prefixed with 80840 (the US health industry number)."""
+    if not NPI.fullmatch(npi):
+        return False
+    total = 0
+    for position, char in enumerate(reversed("80840" + npi)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return total % 10 == 0
+
+
+def _check_npi(npi: str | None, path: FieldPath) -> Iterator[Finding]:
+    if npi is None:
+        return
+    if not NPI.fullmatch(npi):
+        yield Finding(path, "an NPI is exactly 10 digits")
+    elif not npi_is_valid(npi):
+        yield Finding(path, "check digit does not match: this is not a valid NPI (mistyped?)")
+
+
+# --- dates --------------------------------------------------------------------
+
+
+def check_dates(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    info = plan.plan
+    if info.review_by is None and options.review_interval_days is None:
+        yield Finding(
+            ("plan", "review_by"),
+            "missing: give the date the plan must be reviewed by "
+            "(this layout has no review interval to compute it from)",
+        )
+    if info.review_by is not None and info.review_by <= info.effective:
+        yield Finding(("plan", "review_by"), "must be after plan.effective")
+    if info.last_reviewed is not None:
+        if info.last_reviewed < info.effective:
+            yield Finding(("plan", "last_reviewed"), "must not be before plan.effective")
+        if info.review_by is not None and info.review_by <= info.last_reviewed:
+            yield Finding(
+                ("plan", "review_by"),
+                "is not after plan.last_reviewed: set the next review date",
+                WARNING,
+            )
+    if plan.client.date_of_birth >= info.effective:
+        yield Finding(("client", "date_of_birth"), "must be before plan.effective")
+    for g, goal in enumerate(plan.goals):
+        if goal.target_date < info.effective:
+            yield Finding(("goals", g, "target_date"), "must not be before plan.effective")
+        for o, objective in enumerate(goal.objectives):
+            path = ("goals", g, "objectives", o, "target_date")
+            if objective.target_date < info.effective:
+                yield Finding(path, "must not be before plan.effective")
+            elif objective.target_date > goal.target_date:
+                yield Finding(path, f"is after its goal's target date ({goal.target_date})", WARNING)
+
+
+def review_due(plan: Plan, review_interval_days: int | None) -> dt.date | None:
+    """The review date: the plan's own, else the layout interval after the last review."""
+    if plan.plan.review_by is not None:
+        return plan.plan.review_by
+    if review_interval_days is None:
+        return None
+    start = plan.plan.last_reviewed or plan.plan.effective
+    return start + dt.timedelta(days=review_interval_days)
+
+
+# --- diagnoses ---------------------------------------------------------------
+
+
+def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    primaries = [d for d in plan.diagnoses if d.primary]
+    if len(primaries) != 1:
+        yield Finding(
+            ("diagnoses",),
+            f"exactly one diagnosis must be primary (found {len(primaries)})",
+        )
+    seen: set[str] = set()
+    for index, diagnosis in enumerate(plan.diagnoses):
+        path = ("diagnoses", index, "code")
+        code = diagnosis.code
+        if not ICD10CM.fullmatch(code):
+            hint = ""
+            if ICD10CM.fullmatch(f"{code[:3]}.{code[3:]}"):
+                hint = f"; write it with a dot: {code[:3]}.{code[3:]}"
+            yield Finding(path, f"not an ICD-10-CM code (such as F43.10){hint}")
+        if code in seen:
+            yield Finding(path, f"diagnosis {code} is listed twice")
+        seen.add(code)
+
+
+# --- goals, objectives, methods ---------------------------------------------
+
+
+def check_ids(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    goal_ids = Counter(goal.id for goal in plan.goals)
+    goal_ids.update(o.id for goal in plan.goals for o in goal.objectives)
+    for g, goal in enumerate(plan.goals):
+        if goal_ids[goal.id] > 1:
+            yield Finding(("goals", g, "id"), f"id '{goal.id}' is used more than once in the plan")
+        for o, objective in enumerate(goal.objectives):
+            if goal_ids[objective.id] > 1:
+                yield Finding(
+                    ("goals", g, "objectives", o, "id"),
+                    f"id '{objective.id}' is used more than once in the plan",
+                )
+    method_ids = Counter(method.id for method in plan.methods)
+    for m, method in enumerate(plan.methods):
+        if method_ids[method.id] > 1:
+            yield Finding(("methods", m, "id"), f"method id '{method.id}' is used more than once")
+
+
+def check_method_references(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    known = [method.id for method in plan.methods]
+    used: set[str] = set()
+    for g, goal in enumerate(plan.goals):
+        for o, objective in enumerate(goal.objectives):
+            for r, method_id in enumerate(objective.methods):
+                used.add(method_id)
+                if method_id not in known:
+                    close = difflib.get_close_matches(method_id, known, n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    yield Finding(
+                        ("goals", g, "objectives", o, "methods", r),
+                        f"no method has id '{method_id}'{hint}; methods are: {', '.join(known)}",
+                    )
+    for m, method in enumerate(plan.methods):
+        if method.id not in used:
+            yield Finding(("methods", m), f"method '{method.id}' is used by no objective", WARNING)
+
+
+def check_goals(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    for g, goal in enumerate(plan.goals):
+        if not goal.client_words:
+            yield Finding(
+                ("goals", g, "client_words"),
+                "missing: accreditors expect each goal in the client's own words",
+                WARNING,
+            )
+        yield from _check_measure(goal, ("goals", g))
+
+
+def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
+    measure = goal.measure
+    if measure.baseline == measure.target:
+        yield Finding((*path, "measure", "target"), "equals the baseline: no change to measure", WARNING)
+    if not isinstance(measure, RatingScale):
+        for p, entry in enumerate(goal.progress):
+            if entry.score is not None and entry.score < 0:
+                yield Finding((*path, "progress", p, "score"), "a count cannot be negative")
+        return
+    instrument = find_instrument(measure.instrument)
+    if instrument is None:
+        yield _unknown_instrument((*path, "measure", "instrument"), measure.instrument)
+        return
+    for key in ("baseline", "target"):
+        score = getattr(measure, key)
+        if not instrument.contains(score):
+            yield Finding(
+                (*path, "measure", key),
+                f"{score:g} is outside the {instrument.name} range ({instrument.range_text})",
+            )
+    improves = measure.target < measure.baseline if instrument.lower_is_better else (
+        measure.target > measure.baseline
+    )
+    if measure.target != measure.baseline and not improves:
+        direction = "lower" if instrument.lower_is_better else "higher"
+        yield Finding(
+            (*path, "measure", "target"),
+            f"on the {instrument.name} {direction} is better, but the target is not {direction} "
+            "than the baseline",
+            WARNING,
+        )
+    for p, entry in enumerate(goal.progress):
+        if entry.score is not None and not instrument.contains(entry.score):
+            yield Finding(
+                (*path, "progress", p, "score"),
+                f"{entry.score:g} is outside the {instrument.name} range ({instrument.range_text})",
+            )
+
+
+def _unknown_instrument(path: FieldPath, name: str) -> Finding:
+    names = [i.name for i in known_instruments().values()]
+    close = difflib.get_close_matches(name.upper(), [n.upper() for n in names], n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return Finding(path, f"unknown instrument '{name}'{hint}: its score range is not checked", WARNING)
+
+
+def check_baseline_measures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    for index, result in enumerate(plan.assessment.baseline_measures):
+        path = ("assessment", "baseline_measures", index)
+        instrument = find_instrument(result.instrument)
+        if instrument is None:
+            yield _unknown_instrument((*path, "instrument"), result.instrument)
+        elif not instrument.contains(result.score):
+            yield Finding(
+                (*path, "score"),
+                f"{result.score:g} is outside the {instrument.name} range ({instrument.range_text})",
+            )
+
+
+# --- contract, services, signatures ------------------------------------------
+
+
+def check_contract(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    contract = plan.contract
+    if not contract.responsibilities:
+        yield Finding(
+            ("contract", "responsibilities"),
+            "missing: the treatment contract should say who does what",
+            WARNING,
+        )
+    agreement = contract.client_agreement
+    path: FieldPath = ("contract", "client_agreement")
+    if agreement is None:
+        yield Finding(path, "missing: record whether the client agreed to the plan", WARNING)
+    elif agreement.agreed and agreement.date is None:
+        yield Finding((*path, "date"), "missing: give the date the client agreed")
+    elif not agreement.agreed and not agreement.declined_reason:
+        yield Finding((*path, "declined_reason"), "missing: say why the client did not agree")
+
+
+def check_services(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    for index, service in enumerate(plan.services):
+        if not CPT.fullmatch(service.cpt):
+            yield Finding(("services", index, "cpt"), "a CPT code is 5 characters, such as 90837")
+
+
+def check_signatures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    for index, signature in enumerate(plan.signatures):
+        path = ("signatures", index)
+        if signature.date is None and not signature.declined_reason:
+            yield Finding(path, "give the date it was signed, or a declined_reason")
+        elif signature.date is not None and signature.declined_reason:
+            yield Finding(path, "has both a date and a declined_reason: keep one", WARNING)
+        elif signature.date is not None and signature.date < plan.plan.created:
+            yield Finding((*path, "date"), "is before the plan was created", WARNING)
+    roles = {signature.role for signature in plan.signatures}
+    if client_age(plan) < ADULT_AGE and "guardian" not in roles:
+        yield Finding(
+            ("signatures",),
+            "the client is a minor: a guardian signature (or its declined_reason) is expected",
+            WARNING,
+        )
+
+
+def client_age(plan: Plan) -> int:
+    """The client's age in whole years on the day the plan took effect."""
+    born, on = plan.client.date_of_birth, plan.plan.effective
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+CHECKS: tuple[Check, ...] = (
+    check_identification,
+    check_dates,
+    check_diagnoses,
+    check_ids,
+    check_method_references,
+    check_goals,
+    check_baseline_measures,
+    check_contract,
+    check_services,
+    check_signatures,
+)

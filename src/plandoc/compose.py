@@ -1,0 +1,132 @@
+"""Compose a checked plan into the layout's Markdown document.
+
+The template gets the plan as it is plus a few values derived from it (the
+review due date, the signature block with a line for each missing role, the
+running header) so templates stay free of logic. Everything here is a pure
+function of the plan and the layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .checks import ADULT_AGE, client_age, review_due
+from .layouts import PLAN_TEMPLATE, Layout
+from .model import Plan
+
+SIGNATURE_LINE = "_" * 24
+ROLE_LABELS = {
+    "client": "Client",
+    "guardian": "Parent or guardian",
+    "clinician": "Clinician",
+    "supervisor": "Clinical supervisor",
+    "other": "Other participant",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRow:
+    role: str
+    name: str
+    credentials: str
+    signed: str  # "Signed 2026-10-29", "Declined: reason", or a line to sign on
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDocument:
+    """What every writer needs besides the Markdown: the running header and metadata."""
+
+    markdown: str
+    title: str
+    header: tuple[str, ...]
+    plan_id: str
+    version: int
+    language: str
+    created: dt.date
+    modified: dt.date
+    author: str
+
+
+def compose(plan: Plan, layout: Layout) -> PlanDocument:
+    context = {
+        "plan": plan,
+        "layout": layout,
+        "review_due": review_due(plan, layout.review_interval_days),
+        "age": client_age(plan),
+        "is_minor": client_age(plan) < ADULT_AGE,
+        "signature_rows": signature_rows(plan, layout),
+        "signature_line": SIGNATURE_LINE,
+    }
+    markdown = layout.template(PLAN_TEMPLATE).render(context)
+    return PlanDocument(
+        markdown=markdown,
+        title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",
+        header=running_header(plan, layout),
+        plan_id=plan.plan.id,
+        version=plan.plan.version,
+        language=plan.plan.language,
+        created=plan.plan.created,
+        modified=plan.plan.last_reviewed or plan.plan.effective,
+        author=f"{plan.provider.name}, {plan.provider.credentials}",
+    )
+
+
+def running_header(plan: Plan, layout: Layout) -> tuple[str, ...]:
+    """Client name, date of birth, member id (when present), plan id and version."""
+    parts = [plan.client.name, f"DOB {layout.format_date(plan.client.date_of_birth)}"]
+    coverage = plan.client.coverage
+    if coverage and coverage.member_id:
+        parts.append(f"Member ID {coverage.member_id}")
+    parts.append(f"Plan {plan.plan.id} v{plan.plan.version}")
+    return tuple(parts)
+
+
+def expected_roles(plan: Plan) -> list[str]:
+    roles = ["client"]
+    if client_age(plan) < ADULT_AGE:
+        roles.append("guardian")
+    roles.append("clinician")
+    if plan.provider.supervisor:
+        roles.append("supervisor")
+    return roles
+
+
+def signature_rows(plan: Plan, layout: Layout) -> list[SignatureRow]:
+    """Recorded signatures, plus an empty line to sign for each expected role not yet signed."""
+    rows = []
+    for signature in plan.signatures:
+        if signature.date is not None:
+            signed, date = "Signed", layout.format_date(signature.date)
+        else:
+            signed, date = f"Declined: {signature.declined_reason}", ""
+        rows.append(
+            SignatureRow(
+                ROLE_LABELS[signature.role],
+                signature.name,
+                signature.credentials or "",
+                signed,
+                date,
+            )
+        )
+    signed_roles = {signature.role for signature in plan.signatures}
+    defaults = {
+        "client": (plan.client.name, ""),
+        "guardian": ("", ""),
+        "clinician": (plan.provider.name, plan.provider.credentials),
+        "supervisor": (
+            (plan.provider.supervisor.name, plan.provider.supervisor.credentials)
+            if plan.provider.supervisor
+            else ("", "")
+        ),
+    }
+    for role in expected_roles(plan):
+        if role not in signed_roles:
+            name, credentials = defaults[role]
+            rows.append(
+                SignatureRow(ROLE_LABELS[role], name, credentials, SIGNATURE_LINE, SIGNATURE_LINE)
+            )
+    return rows
+
+

@@ -1,0 +1,209 @@
+"""The Word package a layout's documents are built on, prepared once per layout.
+
+python-docx opens its default template and gives us Word's own styles,
+theme, settings and a section with a header and footer; we tune the styles
+(fonts, colours, a table style with a header row), slim the package to the
+parts a plan uses, and keep every part as bytes. Each plan then only needs its
+body, its running header and its properties written (see `docx_writer`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+
+import docx
+from docx.enum.section import WD_ORIENT
+from docx.shared import Pt, RGBColor, Twips
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W}
+HEADER_MARK = "PLANDOC-RUNNING-HEADER"
+ACCENT = RGBColor(0x1F, 0x4E, 0x5F)
+
+# Page sizes in twips (1/1440 inch), with one-inch margins.
+PAGE = {"letter": (12240, 15840), "a4": (11906, 16838)}
+MARGIN = 1440
+HEADER_SHADE = "E8EEF2"
+RULE_COLOR = "C9D1D8"
+
+# The styles a plan document uses; the rest of the template's ~200 are dropped.
+KEEP_STYLES = {
+    "Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Title", "Heading1",
+    "Heading2", "Heading3", "Heading1Char", "Heading2Char", "Heading3Char", "TitleChar",
+    "ListBullet", "ListBullet2", "ListBullet3", "ListNumber", "ListNumber2", "ListNumber3",
+    "ListContinue", "ListContinue2", "ListContinue3", "Quote", "QuoteChar", "Header",
+    "HeaderChar", "Footer", "FooterChar", "TableGrid",
+}  # fmt: skip
+DROP_PARTS = re.compile(r"^(customXml/|docProps/thumbnail|word/stylesWithEffects)")
+
+TABLE_STYLES = f"""\
+<w:style xmlns:w="{W}" w:type="paragraph" w:customStyle="1" w:styleId="TableText">\
+<w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+<w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/></w:pPr>\
+<w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
+<w:style xmlns:w="{W}" w:type="table" w:customStyle="1" w:styleId="PlanTable">\
+<w:name w:val="Plan Table"/><w:basedOn w:val="TableNormal"/><w:uiPriority w:val="59"/>\
+<w:pPr><w:spacing w:after="0"/></w:pPr>\
+<w:tblPr><w:tblBorders>\
+<w:top w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+<w:left w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+<w:bottom w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+<w:right w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+<w:insideH w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+<w:insideV w:val="single" w:sz="4" w:space="0" w:color="{RULE_COLOR}"/>\
+</w:tblBorders><w:tblCellMar><w:top w:w="40" w:type="dxa"/><w:left w:w="90" w:type="dxa"/>\
+<w:bottom w:w="40" w:type="dxa"/><w:right w:w="90" w:type="dxa"/></w:tblCellMar></w:tblPr>\
+<w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr>\
+<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/></w:tcPr></w:tblStylePr>\
+</w:style>"""
+
+FOOTER_PARAGRAPH = """\
+<w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="right"/></w:pPr>\
+<w:r><w:t xml:space="preserve">Page </w:t></w:r>\
+<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>\
+<w:r><w:t xml:space="preserve"> of </w:t></w:r>\
+<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p>"""
+
+
+@dataclass(frozen=True)
+class ReferencePackage:
+    """Every part of the base package, plus the pieces a plan's parts are built from."""
+
+    parts: dict[str, bytes]
+    document_start: str  # the <w:document ...><w:body> opening of document.xml
+    section: str  # the body's closing <w:sectPr>, with header and footer references
+    header_xml: str  # header1.xml with HEADER_MARK where the running header goes
+    header_part: str
+    numbering_xml: str
+    list_abstract: dict[str, str]  # ListNumber style id -> its abstractNumId
+    text_width: int  # twips between the margins
+
+
+@cache
+def reference_package(page_size: str) -> ReferencePackage:
+    document = docx.Document()
+    _set_up_section(document, page_size)
+    _set_up_styles(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as package:
+        parts = {name: package.read(name) for name in package.namelist() if not DROP_PARTS.match(name)}
+    parts["[Content_Types].xml"] = _drop_references(parts["[Content_Types].xml"], "PartName")
+    for rels in ("_rels/.rels", "word/_rels/document.xml.rels"):
+        parts[rels] = _drop_references(parts[rels], "Target")
+    parts["word/styles.xml"] = _slim_styles(parts["word/styles.xml"])
+    body = parts["word/document.xml"].decode("utf-8")
+    start = body[: body.index("<w:body>") + len("<w:body>")]
+    section = body[body.index("<w:sectPr") : body.index("</w:body>")]
+    header_part = next(n for n in parts if re.fullmatch(r"word/header\d*\.xml", n))
+    numbering = parts["word/numbering.xml"].decode("utf-8")
+    width = PAGE[page_size][0] - 2 * MARGIN
+    return ReferencePackage(
+        parts=parts,
+        document_start=start,
+        section=section,
+        header_xml=parts[header_part].decode("utf-8"),
+        header_part=header_part,
+        numbering_xml=numbering,
+        list_abstract=_list_abstracts(parts["word/styles.xml"], numbering),
+        text_width=width,
+    )
+
+
+def _set_up_section(document: docx.document.Document, page_size: str) -> None:
+    section = document.sections[0]
+    width, height = PAGE[page_size]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Twips(width), Twips(height)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Twips(MARGIN))
+    section.header_distance = section.footer_distance = Twips(560)
+    header = section.header.paragraphs[0]
+    header.text = HEADER_MARK
+    header.style = document.styles["Header"]
+    footer = section.footer
+    footer_element = footer._element
+    for paragraph in list(footer_element):
+        footer_element.remove(paragraph)
+    footer_element.append(etree.fromstring(f'<w:root xmlns:w="{W}">{FOOTER_PARAGRAPH}</w:root>')[0])
+
+
+def _set_up_styles(document: docx.document.Document) -> None:
+    styles = document.styles
+    normal = styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(10)
+    normal.paragraph_format.space_after = Pt(5)
+    normal.paragraph_format.line_spacing = 1.1
+    fonts = normal.element.rPr.rFonts
+    for attribute in ("w:eastAsia", "w:cs"):
+        fonts.set(f"{{{W}}}{attribute.split(':')[1]}", "Arial")
+    for style_id, size, before, after in (
+        ("Title", 20, 0, 8),
+        ("Heading 1", 14, 16, 6),
+        ("Heading 2", 11.5, 10, 4),
+        ("Heading 3", 10.5, 8, 3),
+    ):
+        style = styles[style_id]
+        style.font.name = "Arial"
+        style.font.size = Pt(size)
+        style.font.color.rgb = ACCENT if style_id != "Heading 2" else RGBColor(0x1D, 0x23, 0x29)
+        style.font.bold = True
+        style.font.italic = False
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.space_after = Pt(after)
+        style.paragraph_format.keep_with_next = True
+    title = styles["Title"].element
+    for border in title.xpath("./w:pPr/w:pBdr"):
+        border.getparent().remove(border)
+    quote = styles["Quote"]
+    quote.font.italic = True
+    quote.font.color.rgb = RGBColor(0x1D, 0x23, 0x29)
+    quote.paragraph_format.left_indent = Twips(360)
+    for style_id in ("Header", "Footer"):
+        styles[style_id].font.size = Pt(8)
+        styles[style_id].font.color.rgb = RGBColor(0x56, 0x60, 0x6B)
+    root = styles.element
+    for xml in TABLE_STYLES.split("\n"):
+        root.append(etree.fromstring(xml))
+
+
+def _slim_styles(xml: bytes) -> bytes:
+    root = etree.fromstring(xml)
+    keep = KEEP_STYLES | {"TableText", "PlanTable"}
+    for style in root.findall(f"{{{W}}}style"):
+        if style.get(f"{{{W}}}styleId") not in keep:
+            root.remove(style)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _drop_references(xml: bytes, attribute: str) -> bytes:
+    root = etree.fromstring(xml)
+    for element in list(root):
+        target = (element.get(attribute) or "").lstrip("/")
+        if target and DROP_PARTS.match(target if "/" in target else f"word/{target}"):
+            root.remove(element)
+        elif target.startswith("../customXml") or "stylesWithEffects" in target:
+            root.remove(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _list_abstracts(styles_xml: bytes, numbering_xml: str) -> dict[str, str]:
+    """For each numbered-list style, the abstract numbering its lists restart from."""
+    styles = etree.fromstring(styles_xml)
+    numbering = etree.fromstring(numbering_xml.encode("utf-8"))
+    found = {}
+    for style_id in ("ListNumber", "ListNumber2", "ListNumber3"):
+        num_id = styles.xpath(f'w:style[@w:styleId="{style_id}"]//w:numId/@w:val', namespaces=NS)
+        if num_id:
+            abstract = numbering.xpath(
+                f'w:num[@w:numId="{num_id[0]}"]/w:abstractNumId/@w:val', namespaces=NS
+            )
+            if abstract:
+                found[style_id] = abstract[0]
+    return found

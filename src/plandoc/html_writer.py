@@ -1,0 +1,143 @@
+"""Markdown events -> one self-contained HTML5 page (CSS inline, no scripts, no network)."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+
+from markupsafe import Markup
+
+from .compose import PlanDocument
+from .layouts import PAGE_TEMPLATE, STYLESHEET, Layout
+from .markdown_events import events, safe_link
+
+_SIMPLE_TAGS = {
+    "Paragraph": "p",
+    "Item": "li",
+    "Emphasis": "em",
+    "Strong": "strong",
+    "Strikethrough": "del",
+    "BlockQuote": "blockquote",
+}
+PAGE_SIZES = {"letter": "letter", "a4": "A4"}
+
+
+def render_body(markdown: str) -> str:
+    """The document body as HTML: every text escaped, raw HTML shown as text."""
+    out: list[str] = []
+    write = out.append
+    alignments: tuple[str, ...] = ()
+    cell = 0
+    in_head = False
+    body_open = False
+    lists: list[str] = []
+    links: list[str] = []
+    for event in events(markdown):
+        kind, name, value = event.kind, event.name, event.value
+        if kind == "leaf":
+            if name == "Text":
+                write(html.escape(value, quote=False))
+            elif name == "Code":
+                write(f"<code>{html.escape(value, quote=False)}</code>")
+            elif name in ("Html", "InlineHtml", "InlineMath", "DisplayMath"):
+                write(html.escape(value, quote=False))
+            elif name == "SoftBreak":
+                write("\n")
+            elif name == "HardBreak":
+                write("<br>")
+            elif name == "Rule":
+                write("<hr>\n")
+        elif kind == "start":
+            if name in _SIMPLE_TAGS:
+                write(f"<{_SIMPLE_TAGS[name]}>")
+            elif name == "Heading":
+                write(f"<{value['level'].lower()}>")
+            elif name == "List":
+                tag = "ol" if value is not None else "ul"
+                lists.append(tag)
+                start = f' start="{value}"' if value not in (None, 1) else ""
+                write(f"<{tag}{start}>\n")
+            elif name == "CodeBlock":
+                write("<pre><code>")
+            elif name == "Table":
+                alignments, body_open = tuple(value), False
+                write("<table>\n")
+            elif name == "TableHead":
+                in_head, cell = True, 0
+                write("<thead>\n<tr>")
+            elif name == "TableRow":
+                cell = 0
+                if not body_open:
+                    body_open = True
+                    write("<tbody>\n")
+                write("<tr>")
+            elif name == "TableCell":
+                tag = "th" if in_head else "td"
+                align = alignments[cell] if cell < len(alignments) else "None"
+                style = f' style="text-align:{align.lower()}"' if align != "None" else ""
+                scope = ' scope="col"' if in_head else ""
+                write(f"<{tag}{scope}{style}>")
+            elif name == "Link":
+                href = safe_link(value["dest_url"])
+                links.append("a" if href else "span")
+                write(f'<a href="{html.escape(href)}">' if href else "<span>")
+            elif name == "Image":
+                write('<span class="image-alt">')
+        else:  # end
+            if name in _SIMPLE_TAGS:
+                write(f"</{_SIMPLE_TAGS[name]}>" + ("\n" if name in ("Paragraph", "Item") else ""))
+            elif name == "Heading":
+                write(f"</{value.lower()}>\n")
+            elif name == "List":
+                write(f"</{lists.pop()}>\n")
+            elif name == "CodeBlock":
+                write("</code></pre>\n")
+            elif name == "TableCell":
+                write("</th>" if in_head else "</td>")
+                cell += 1
+            elif name == "TableHead":
+                in_head = False
+                write("</tr>\n</thead>\n")
+            elif name == "TableRow":
+                write("</tr>\n")
+            elif name == "Table":
+                write("</tbody>\n</table>\n" if body_open else "</table>\n")
+            elif name == "Link":
+                write(f"</{links.pop()}>")
+            elif name == "Image":
+                write("</span>")
+    return "".join(out)
+
+
+def render_page(document: PlanDocument, layout: Layout) -> str:
+    page = layout.template(PAGE_TEMPLATE)
+    return page.render(
+        title=document.title,
+        language=document.language,
+        header=document.header,
+        body=Markup(render_body(document.markdown)),
+        stylesheet=Markup(stylesheet(layout, document.header)),
+    )
+
+
+def stylesheet(layout: Layout, header: tuple[str, ...]) -> str:
+    """The layout's CSS, with the page size and the running header of printed pages."""
+    return (
+        _layout_css(layout)
+        .replace("__PAGE_SIZE__", PAGE_SIZES[layout.page_size])
+        .replace("__RUNNING_HEADER__", css_string("  ·  ".join(header)))
+    )
+
+
+@cache
+def _layout_css(layout: Layout) -> str:
+    return layout.read_file(STYLESHEET)
+
+
+_CSS_UNSAFE = re.compile(r'[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]')
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string; anything but plain characters becomes a hex escape."""
+    return '"' + _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group()):x} ", text) + '"'

@@ -1,0 +1,435 @@
+"""The treatment plan as typed data (input format version 1).
+
+Every class here is one part of the plan as `plan-format.md` defines it; the
+field names are the keys of the JSON form. Shape and type rules live here
+(pydantic turns them into field-path errors); rules that look across fields
+(unique ids, dates in order, score ranges) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+
+from .problems import FieldPath, Finding
+
+FORMAT_VERSION = 1
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value.strip()} is not a real calendar date") from None
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _code_text(value: Any) -> Any:
+    """Identifiers written as numbers (YAML `npi: 1234567893`) are taken as their digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+PlanDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+Code = Annotated[str, BeforeValidator(_code_text)]
+Text = Annotated[str, Field(min_length=1)]
+Score = int | float
+Party = Literal["client", "clinician", "family", "other"]
+GoalStatus = Literal[
+    "not-started", "in-progress", "met", "partially-met", "not-met", "revised", "discontinued"
+]
+
+
+class PlanPart(BaseModel):
+    """Base of every part: unknown keys are errors, `x-` keys are carried along."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        populate_by_name=False,
+        frozen=True,
+    )
+
+    extensions: dict[str, Any] = Field(default_factory=dict, alias="x-", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x-") for k in data):
+            kept = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+            kept["x-"] = {k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")}
+            return kept
+        return data
+
+
+# --- identification ---------------------------------------------------------
+
+
+class PlanInfo(PlanPart):
+    id: Annotated[str, BeforeValidator(_code_text)]
+    version: Annotated[int, Field(ge=1)]
+    status: Literal["draft", "active", "on-hold", "completed", "revoked"]
+    created: PlanDate
+    effective: PlanDate
+    review_by: PlanDate | None = None
+    last_reviewed: PlanDate | None = None
+    layout: str | None = None
+    language: str = "en"
+
+
+class EmergencyContact(PlanPart):
+    name: Text
+    relationship: Text
+    phone: Code
+
+
+class Coverage(PlanPart):
+    payer: Text
+    plan_name: str | None = None
+    member_id: Code | None = None
+    group_number: Code | None = None
+    authorization_number: Code | None = None
+
+
+class Client(PlanPart):
+    name: Text
+    date_of_birth: PlanDate
+    preferred_name: str | None = None
+    pronouns: str | None = None
+    gender: str | None = None
+    address: str | None = None
+    phone: Code | None = None
+    email: str | None = None
+    emergency_contact: EmergencyContact | None = None
+    coverage: Coverage | None = None
+
+    @property
+    def called(self) -> str:
+        """How the plan speaks of the client: preferred name first."""
+        return self.preferred_name or self.name
+
+
+class Supervisor(PlanPart):
+    name: Text
+    credentials: Text
+    npi: Code | None = None
+
+
+class Provider(PlanPart):
+    name: Text
+    credentials: Text
+    npi: Code | None = None
+    license: Code | None = None
+    organization: str | None = None
+    phone: Code | None = None
+    supervisor: Supervisor | None = None
+
+
+# --- assessment ---------------------------------------------------------------
+
+
+class MeasureResult(PlanPart):
+    instrument: Text
+    date: PlanDate
+    score: Score
+
+
+class Risk(PlanPart):
+    level: Literal["low", "moderate", "high", "imminent"]
+    summary: Text
+
+
+class Assessment(PlanPart):
+    history: Text
+    symptom_onset: Text
+    prior_treatment: Text
+    medications: list[Text] = Field(default_factory=list)
+    risk: Risk | None = None
+    strengths: list[Text] = Field(default_factory=list)
+    barriers: list[Text] = Field(default_factory=list)
+    baseline_measures: list[MeasureResult] = Field(default_factory=list)
+
+
+class PresentingProblem(PlanPart):
+    text: Text
+    client_words: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+
+class Diagnosis(PlanPart):
+    code: Code
+    description: Text
+    primary: bool
+
+
+# --- treatment contract ------------------------------------------------------
+
+
+class Responsibility(PlanPart):
+    party: Party
+    duties: Annotated[list[Text], Field(min_length=1)]
+
+
+class ClientAgreement(PlanPart):
+    agreed: bool
+    date: PlanDate | None = None
+    declined_reason: str | None = None
+
+
+class Contract(PlanPart):
+    summary: Text
+    modality: Text
+    type: Literal["individual", "group", "family", "couples"]
+    responsibilities: list[Responsibility] = Field(default_factory=list)
+    client_agreement: ClientAgreement | None = None
+
+
+# --- goals, objectives, methods ---------------------------------------------
+
+
+class RatingScale(PlanPart):
+    """A goal measured on a standard instrument (PHQ-9, GAD-7, PCL-5...)."""
+
+    instrument: Text
+    baseline: Score
+    target: Score
+
+
+class BehaviorTracking(PlanPart):
+    """A goal measured by counting a behaviour (panic attacks per week...)."""
+
+    behavior: Text
+    unit: Text
+    baseline: Annotated[Score, Field(ge=0)]
+    target: Annotated[Score, Field(ge=0)]
+
+
+def _measure_kind(data: Any) -> str | None:
+    if isinstance(data, RatingScale):
+        return "instrument"
+    if isinstance(data, BehaviorTracking):
+        return "behavior"
+    if isinstance(data, dict):
+        if "instrument" in data:
+            return "instrument"
+        if "behavior" in data:
+            return "behavior"
+    return None
+
+
+Measure = Annotated[
+    Annotated[RatingScale, Tag("instrument")] | Annotated[BehaviorTracking, Tag("behavior")],
+    Discriminator(
+        _measure_kind,
+        custom_error_type="measure_kind",
+        custom_error_message=(
+            "a goal must be measurable: give either `instrument`, `baseline` and `target` "
+            "(a rating scale) or `behavior`, `unit`, `baseline` and `target` (behavioural tracking)"
+        ),
+    ),
+]
+
+
+class ProgressEntry(PlanPart):
+    date: PlanDate
+    score: Score | None = None
+    status: GoalStatus | None = None
+    note: str | None = None
+
+
+class Objective(PlanPart):
+    id: Code
+    statement: Text
+    target_date: PlanDate
+    methods: Annotated[list[Code], Field(min_length=1)]
+    status: GoalStatus | None = None
+
+
+class Goal(PlanPart):
+    id: Code
+    term: Literal["short", "long"]
+    statement: Text
+    client_words: str | None = None
+    target_date: PlanDate
+    measure: Measure
+    objectives: Annotated[list[Objective], Field(min_length=1)]
+    status: GoalStatus | None = None
+    progress: list[ProgressEntry] = Field(default_factory=list)
+
+
+class Method(PlanPart):
+    id: Code
+    name: Text
+    description: Text
+    responsible: Party
+    frequency: Text
+    session_minutes: Annotated[int, Field(ge=1)]
+
+
+class TimeEstimate(PlanPart):
+    sessions: Annotated[int, Field(ge=1)]
+    frequency: Text
+    weeks: Annotated[int, Field(ge=1)]
+    note: str | None = None
+
+
+class Service(PlanPart):
+    cpt: Code
+    description: Text
+    frequency: Text
+    units: Annotated[int, Field(ge=1)]
+
+
+class ProgressNote(PlanPart):
+    date: PlanDate
+    text: Text
+
+
+class Signature(PlanPart):
+    role: Literal["client", "guardian", "clinician", "supervisor", "other"]
+    name: Text
+    credentials: str | None = None
+    date: PlanDate | None = None
+    declined_reason: str | None = None
+
+
+# --- the whole plan ----------------------------------------------------------
+
+
+class Plan(PlanPart):
+    """One client's treatment plan."""
+
+    plandoc: Literal[1]
+    plan: PlanInfo
+    client: Client
+    provider: Provider
+    assessment: Assessment
+    presenting_problem: PresentingProblem
+    diagnoses: Annotated[list[Diagnosis], Field(min_length=1)]
+    contract: Contract
+    goals: Annotated[list[Goal], Field(min_length=1)]
+    methods: Annotated[list[Method], Field(min_length=1)]
+    time_estimate: TimeEstimate
+    services: list[Service] = Field(default_factory=list)
+    discharge_criteria: list[Text] = Field(default_factory=list)
+    progress_notes: list[ProgressNote] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=list)
+
+    @property
+    def primary_diagnosis(self) -> Diagnosis | None:
+        return next((d for d in self.diagnoses if d.primary), None)
+
+    def method(self, method_id: str) -> Method | None:
+        return next((m for m in self.methods if m.id == method_id), None)
+
+
+# --- plain data -> Plan, with type errors as findings ------------------------
+
+_MESSAGES = {
+    "missing": "missing (required)",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be a set of keys (an object)",
+    "dict_type": "must be a set of keys (an object)",
+    "model_attributes_type": "must be a set of keys (an object)",
+    "string_too_short": "must not be empty",
+}
+
+
+def parse_plan(data: Any) -> tuple[Plan | None, list[Finding]]:
+    """Plain data -> (Plan, []) or (None, every type and shape problem)."""
+    try:
+        return Plan.model_validate(data), []
+    except ValidationError as error:
+        return None, [_finding(e) for e in error.errors(include_url=False, include_input=False)]
+
+
+def _finding(error: Any) -> Finding:
+    path = _clean_loc(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return Finding(path, _unknown_key_message(path))
+    if kind == "literal_error":
+        return Finding(path, f"must be one of: {error['ctx']['expected']}")
+    if kind == "too_short":
+        return Finding(path, f"needs at least {error['ctx']['min_length']}")
+    if kind in ("greater_than_equal", "greater_than"):
+        return Finding(path, f"must be at least {error['ctx'].get('ge', error['ctx'].get('gt'))}")
+    if kind == "value_error":
+        return Finding(path, str(error["ctx"]["error"]))
+    if kind == "measure_kind":
+        return Finding(path, error["msg"])
+    return Finding(path, _MESSAGES.get(kind, error["msg"]))
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> FieldPath:
+    """Drop the union tags pydantic puts in a location (`measure.instrument.target`)."""
+    parts: list[str | int] = []
+    for index, part in enumerate(loc):
+        if part in ("instrument", "behavior") and index > 0 and loc[index - 1] == "measure":
+            continue
+        parts.append(part)
+    return tuple(parts)
+
+
+def _unknown_key_message(path: FieldPath) -> str:
+    key = str(path[-1])
+    model = _model_at(path[:-1])
+    known = [name for name in model.model_fields if name != "extensions"] if model else []
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key '{key}'{hint}; custom data goes in keys starting with 'x-'"
+
+
+def _model_at(path: FieldPath) -> type[BaseModel] | None:
+    model: Any = Plan
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model else None
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    return model
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,163 @@
+"""The path a plan travels: read -> model -> checks -> compose -> writers -> files.
+
+`check_file` reads and checks one plan and returns every problem found;
+`render_documents` turns a checked plan into the bytes of each format;
+`write_documents` puts them on disk atomically. The command line is a thin
+layer over these three.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import docx_writer, html_writer
+from .checks import CheckOptions, check_plan
+from .compose import compose
+from .layouts import DEFAULT_LAYOUT, Layout, find_layout
+from .model import Plan, parse_plan
+from .problems import Finding, PlandocError, Problem, Severity
+from .reader import PlanSource, is_plan_file, read_plan
+
+OUTPUT_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+@dataclass
+class CheckedPlan:
+    """A plan file after reading and checking: the plan (when readable) and every problem."""
+
+    source: PlanSource
+    layout: Layout | None
+    plan: Plan | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def failed(self, strict: bool = False) -> bool:
+        if self.plan is None:
+            return True
+        return any(p.severity is Severity.ERROR or strict for p in self.problems)
+
+
+def check_file(
+    path: Path, layout_name: str | None = None, layout_folders: list[Path] | None = None
+) -> CheckedPlan:
+    """Read and check one plan file; problems are collected, never raised.
+
+    The layout is `layout_name` when given, else the plan's own `plan.layout`,
+    else `standard`. An unknown layout named by the command line raises
+    PlandocError; one named by the plan is a problem of that plan.
+    """
+    source = read_plan(path)
+    checked = CheckedPlan(source, None, problems=list(source.problems))
+    if source.data is None:
+        return checked
+    plan, findings = parse_plan(source.data)
+    checked.problems += _locate(source, findings)
+    if plan is None:
+        return checked
+    name = layout_name or plan.plan.layout or DEFAULT_LAYOUT
+    try:
+        checked.layout = find_layout(name, layout_folders)
+    except PlandocError as error:
+        if layout_name:
+            raise
+        line = source.source_map.line_of(("plan", "layout"))
+        checked.problems.append(Problem(source.name, line, ("plan", "layout"), error.message))
+        return checked
+    options = CheckOptions(review_interval_days=checked.layout.review_interval_days)
+    checked.problems += _locate(source, check_plan(plan, options))
+    checked.plan = plan
+    return checked
+
+
+def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
+    return [
+        Problem(source.name, source.source_map.line_of(f.field), f.field, f.message, f.severity)
+        for f in findings
+    ]
+
+
+def render_documents(plan: Plan, layout: Layout, formats: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of each requested format; the Markdown is composed once for all of them."""
+    document = compose(plan, layout)
+    rendered: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt not in layout.formats:
+            raise PlandocError(f"layout '{layout.name}' does not support format '{fmt}'")
+        if fmt == "md":
+            rendered[fmt] = document.markdown.encode("utf-8")
+        elif fmt == "html":
+            rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
+        elif fmt == "docx":
+            rendered[fmt] = docx_writer.render_docx(document, layout)
+    return rendered
+
+
+def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
+    """`<plan.id>-v<version>.<layout>.<ext>`: never the client's name."""
+    return f"{plan.plan.id}-v{plan.plan.version}.{layout.name}.{fmt}"
+
+
+def write_documents(
+    plan: Plan, layout: Layout, documents: dict[str, bytes], output_folder: Path
+) -> list[Path]:
+    """Write each document atomically (a temporary file, then a rename)."""
+    make_output_folder(output_folder)
+    written = []
+    for fmt, content in documents.items():
+        target = output_folder / output_name(plan, layout, fmt)
+        write_atomically(target, content)
+        written.append(target)
+    return written
+
+
+def make_output_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    except OSError as error:
+        raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
+
+
+def write_atomically(target: Path, content: bytes) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plandoc-", suffix=".part")
+    except OSError as error:
+        raise PlandocError(f"cannot write in {target.parent}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, OUTPUT_MODE)
+        os.replace(temporary, target)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise PlandocError(f"cannot write {target}: {error.strerror}") from None
+        raise
+
+
+def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Plan files named, or found under named folders (sorted; other files skipped quietly)."""
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if is_plan_file(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.is_file()
+            )
+            if not found:
+                raise PlandocError(f"{path}: no plan files (.json or .md) in this folder")
+            yield from found
+        else:
+            yield path

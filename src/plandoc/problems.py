@@ -1,0 +1,86 @@
+"""Problems found in a plan, and the errors that stop plandoc.
+
+A `Problem` is data: every stage collects them and hands them back, so the
+user sees every problem of a file at once. Exceptions are kept for what stops
+the program (a missing file, an unknown layout); they subclass
+`click.ClickException` so the command line prints one clean line.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import click
+
+# A field path as the model sees it: ("goals", 0, "objectives", 1, "methods").
+FieldPath = tuple[str | int, ...]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a plan: where it is and what to do about it."""
+
+    file: str
+    line: int | None
+    field: FieldPath
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def field_name(self) -> str:
+        return format_field_path(self.field)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        label = "" if self.severity is Severity.ERROR else "warning: "
+        field = self.field_name or "(plan)"
+        return f"{where}: {field}: {label}{self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field_name,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem before it knows its file and line (what a check returns)."""
+
+    field: FieldPath
+    message: str
+    severity: Severity = Severity.ERROR
+
+
+def format_field_path(path: Sequence[str | int]) -> str:
+    """("goals", 0, "objectives") -> "goals[0].objectives"."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def has_errors(problems: Iterable[Problem], strict: bool = False) -> bool:
+    return any(p.severity is Severity.ERROR or strict for p in problems)
+
+
+class PlandocError(click.ClickException):
+    """Something that stops plandoc: printed as one line, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"plandoc: error: {self.format_message()}", err=True, file=file)

@@ -1,0 +1,323 @@
+"""Read a plan file (JSON, or Markdown with YAML front-matter) into plain data.
+
+The reader knows file formats, nothing of treatment plans beyond the table of
+narrative `##` sections. It returns the data, a source map for line numbers,
+and the problems that stopped it (bad syntax, duplicate keys, unknown
+sections); it never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from .problems import FieldPath, Problem
+from .sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
+
+PLAN_SUFFIXES = (".json", ".md")
+MAX_PLAN_BYTES = 2 * 1024 * 1024
+
+# Narrative fields that a Markdown plan may write as `## Heading` sections.
+SECTIONS: dict[str, FieldPath] = {
+    "presenting problem": ("presenting_problem", "text"),
+    "history": ("assessment", "history"),
+    "symptom onset": ("assessment", "symptom_onset"),
+    "prior treatment": ("assessment", "prior_treatment"),
+    "treatment contract": ("contract", "summary"),
+    "progress and outcomes": ("progress_notes",),
+}
+SECTION_TITLES = (
+    "Presenting Problem",
+    "History",
+    "Symptom Onset",
+    "Prior Treatment",
+    "Treatment Contract",
+    "Progress and Outcomes",
+)
+
+
+@dataclass
+class PlanSource:
+    """A plan file as read: its data (None when unreadable) and where things are in it."""
+
+    path: Path
+    data: dict[str, Any] | None
+    source_map: SourceMap = field(default_factory=SourceMap)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+def is_plan_file(path: Path) -> bool:
+    return path.suffix.lower() in PLAN_SUFFIXES and not path.name.startswith(".")
+
+
+def read_plan(path: Path) -> PlanSource:
+    """Read one plan file; problems are returned in `PlanSource.problems`, never raised."""
+    source = PlanSource(path, None)
+    try:
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            return _fail(source, 1, f"file is larger than {MAX_PLAN_BYTES // 1024 // 1024} MiB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _fail(source, None, "no such file")
+    except IsADirectoryError:
+        return _fail(source, None, "is a folder, not a plan file")
+    except OSError as error:
+        return _fail(source, None, f"cannot read: {error.strerror or error}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return _fail(source, line, "not UTF-8 text (save the file as UTF-8)")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            _read_json(source, text)
+        elif suffix == ".md":
+            _read_markdown(source, text.replace("\r\n", "\n"))
+        else:
+            return _fail(source, None, "not a plan file: expected a .json or .md file")
+    except RecursionError:
+        return _fail(source, 1, "nested too deeply to be a treatment plan")
+    return source
+
+
+def _fail(source: PlanSource, line: int | None, message: str) -> PlanSource:
+    source.problems.append(Problem(source.name, line, (), message))
+    return source
+
+
+def _problem(source: PlanSource, line: int | None, path: FieldPath, message: str) -> None:
+    source.problems.append(Problem(source.name, line, path, message))
+
+
+# --- JSON --------------------------------------------------------------------
+
+
+def _read_json(source: PlanSource, text: str) -> None:
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(items)
+        if len(obj) != len(items):
+            duplicates.append("")
+        return obj
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as error:
+        _fail(source, error.lineno, f"not valid JSON: {error.msg} (column {error.colno})")
+        return
+    source.source_map = JsonSourceMap(text)
+    if not isinstance(data, dict):
+        _fail(source, 1, "a plan must be one JSON object ({ ... })")
+        return
+    if duplicates:
+        for path, line in source.source_map.duplicate_keys():
+            _problem(source, line, path, "key given twice (the second would silently win)")
+        return
+    source.data = data
+
+
+# --- YAML front-matter --------------------------------------------------------
+
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PlanYamlLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """YAML 1.2 core scalars: `no`, `on`, `1:20` stay text; dates stay text for the model."""
+
+
+_PlanYamlLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+):
+    _PlanYamlLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
+    )
+
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int | str:
+    # Leading zeros (a CPT code such as 00100) mean the digits, not a number.
+    return int(node.value) if _CANONICAL_INT.fullmatch(node.value) else node.value
+
+
+def _construct_float(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> float | str:
+    # Keep the text when a float would lose digits (a code such as 296.30).
+    value = float(node.value)
+    return value if repr(value) == node.value else node.value
+
+
+_PlanYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_PlanYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_PlanYamlLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
+    """Parse YAML that starts on `first_line` of the file; sets the source map."""
+    loader = _PlanYamlLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+            line = mark.line + first_line if mark else first_line
+            problem = getattr(error, "problem", None) or str(error)
+            _problem(source, line, (), f"not valid YAML: {problem}")
+            return None
+        if node is None:
+            return None
+        source_map = YamlSourceMap(node, first_line)
+        source.source_map = source_map
+        for path, line in source_map.aliases:
+            _problem(source, line, path, "YAML aliases (*name) are not allowed in plans")
+        for path, line in source_map.duplicate_keys():
+            _problem(source, line, path, "key given twice (the second would silently win)")
+        if source.problems:
+            return None
+        try:
+            return loader.construct_document(node)
+        except (yaml.YAMLError, ValueError, TypeError) as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + first_line if mark else first_line
+            _problem(source, line, (), f"cannot read this YAML value: {error}")
+            return None
+    finally:
+        loader.dispose()
+
+
+# --- Markdown with front-matter ---------------------------------------------
+
+_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+_BLOCKS = MarkdownIt("commonmark").disable(["inline"], ignoreInvalid=True)
+
+
+@dataclass
+class _Section:
+    title: str
+    level: int
+    line: int  # 1-based line of the heading in the file
+    text: str
+
+
+def _read_markdown(source: PlanSource, text: str) -> None:
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        _fail(source, 1, "a Markdown plan must start with a YAML front-matter block (a '---' line)")
+        return
+    close = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+    if close is None:
+        _fail(source, 1, "the front-matter block opened here never closes (no second '---' line)")
+        return
+    data = load_yaml("\n".join(lines[1:close]), source, first_line=2)
+    if source.problems:
+        return
+    if data is None:
+        _fail(source, 1, "the front-matter block is empty")
+        return
+    if not isinstance(data, dict):
+        _fail(source, 2, "the front-matter must be a set of keys (key: value)")
+        return
+    body_start = close + 1  # 0-based index of the first body line
+    for section in _sections(lines[body_start:], body_start + 1, source):
+        _place_section(source, data, section)
+    if not source.problems:
+        source.data = data
+
+
+def _sections(body: list[str], first_line: int, source: PlanSource) -> list[_Section]:
+    """Split the body on level-1/2 headings (found by a CommonMark parser, so code is safe)."""
+    tokens = _BLOCKS.parse("\n".join(body))
+    headings = [
+        (token.map[0], token.map[1], int(token.tag[1]), tokens[index + 1].content)
+        for index, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag in ("h1", "h2") and token.map
+    ]
+    lead_end = headings[0][0] if headings else len(body)
+    if "\n".join(body[:lead_end]).strip():
+        line = first_line + next(i for i, text in enumerate(body) if text.strip())
+        _problem(source, line, (), "text before the first '## ' section belongs to no field")
+    sections = []
+    for number, (start, content_start, level, title) in enumerate(headings):
+        end = headings[number + 1][0] if number + 1 < len(headings) else len(body)
+        text = "\n".join(body[content_start:end]).strip("\n")
+        sections.append(_Section(title.strip(), level, first_line + start, text))
+    return sections
+
+
+def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
+    if section.level == 1:
+        if section.text.strip():
+            _problem(source, section.line, (), "text under the '# ' title belongs to no field")
+        return
+    key = " ".join(section.title.split()).casefold()
+    path = SECTIONS.get(key)
+    if path is None:
+        known = ", ".join(f"'## {title}'" for title in SECTION_TITLES)
+        _problem(
+            source,
+            section.line,
+            (),
+            f"section '## {section.title}' matches no field and would be dropped; "
+            f"sections are: {known}",
+        )
+        return
+    if path in source.source_map.overrides:
+        _problem(source, section.line, path, f"section '## {section.title}' is given twice")
+        return
+    if path == ("progress_notes",):
+        _add_progress_note(source, data, section)
+        return
+    parent_key, field_name = path
+    parent = data.setdefault(parent_key, {})
+    if isinstance(parent, str) and parent_key == "presenting_problem":
+        parent = data[parent_key] = {"text": parent}
+    if not isinstance(parent, dict) or field_name in parent:
+        written = source.source_map.line_of(path)
+        _problem(
+            source,
+            section.line,
+            path,
+            f"given both in the front-matter (line {written}) and as section '## {section.title}'",
+        )
+        return
+    parent[field_name] = section.text
+    source.source_map.overrides[path] = section.line
+
+
+def _add_progress_note(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
+    notes = data.setdefault("progress_notes", [])
+    if not isinstance(notes, list):
+        _problem(source, section.line, ("progress_notes",), "must be a list in the front-matter")
+        return
+    plan_info = data.get("plan") if isinstance(data.get("plan"), dict) else {}
+    date = plan_info.get("last_reviewed") or plan_info.get("effective")
+    if date is None:
+        _problem(
+            source,
+            section.line,
+            ("progress_notes",),
+            "the '## Progress and Outcomes' section is dated by plan.last_reviewed "
+            "or plan.effective; give one of them",
+        )
+        return
+    path = ("progress_notes", len(notes))
+    notes.append({"date": date, "text": section.text})
+    source.source_map.overrides[path] = section.line
+    source.source_map.overrides[("progress_notes",)] = section.line
