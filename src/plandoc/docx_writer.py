@@ -185,17 +185,23 @@ def table_xml(table: _Table, text_width: int) -> str:
     )
 
 
+TWIPS_PER_CHAR = 100  # about one character of 9-point Arial
+CELL_MARGINS = 200  # left and right cell padding of the Plan Table style
+
+
 def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
-    """Share the text width by how much each column holds (long text gets more, within reason)."""
-    weights = []
+    """Share the text width: no column narrower than its longest word, long text gets more."""
+    floors, weights = [], []
     for column in range(columns):
-        longest = max(
-            (sum(len(r.text) for r in row[column]) for row in table.rows if column < len(row)),
-            default=0,
-        )
-        weights.append(min(max(longest, 6), 48))
-    total = sum(weights)
-    widths = [text_width * w // total for w in weights]
+        texts = ["".join(r.text for r in row[column]) for row in table.rows if column < len(row)]
+        longest_word = max((len(word) for text in texts for word in text.split()), default=1)
+        floors.append(min(longest_word + 1, 24) * TWIPS_PER_CHAR + CELL_MARGINS)
+        weights.append(min(max((len(text) for text in texts), default=1), 60))
+    spare = max(text_width - sum(floors), 0)
+    total = sum(weights) or 1
+    widths = [floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)]
+    if sum(widths) > text_width:  # too many columns for their words: scale down evenly
+        widths = [w * text_width // sum(widths) for w in widths]
     widths[-1] += text_width - sum(widths)
     return widths
 
