@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from .instruments import find_instrument, known_instruments
 from .model import Goal, Plan, RatingScale
@@ -45,6 +46,23 @@ def check_plan(plan: Plan, options: CheckOptions | None = None) -> list[Finding]
     return [finding for check in CHECKS for finding in check(plan, options)]
 
 
+def check_parts(parts: SimpleNamespace, options: CheckOptions | None = None) -> list[Finding]:
+    """Run the checks on the valid parts of an invalid plan (see `model.valid_parts`).
+
+    A check that needs a part which is missing or invalid stops where it
+    reaches for it; what it found before then is kept.
+    """
+    options = options or CheckOptions()
+    findings: list[Finding] = []
+    for check in CHECKS:
+        try:
+            for finding in check(parts, options):  # type: ignore[arg-type]
+                findings.append(finding)
+        except AttributeError:
+            continue
+    return findings
+
+
 # --- identification -----------------------------------------------------------
 
 
@@ -60,6 +78,9 @@ def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]
         yield Finding(("plan", "id"), f"'{plan_id}' is a reserved file name on Windows")
     if not LANGUAGE_TAG.fullmatch(plan.plan.language):
         yield Finding(("plan", "language"), "must be a BCP 47 language tag such as 'en' or 'es-US'")
+
+
+def check_provider(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
     yield from _check_npi(plan.provider.npi, ("provider", "npi"))
     if plan.provider.supervisor:
         yield from _check_npi(plan.provider.supervisor.npi, ("provider", "supervisor", "npi"))
@@ -320,6 +341,7 @@ def client_age(plan: Plan) -> int:
 
 CHECKS: tuple[Check, ...] = (
     check_identification,
+    check_provider,
     check_dates,
     check_diagnoses,
     check_ids,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from functools import cache
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -20,6 +22,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -374,6 +377,34 @@ def parse_plan(data: Any) -> tuple[Plan | None, list[Finding]]:
         return Plan.model_validate(data), []
     except ValidationError as error:
         return None, [_finding(e) for e in error.errors(include_url=False, include_input=False)]
+
+
+def valid_parts(data: Any) -> SimpleNamespace:
+    """The top-level parts of an invalid plan that are valid on their own.
+
+    Lets the cross-field checks still report on the parts they can read, so a
+    user sees every problem of a file at once, not one layer at a time.
+    """
+    parts = SimpleNamespace()
+    if not isinstance(data, dict):
+        return parts
+    for name, field in Plan.model_fields.items():
+        if name in data:
+            try:
+                setattr(parts, name, _part_adapter(name).validate_python(data[name]))
+            except ValidationError:
+                pass
+        elif not field.is_required():
+            setattr(parts, name, field.get_default(call_default_factory=True))
+    return parts
+
+
+@cache
+def _part_adapter(name: str) -> TypeAdapter[Any]:
+    field = Plan.model_fields[name]
+    if field.metadata:
+        return TypeAdapter(Annotated[field.annotation, *field.metadata])
+    return TypeAdapter(field.annotation)
 
 
 def _finding(error: Any) -> Finding:

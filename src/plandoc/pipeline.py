@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import docx_writer, html_writer
-from .checks import CheckOptions, check_plan
+from .checks import CheckOptions, check_parts, check_plan
 from .compose import compose
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
-from .model import Plan, parse_plan
+from .model import Plan, parse_plan, valid_parts
 from .problems import Finding, PlandocError, Problem, Severity
 from .reader import PlanSource, is_plan_file, read_plan
 
@@ -61,6 +61,12 @@ def check_file(
     plan, findings = parse_plan(source.data)
     checked.problems += _locate(source, findings)
     if plan is None:
+        # Still report what the cross-field checks find in the parts that are valid.
+        parts = valid_parts(source.data)
+        known = {(f.field, f.message) for f in findings}
+        extra = [f for f in check_parts(parts) if (f.field, f.message) not in known]
+        checked.problems += _locate(source, extra)
+        checked.problems.sort(key=lambda p: (p.line or 0))
         return checked
     name = layout_name or plan.plan.layout or DEFAULT_LAYOUT
     try:

@@ -40,8 +40,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         label = "" if self.severity is Severity.ERROR else "warning: "
-        field = self.field_name or "(plan)"
-        return f"{where}: {field}: {label}{self.message}"
+        field = f"{self.field_name}: " if self.field else ""
+        return f"{where}: {field}{label}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {
