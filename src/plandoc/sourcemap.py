@@ -143,8 +143,8 @@ class YamlSourceMap(SourceMap):
             line = node.start_mark.line + offset
             if kind == "duplicate":
                 self._duplicates.append((path, line))
-            elif kind == "alias":
-                self.aliases.append((path, line))
+            elif kind == "alias":  # the node is the anchor's: point at the key instead
+                self.aliases.append((path, lines.get(path, line)))
             else:
                 lines.setdefault(path, line)
         super().__init__(lines, root_line=offset)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "inputs"
+SPEC = ROOT.parent / "shared" / "spec"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current output (review the diff before committing)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def spec_examples() -> tuple[Path, Path]:
+    json_path, md_path = SPEC / "example-plan.json", SPEC / "example-plan.md"
+    if not json_path.exists():
+        pytest.skip("../shared/spec is not beside this checkout")
+    return json_path, md_path
+
+
+_EXAMPLE = json.loads((SAMPLES / "adult-ptsd.json").read_text("utf-8"))
+
+
+@pytest.fixture
+def plan_data() -> dict[str, Any]:
+    """A fresh, valid plan as plain data (the spec example), for a test to break."""
+    return copy.deepcopy(_EXAMPLE)
+
+
+@pytest.fixture
+def write_plan(tmp_path: Path):
+    def write(data: dict[str, Any] | str, name: str = "plan.json") -> Path:
+        path = tmp_path / name
+        text = data if isinstance(data, str) else json.dumps(data, indent=2)
+        path.write_text(text, "utf-8")
+        return path
+
+    return write
