@@ -1,0 +1,177 @@
+"""Rendering: escaping of plan text, golden files, output names and the writers."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from plandoc.cli import main
+from plandoc.html_writer import css_string, render_body
+from plandoc.markdown_text import escape_inline, narrative
+from plandoc.pipeline import check_file, render_documents
+
+from .conftest import GOLDEN, SAMPLES
+
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md"))
+
+
+def rendered(path: Path, formats=("md", "html", "docx")) -> dict[str, bytes]:
+    checked = check_file(path)
+    assert checked.plan is not None, [str(p) for p in checked.problems]
+    return render_documents(checked.plan, checked.layout, formats)
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_samples_match_golden_files(sample, update_golden):
+    documents = rendered(sample, ("md", "html"))
+    for fmt, content in documents.items():
+        golden = GOLDEN / f"{sample.stem}.{fmt}"
+        if update_golden:
+            golden.write_bytes(content)
+        assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden"
+        assert content.decode() == golden.read_text("utf-8"), f"{golden.name} changed"
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_samples_validate_cleanly(sample):
+    assert [str(p) for p in check_file(sample).problems] == []
+
+
+HOSTILE = "Ann | *bold* _x_ # [link](javascript:alert(1)) <script>alert(1)</script> &amp; {{ 7*7 }} {% if %}"
+
+
+def test_plan_text_never_becomes_markup_or_template_code(write_plan, plan_data):
+    plan_data["client"]["name"] = HOSTILE
+    plan_data["goals"][0]["statement"] = HOSTILE
+    plan_data["goals"][0]["objectives"][0]["statement"] = "- 1. " + HOSTILE
+    plan_data["assessment"]["history"] = "Para.\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))"
+    documents = rendered(write_plan(plan_data))
+    page = documents["html"].decode()
+    assert "<script>" not in page and "<img" not in page and "onerror=alert" not in page.replace(
+        "&lt;img src=x onerror=alert(1)&gt;", ""
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "{{ 7*7 }}" in page and "49" not in page.split("<main>")[1].split("Objective")[0]
+    assert 'href="javascript' not in page
+    # Tables keep their shape: the objective row has exactly five cells.
+    row = next(line for line in page.splitlines() if "G1.1" in line and "<td>" in line)
+    assert row.count("<td") == 5
+    document = docx.Document(io.BytesIO(documents["docx"]))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    assert HOSTILE in cells
+    assert "- 1. " + HOSTILE in cells
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a|b", "*x*", "_y_", "# h", "- item", "+ item", "1. one", "12) x", "> q", "`c`", "<b>", "a\\b",
+     "&copy;", "[a](b)", "~~~", "![i](x)", "a\nb", "=", "***", "<http://x>"],
+)
+def test_escaped_inline_text_renders_as_exactly_that_text(text):
+    html = render_body(f"| {escape_inline(text)} |\n|---|\n| {escape_inline(text)} |\n")
+    expected = text.replace("\n", " ").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert html.count(f">{expected}</t") == 2, html
+
+
+def test_narrative_keeps_lists_and_emphasis_but_not_headings_or_link_definitions():
+    text = "Intro *kept*.\n\n- one\n- two\n\n## Sneaky heading\n\n[ref]: http://example.org\nUnder\n---"
+    html = render_body(narrative(text))
+    assert "<em>kept</em>" in html and "<li>one</li>" in html
+    assert "<h2>" not in html and "<strong>Sneaky heading</strong>" in html
+    assert "[ref]: http://example.org" in html
+    assert "<h2>Under</h2>" not in html
+
+
+def test_narrative_with_unclosed_fence_cannot_swallow_the_document():
+    assert narrative("```\ncode").endswith("```")
+
+
+def test_docx_numbered_lists_restart_and_code_keeps_lines(write_plan, plan_data):
+    plan_data["assessment"]["history"] = "1. a\n2. b\n\nText.\n\n1. c\n\n```\nx\ny\n```"
+    document = docx.Document(io.BytesIO(rendered(write_plan(plan_data), ("docx",))["docx"]))
+    numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
+    assert [p.text for p in numbered] == ["a", "b", "c"]
+    num_ids = [p._p.xpath("./w:pPr/w:numPr/w:numId/@w:val")[0] for p in numbered]
+    assert num_ids[0] == num_ids[1] != num_ids[2]
+    assert any(p.text == "x\ny" for p in document.paragraphs)
+
+
+def test_html_matches_the_reference_commonmark_parser():
+    """Our event-stream HTML says what markdown-it-py (html disabled) says, tag for tag."""
+    reference = MarkdownIt("commonmark", {"html": False}).enable("table")
+    for sample in SAMPLE_FILES:
+        markdown = rendered(sample, ("md",))["md"].decode()
+        ours, theirs = render_body(markdown), reference.render(markdown)
+
+        def words(html: str) -> list[str]:
+            return unescape(re.sub(r"<[^>]+>", " ", html)).split()
+
+        def tags(html: str) -> list[str]:
+            return re.findall(r"<(/?[a-z0-9]+)", html)
+
+        assert words(ours) == words(theirs), sample.name
+        assert tags(ours) == tags(theirs), sample.name
+
+
+def test_css_string_cannot_close_the_style_element():
+    assert "<" not in css_string("</style><script>") and '"' not in css_string('a"b')[1:-1]
+
+
+def test_output_names_never_hold_the_client_name(tmp_path):
+    result = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "TP-2026-0042-v2.standard.docx" in names and len(names) == 3 * len(SAMPLE_FILES)
+    for name in names:
+        assert re.fullmatch(r"TP-\d{4}-\d{4}-v\d+\.standard\.(md|html|docx)", name)
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0  # owner-only
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".plandoc-")]
+
+
+def test_render_selected_formats_and_bad_format(tmp_path):
+    sample = SAMPLES / "adult-ptsd.json"
+    result = CliRunner().invoke(main, ["render", str(sample), "-f", "html", "-o", str(tmp_path)])
+    assert result.exit_code == 0 and [p.suffix for p in tmp_path.iterdir()] == [".html"]
+    result = CliRunner().invoke(main, ["render", str(sample), "-f", "pdfx", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown format pdfx" in result.output
+
+
+def test_unknown_layout_lists_the_ones_that_exist(tmp_path):
+    result = CliRunner().invoke(main, ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path)])
+    assert result.exit_code == 1 and "unknown layout 'nope'; layouts available: standard" in result.output
+
+
+def test_a_bad_plan_does_not_stop_the_others(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "good.json").write_bytes((SAMPLES / "adult-ptsd.json").read_bytes())
+    (inputs / "bad.json").write_text("{")
+    (inputs / ".DS_Store").write_bytes(b"\0\1")
+    (inputs / "photo.png").write_bytes(b"\x89PNG")
+    result = CliRunner().invoke(main, ["build", str(inputs), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "bad.json:1: not valid JSON" in result.output
+    assert len(list((tmp_path / "out").iterdir())) == 3
+
+
+def test_strict_makes_warnings_fail(write_plan, plan_data, tmp_path):
+    del plan_data["goals"][0]["client_words"]
+    path = write_plan(plan_data)
+    assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 0
+    result = CliRunner().invoke(main, ["render", "--strict", str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1 and not (tmp_path / "o").exists()
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output.startswith("plandoc, version ")
+    for command in ("validate", "render", "build"):
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0 and "Examples:" in result.output
