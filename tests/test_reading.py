@@ -43,8 +43,9 @@ def test_json_errors_carry_the_line_of_the_field(write_plan, plan_data):
     path = write_plan(plan_data)
     lines = path.read_text().splitlines()
     expected = next(i for i, line in enumerate(lines, 1) if '"M7"' in line)
-    assert f"{path}:{expected}: goals[1].objectives[0].methods[0]: no method has id 'M7'" in " ".join(
-        messages(path)
+    assert (
+        f"{path}:{expected}: goals[1].objectives[0].methods[0]: no method has id 'M7'"
+        in " ".join(messages(path))
     )
 
 
@@ -73,9 +74,13 @@ def test_section_errors_point_at_the_heading(write_plan):
     path = write_plan(FRONT + body, "plan.md")
     base = FRONT.count("\n")
     found = messages(path)
-    assert any(m.startswith(f"{path}:{base + 6}:") and "'## Hobbies' matches no field" in m for m in found)
     assert any(
-        m.startswith(f"{path}:{base + 10}: assessment.history: given both in the front-matter (line 7)")
+        m.startswith(f"{path}:{base + 6}:") and "'## Hobbies' matches no field" in m for m in found
+    )
+    assert any(
+        m.startswith(
+            f"{path}:{base + 10}: assessment.history: given both in the front-matter (line 7)"
+        )
         for m in found
     ), found
     assert any(m.startswith(f"{path}:{base + 14}:") and "given twice" in m for m in found)
@@ -89,7 +94,9 @@ def test_code_blocks_do_not_make_sections(write_plan):
 
 
 def test_yaml_numbers_are_taken_as_their_digits(write_plan):
-    text = FRONT.replace("credentials: LCSW}", "credentials: LCSW, npi: 1234567893, phone: 5550100}")
+    text = FRONT.replace(
+        "credentials: LCSW}", "credentials: LCSW, npi: 1234567893, phone: 5550100}"
+    )
     checked = check_file(write_plan(text + "\n## Prior Treatment\n\nNone.\n", "plan.md"))
     assert checked.plan.provider.npi == "1234567893" and checked.plan.provider.phone == "5550100"
 
@@ -103,15 +110,35 @@ def test_yaml_1_1_surprises_stay_text(write_plan):
 BAD_INPUT = {
     "invalid JSON": ("bad.json", '{"plandoc": 1,\n  "plan": }', ":2: not valid JSON"),
     "not an object": ("bad.json", "[1, 2]", ":1: a plan must be one JSON object"),
-    "duplicate JSON key": ("bad.json", '{"plandoc": 1,\n "plandoc": 1}', ":2: plandoc: key given twice"),
+    "duplicate JSON key": (
+        "bad.json",
+        '{"plandoc": 1,\n "plandoc": 1}',
+        ":2: plandoc: key given twice",
+    ),
     "invalid YAML": ("bad.md", "---\nplandoc: 1\nplan: [\n---\n", ":4: not valid YAML"),
-    "front-matter never closes": ("bad.md", "---\nplandoc: 1\n", ":1: the front-matter block opened here never closes"),
-    "no front-matter": ("bad.md", "# Plan\n", ":1: a Markdown plan must start with a YAML front-matter"),
-    "duplicate YAML key": ("bad.md", "---\nplandoc: 1\nplandoc: 1\n---\n", ":3: plandoc: key given twice"),
+    "front-matter never closes": (
+        "bad.md",
+        "---\nplandoc: 1\n",
+        ":1: the front-matter block opened here never closes",
+    ),
+    "no front-matter": (
+        "bad.md",
+        "# Plan\n",
+        ":1: a Markdown plan must start with a YAML front-matter",
+    ),
+    "duplicate YAML key": (
+        "bad.md",
+        "---\nplandoc: 1\nplandoc: 1\n---\n",
+        ":3: plandoc: key given twice",
+    ),
     "YAML alias": ("bad.md", "---\na: &x [1]\nb: *x\n---\n", ":3: b: YAML aliases"),
     "empty file": ("bad.json", "", ":1: not valid JSON"),
     "not UTF-8": ("bad.json", b'{"a": "\xff"}', ":1: not UTF-8 text"),
-    "text outside sections": ("bad.md", "---\nplandoc: 1\n---\nstray\n", ":4: text before the first '## ' section"),
+    "text outside sections": (
+        "bad.md",
+        "---\nplandoc: 1\n---\nstray\n",
+        ":4: text before the first '## ' section",
+    ),
     "deep nesting": ("bad.json", "[" * 100000 + "]" * 100000, ":1: nested too deeply"),
 }
 
@@ -140,7 +167,11 @@ def test_missing_file_and_empty_folder(tmp_path):
     empty.mkdir()
     (empty / "notes.txt").write_text("not a plan")
     result = CliRunner().invoke(main, ["validate", str(empty)])
-    assert result.exit_code == 1 and "no plan files" in result.output and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1
+        and "no plan files" in result.output
+        and "Traceback" not in result.output
+    )
 
 
 def test_bom_and_crlf_are_accepted(write_plan, plan_data):

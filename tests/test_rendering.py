@@ -51,11 +51,15 @@ def test_plan_text_never_becomes_markup_or_template_code(write_plan, plan_data):
     plan_data["client"]["name"] = HOSTILE
     plan_data["goals"][0]["statement"] = HOSTILE
     plan_data["goals"][0]["objectives"][0]["statement"] = "- 1. " + HOSTILE
-    plan_data["assessment"]["history"] = "Para.\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))"
+    plan_data["assessment"]["history"] = (
+        "Para.\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))"
+    )
     documents = rendered(write_plan(plan_data))
     page = documents["html"].decode()
-    assert "<script>" not in page and "<img" not in page and "onerror=alert" not in page.replace(
-        "&lt;img src=x onerror=alert(1)&gt;", ""
+    assert (
+        "<script>" not in page
+        and "<img" not in page
+        and "onerror=alert" not in page.replace("&lt;img src=x onerror=alert(1)&gt;", "")
     )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "{{ 7*7 }}" in page and "49" not in page.split("<main>")[1].split("Objective")[0]
@@ -71,12 +75,34 @@ def test_plan_text_never_becomes_markup_or_template_code(write_plan, plan_data):
 
 @pytest.mark.parametrize(
     "text",
-    ["a|b", "*x*", "_y_", "# h", "- item", "+ item", "1. one", "12) x", "> q", "`c`", "<b>", "a\\b",
-     "&copy;", "[a](b)", "~~~", "![i](x)", "a\nb", "=", "***", "<http://x>"],
+    [
+        "a|b",
+        "*x*",
+        "_y_",
+        "# h",
+        "- item",
+        "+ item",
+        "1. one",
+        "12) x",
+        "> q",
+        "`c`",
+        "<b>",
+        "a\\b",
+        "&copy;",
+        "[a](b)",
+        "~~~",
+        "![i](x)",
+        "a\nb",
+        "=",
+        "***",
+        "<http://x>",
+    ],
 )
 def test_escaped_inline_text_renders_as_exactly_that_text(text):
     html = render_body(f"| {escape_inline(text)} |\n|---|\n| {escape_inline(text)} |\n")
-    expected = text.replace("\n", " ").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    expected = (
+        text.replace("\n", " ").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    )
     assert html.count(f">{expected}</t") == 2, html
 
 
@@ -145,7 +171,10 @@ def test_render_selected_formats_and_bad_format(tmp_path):
 
 def test_unknown_layout_lists_the_ones_that_exist(tmp_path):
     result = CliRunner().invoke(main, ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path)])
-    assert result.exit_code == 1 and "unknown layout 'nope'; layouts available: standard" in result.output
+    assert (
+        result.exit_code == 1
+        and "unknown layout 'nope'; layouts available: standard" in result.output
+    )
 
 
 def test_a_bad_plan_does_not_stop_the_others(tmp_path):

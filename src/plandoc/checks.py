@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from .instruments import find_instrument, known_instruments
+from .instruments import Instrument, find_instrument, known_instruments
 from .model import Goal, Plan, RatingScale
 from .problems import FieldPath, Finding, Severity
 
 WARNING = Severity.WARNING
 
 PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(10)}
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{n}" for p in ("COM", "LPT") for n in range(10)
+}
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?")
 CPT = re.compile(r"[0-9]{4}[0-9FTU]")
@@ -141,7 +143,9 @@ def check_dates(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             if objective.target_date < info.effective:
                 yield Finding(path, "must not be before plan.effective")
             elif objective.target_date > goal.target_date:
-                yield Finding(path, f"is after its goal's target date ({goal.target_date})", WARNING)
+                yield Finding(
+                    path, f"is after its goal's target date ({goal.target_date})", WARNING
+                )
 
 
 def review_due(plan: Plan, review_interval_days: int | None) -> dt.date | None:
@@ -232,7 +236,9 @@ def check_goals(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
 def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
     measure = goal.measure
     if measure.baseline == measure.target:
-        yield Finding((*path, "measure", "target"), "equals the baseline: no change to measure", WARNING)
+        yield Finding(
+            (*path, "measure", "target"), "equals the baseline: no change to measure", WARNING
+        )
     if not isinstance(measure, RatingScale):
         for p, entry in enumerate(goal.progress):
             if entry.score is not None and entry.score < 0:
@@ -245,12 +251,11 @@ def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
     for key in ("baseline", "target"):
         score = getattr(measure, key)
         if not instrument.contains(score):
-            yield Finding(
-                (*path, "measure", key),
-                f"{score:g} is outside the {instrument.name} range ({instrument.range_text})",
-            )
-    improves = measure.target < measure.baseline if instrument.lower_is_better else (
-        measure.target > measure.baseline
+            yield _out_of_range((*path, "measure", key), score, instrument)
+    improves = (
+        measure.target < measure.baseline
+        if instrument.lower_is_better
+        else (measure.target > measure.baseline)
     )
     if measure.target != measure.baseline and not improves:
         direction = "lower" if instrument.lower_is_better else "higher"
@@ -262,17 +267,22 @@ def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
         )
     for p, entry in enumerate(goal.progress):
         if entry.score is not None and not instrument.contains(entry.score):
-            yield Finding(
-                (*path, "progress", p, "score"),
-                f"{entry.score:g} is outside the {instrument.name} range ({instrument.range_text})",
-            )
+            yield _out_of_range((*path, "progress", p, "score"), entry.score, instrument)
+
+
+def _out_of_range(path: FieldPath, score: float, instrument: Instrument) -> Finding:
+    return Finding(
+        path, f"{score:g} is outside the {instrument.name} range ({instrument.range_text})"
+    )
 
 
 def _unknown_instrument(path: FieldPath, name: str) -> Finding:
     names = [i.name for i in known_instruments().values()]
     close = difflib.get_close_matches(name.upper(), [n.upper() for n in names], n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return Finding(path, f"unknown instrument '{name}'{hint}: its score range is not checked", WARNING)
+    return Finding(
+        path, f"unknown instrument '{name}'{hint}: its score range is not checked", WARNING
+    )
 
 
 def check_baseline_measures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
@@ -282,10 +292,7 @@ def check_baseline_measures(plan: Plan, options: CheckOptions) -> Iterator[Findi
         if instrument is None:
             yield _unknown_instrument((*path, "instrument"), result.instrument)
         elif not instrument.contains(result.score):
-            yield Finding(
-                (*path, "score"),
-                f"{result.score:g} is outside the {instrument.name} range ({instrument.range_text})",
-            )
+            yield _out_of_range((*path, "score"), result.score, instrument)
 
 
 # --- contract, services, signatures ------------------------------------------

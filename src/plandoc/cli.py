@@ -23,11 +23,14 @@ FORMAT_CHOICES = ("md", "html", "docx")
 def _formats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     if value is None:
         return FORMAT_CHOICES
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    formats = tuple(
+        dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip())
+    )
     unknown = [f for f in formats if f not in FORMAT_CHOICES]
     if unknown or not formats:
         raise click.BadParameter(
-            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMAT_CHOICES)}"
+            f"unknown format {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(FORMAT_CHOICES)}"
         )
     return formats
 
@@ -48,11 +51,17 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-l", "--layout", help="Check against this layout (default: each plan's own, else standard).")
+@click.option(
+    "-l", "--layout", help="Check against this layout (default: each plan's own, else standard)."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
-    "--format", "report_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Report as text lines or one JSON document.",
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report as text lines or one JSON document.",
 )
 def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_format: str) -> None:
     """Check plan files (or every plan in folders) and report every problem.
@@ -82,17 +91,30 @@ def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_f
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "-f", "--formats", callback=_formats, metavar="LIST",
+    "-f",
+    "--formats",
+    callback=_formats,
+    metavar="LIST",
     help="Comma-separated formats: md, html, docx (default: all).",
 )
-@click.option("-l", "--layout", help="Layout to render with (default: each plan's own, else standard).")
 @click.option(
-    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-    show_default=True, help="Folder for the documents.",
+    "-l", "--layout", help="Layout to render with (default: each plan's own, else standard)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the documents.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (no output for such plans).")
 def render(
-    paths: tuple[Path, ...], formats: tuple[str, ...], layout: str | None, output: Path, strict: bool
+    paths: tuple[Path, ...],
+    formats: tuple[str, ...],
+    layout: str | None,
+    output: Path,
+    strict: bool,
 ) -> None:
     """Render plan files (or every plan in folders) into documents.
 
@@ -110,10 +132,16 @@ def render(
 
 
 @main.command()
-@click.argument("input_dir", required=False, type=click.Path(path_type=Path), default=Path("inputs"))
+@click.argument(
+    "input_dir", required=False, type=click.Path(path_type=Path), default=Path("inputs")
+)
 @click.option(
-    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-    show_default=True, help="Folder for the documents.",
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the documents.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def build(input_dir: Path, output: Path, strict: bool) -> None:

@@ -128,5 +128,3 @@ def signature_rows(plan: Plan, layout: Layout) -> list[SignatureRow]:
                 SignatureRow(ROLE_LABELS[role], name, credentials, SIGNATURE_LINE, SIGNATURE_LINE)
             )
     return rows
-
-

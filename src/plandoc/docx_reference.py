@@ -92,7 +92,9 @@ def reference_package(page_size: str) -> ReferencePackage:
     buffer = io.BytesIO()
     document.save(buffer)
     with zipfile.ZipFile(buffer) as package:
-        parts = {name: package.read(name) for name in package.namelist() if not DROP_PARTS.match(name)}
+        parts = {
+            name: package.read(name) for name in package.namelist() if not DROP_PARTS.match(name)
+        }
     parts["[Content_Types].xml"] = _drop_references(parts["[Content_Types].xml"], "PartName")
     for rels in ("_rels/.rels", "word/_rels/document.xml.rels"):
         parts[rels] = _drop_references(parts[rels], "Target")
@@ -186,9 +188,11 @@ def _drop_references(xml: bytes, attribute: str) -> bytes:
     root = etree.fromstring(xml)
     for element in list(root):
         target = (element.get(attribute) or "").lstrip("/")
-        if target and DROP_PARTS.match(target if "/" in target else f"word/{target}"):
-            root.remove(element)
-        elif target.startswith("../customXml") or "stylesWithEffects" in target:
+        if (
+            (target and DROP_PARTS.match(target if "/" in target else f"word/{target}"))
+            or target.startswith("../customXml")
+            or "stylesWithEffects" in target
+        ):
             root.remove(element)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 

@@ -164,11 +164,15 @@ def table_xml(table: _Table, text_width: int) -> str:
         cells = []
         for column in range(columns):
             runs = row[column] if column < len(row) else []
-            shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if header else ""
+            shade = (
+                f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if header else ""
+            )
             if header:
                 runs = [_Run(r.text, True, r.italic, r.strike, r.code, r.line_break) for r in runs]
             align = table.alignments[column] if column < len(table.alignments) else "None"
-            jc = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}.get(align, "")
+            jc = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}.get(
+                align, ""
+            )
             cells.append(
                 f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{shade}</w:tcPr>'
                 f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}{jc}</w:pPr>'
@@ -199,7 +203,9 @@ def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
         weights.append(min(max((len(text) for text in texts), default=1), 60))
     spare = max(text_width - sum(floors), 0)
     total = sum(weights) or 1
-    widths = [floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)]
+    widths = [
+        floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)
+    ]
     if sum(widths) > text_width:  # too many columns for their words: scale down evenly
         widths = [w * text_width // sum(widths) for w in widths]
     widths[-1] += text_width - sum(widths)
@@ -295,7 +301,7 @@ def render_docx(document: PlanDocument, layout: Layout) -> bytes:
     parts = dict(reference.parts)
     parts["word/document.xml"] = (
         f"{reference.document_start}{body}{reference.section}</w:body></w:document>"
-    ).encode("utf-8")
+    ).encode()
     header_text = xml_text("   ·   ".join(document.header))
     parts[reference.header_part] = reference.header_xml.replace(HEADER_MARK, header_text).encode(
         "utf-8"
@@ -321,7 +327,8 @@ def core_properties(document: PlanDocument) -> bytes:
     modified = f"{document.modified.isoformat()}T00:00:00Z"
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        "<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
         'xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
@@ -333,7 +340,7 @@ def core_properties(document: PlanDocument) -> bytes:
         f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
         f'<dcterms:modified xsi:type="dcterms:W3CDTF">{modified}</dcterms:modified>'
         "</cp:coreProperties>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def zip_package(parts: dict[str, bytes]) -> bytes:

@@ -135,7 +135,7 @@ def _layout_css(layout: Layout) -> str:
     return layout.read_file(STYLESHEET)
 
 
-_CSS_UNSAFE = re.compile(r'[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]')
+_CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]")
 
 
 def css_string(text: str) -> str:

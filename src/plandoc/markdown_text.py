@@ -37,7 +37,7 @@ def escape_inline(text: str) -> Markdown:
     if text[:1] in ("-", "+", "="):
         text = "\\" + text  # would start a list or underline a heading
     elif match := _ORDERED_MARKER.match(text):
-        text = f"{match.group()}\\{text[match.end():]}"  # "1." would start a numbered list
+        text = f"{match.group()}\\{text[match.end() :]}"  # "1." would start a numbered list
     return Markdown(text)
 
 

@@ -8,6 +8,7 @@ field names are the keys of the JSON form. Shape and type rules live here
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import re
@@ -80,8 +81,12 @@ class PlanPart(BaseModel):
     @classmethod
     def _collect_extensions(cls, data: Any) -> Any:
         if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x-") for k in data):
-            kept = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-            kept["x-"] = {k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")}
+            kept = {
+                k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))
+            }
+            kept["x-"] = {
+                k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")
+            }
             return kept
         return data
 
@@ -390,10 +395,8 @@ def valid_parts(data: Any) -> SimpleNamespace:
         return parts
     for name, field in Plan.model_fields.items():
         if name in data:
-            try:
+            with contextlib.suppress(ValidationError):
                 setattr(parts, name, _part_adapter(name).validate_python(data[name]))
-            except ValidationError:
-                pass
         elif not field.is_required():
             setattr(parts, name, field.get_default(call_default_factory=True))
     return parts

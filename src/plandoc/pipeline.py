@@ -66,7 +66,7 @@ def check_file(
         known = {(f.field, f.message) for f in findings}
         extra = [f for f in check_parts(parts) if (f.field, f.message) not in known]
         checked.problems += _locate(source, extra)
-        checked.problems.sort(key=lambda p: (p.line or 0))
+        checked.problems.sort(key=lambda p: p.line or 0)
         return checked
     name = layout_name or plan.plan.layout or DEFAULT_LAYOUT
     try:
