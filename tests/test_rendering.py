@@ -204,3 +204,28 @@ def test_version_and_help():
     for command in ("validate", "render", "build"):
         result = runner.invoke(main, [command, "--help"])
         assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
+    tmp_path, write_plan, plan_data
+):
+    import shutil
+
+    import jinja2
+
+    from plandoc.compose import compose
+    from plandoc.layouts import builtin_layouts_folder, load_layout
+    from plandoc.problems import PlandocError
+
+    layout = load_layout(builtin_layouts_folder() / "standard")
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        layout.environment.from_string("{{ plan.__class__.__mro__ }}").render(plan=object())
+    broken = tmp_path / "broken"
+    shutil.copytree(builtin_layouts_folder() / "standard", broken)
+    template = broken / "plan.md.j2"
+    template.write_text(template.read_text().replace("{{ c.name }}", "{{ c.nmae }}", 1))
+    plan = check_file(write_plan(plan_data)).plan
+    with pytest.raises(PlandocError) as raised:
+        compose(plan, load_layout(broken))
+    message = raised.value.message
+    assert "plan.md.j2:" in message and "nmae" in message and "Dana" not in message

@@ -59,7 +59,7 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
         "signature_rows": signature_rows(plan, layout),
         "signature_line": SIGNATURE_LINE,
     }
-    markdown = layout.template(PLAN_TEMPLATE).render(context)
+    markdown = layout.render(PLAN_TEMPLATE, context)
     return PlanDocument(
         markdown=markdown,
         title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",

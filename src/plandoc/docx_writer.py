@@ -215,8 +215,7 @@ def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
 def body_xml(markdown: str, reference: ReferencePackage) -> tuple[str, list[tuple[int, str, int]]]:
     """The <w:body> content for the Markdown, and the numbered lists that restart at 1 (or N)."""
     b = _BodyBuilder(reference)
-    for event in events(markdown):
-        kind, name, value = event.kind, event.name, event.value
+    for kind, name, value in events(markdown):
         if kind == "leaf":
             if name == "Text" and b.in_code:
                 b.add_code_lines(value)

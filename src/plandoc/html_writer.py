@@ -33,8 +33,7 @@ def render_body(markdown: str) -> str:
     body_open = False
     lists: list[str] = []
     links: list[str] = []
-    for event in events(markdown):
-        kind, name, value = event.kind, event.name, event.value
+    for kind, name, value in events(markdown):
         if kind == "leaf":
             if name == "Text":
                 write(html.escape(value, quote=False))
@@ -111,13 +110,15 @@ def render_body(markdown: str) -> str:
 
 
 def render_page(document: PlanDocument, layout: Layout) -> str:
-    page = layout.template(PAGE_TEMPLATE)
-    return page.render(
-        title=document.title,
-        language=document.language,
-        header=document.header,
-        body=Markup(render_body(document.markdown)),
-        stylesheet=Markup(stylesheet(layout, document.header)),
+    return layout.render(
+        PAGE_TEMPLATE,
+        dict(
+            title=document.title,
+            language=document.language,
+            header=document.header,
+            body=Markup(render_body(document.markdown)),
+            stylesheet=Markup(stylesheet(layout, document.header)),
+        ),
     )
 
 

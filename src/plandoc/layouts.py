@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+import traceback
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -71,7 +72,7 @@ class Layout:
     @cached_property
     def html_environment(self) -> SandboxedEnvironment:
         """For the HTML page around the body: values escaped as HTML."""
-        return SandboxedEnvironment(
+        return PlanSandbox(
             loader=jinja2.FileSystemLoader(str(self.folder)),
             undefined=jinja2.StrictUndefined,
             autoescape=True,
@@ -88,6 +89,20 @@ class Layout:
             ) from None
         except jinja2.TemplateNotFound:
             raise PlandocError(f"layout '{self.name}' has no template {name}") from None
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render one of the layout's templates; a template's mistake names its file and line."""
+        template = self.template(name)
+        try:
+            return template.render(context)
+        except jinja2.TemplateError as error:
+            frames = [
+                f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")
+            ]
+            where = (
+                f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(self.folder / name)
+            )
+            raise PlandocError(f"{where}: template error: {error.message}") from None
 
     def read_file(self, name: str) -> str:
         path = self.folder / name
@@ -172,6 +187,25 @@ def load_layout(folder: Path) -> Layout:
     return layout
 
 
+class PlanSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with its attribute verdicts remembered per (type, name).
+
+    The base verdict depends only on the object's type and the attribute's
+    name, and asking it anew costs a fifth of a plan's rendering time.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
 def make_environment(layout: Layout) -> SandboxedEnvironment:
     def finalize(value: Any) -> str:
         if value is None:
@@ -186,7 +220,7 @@ def make_environment(layout: Layout) -> SandboxedEnvironment:
             return f"{value:g}"
         return escape_inline(str(value))
 
-    environment = SandboxedEnvironment(
+    environment = PlanSandbox(
         loader=jinja2.FileSystemLoader(str(layout.folder)),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,

@@ -10,7 +10,6 @@ writers print as plain text: plan text can never become markup.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pyromark
@@ -19,30 +18,27 @@ OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
 SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """kind is "start", "end" or "leaf"; name is pulldown-cmark's tag (Paragraph, Text...)."""
-
-    kind: str
-    name: str
-    value: Any = None
+# An event is a plain tuple (kind, name, value), the cheapest thing to make a
+# few thousand times per document: kind is "start", "end" or "leaf"; name is
+# pulldown-cmark's tag (Paragraph, Heading, Text...); value its payload or None.
+Event = tuple[str, str, Any]
 
 
 def events(markdown: str) -> Iterator[Event]:
     for raw in pyromark.events(markdown, options=OPTIONS):
-        if isinstance(raw, str):
-            yield Event("leaf", raw)
+        if raw.__class__ is str:
+            yield ("leaf", raw, None)
             continue
-        ((key, value),) = raw.items()
-        if key in ("Start", "End"):
-            kind = "start" if key == "Start" else "end"
-            if isinstance(value, dict):
-                ((name, payload),) = value.items()
-                yield Event(kind, name, payload)
+        for key, value in raw.items():
+            if key == "Start" or key == "End":
+                kind = "start" if key == "Start" else "end"
+                if value.__class__ is dict:
+                    for name, payload in value.items():
+                        yield (kind, name, payload)
+                else:
+                    yield (kind, value, None)
             else:
-                yield Event(kind, value)
-        else:
-            yield Event("leaf", key, value)
+                yield ("leaf", key, value)
 
 
 def safe_link(url: str) -> str | None:
