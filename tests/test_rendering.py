@@ -229,3 +229,16 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
         compose(plan, load_layout(broken))
     message = raised.value.message
     assert "plan.md.j2:" in message and "nmae" in message and "Dana" not in message
+
+
+def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
+    import plandoc.cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("Dana Okafor")
+
+    monkeypatch.setattr(plandoc.cli, "render_documents", broken)
+    result = CliRunner().invoke(main, ["render", str(SAMPLES / "adult-ptsd.json"), "-o", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "internal error while rendering (KeyError); please report it" in result.output
+    assert "Dana" not in result.output

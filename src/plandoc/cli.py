@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .pipeline import CheckedPlan, check_file, find_plan_files, render_documents, write_documents
 from .problems import PlandocError, Problem, Severity
+from .reader import PlanSource
 
 FORMAT_CHOICES = ("md", "html", "docx")
 
@@ -77,7 +78,7 @@ def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_f
       plandoc validate --strict plan.md
       plandoc validate --format json inputs/ > report.json
     """
-    results = [check_file(path, layout) for path in _plan_files(paths)]
+    results = [_check(path, layout) for path in _plan_files(paths)]
     failed = [r for r in results if r.failed(strict)]
     if report_format == "json":
         click.echo(json.dumps(_json_report(results, strict), indent=2, sort_keys=True))
@@ -174,18 +175,45 @@ def _render_all(
     results: list[CheckedPlan] = []
     written = 0
     for path in files:
-        result = check_file(path, layout)
+        result = _check(path, layout)
         results.append(result)
         _print_problems(result.problems, err=True)
         if result.failed(strict) or result.plan is None or result.layout is None:
             continue
         chosen = tuple(f for f in formats if f in result.layout.formats) if not layout else formats
-        documents = render_documents(result.plan, result.layout, chosen)
+        try:
+            documents = render_documents(result.plan, result.layout, chosen)
+        except PlandocError:
+            raise
+        except Exception as error:  # a bug of ours: say so without a traceback or plan values
+            result.problems.append(_internal_error(path, "rendering", error))
+            _print_problems(result.problems[-1:], err=True)
+            continue
         for target in write_documents(result.plan, result.layout, documents, output):
             click.echo(f"wrote {target}")
             written += 1
     click.echo(_summary(results, strict) + f"; {written} documents written to {output}", err=True)
     return 1 if any(r.failed(strict) for r in results) else 0
+
+
+def _check(path: Path, layout: str | None) -> CheckedPlan:
+    try:
+        return check_file(path, layout)
+    except PlandocError:
+        raise
+    except Exception as error:  # a bug of ours: say so without a traceback or plan values
+        checked = CheckedPlan(PlanSource(path, None), None)
+        checked.problems.append(_internal_error(path, "checking", error))
+        return checked
+
+
+def _internal_error(path: Path, stage: str, error: Exception) -> Problem:
+    return Problem(
+        str(path),
+        None,
+        (),
+        f"internal error while {stage} ({type(error).__name__}); please report it",
+    )
 
 
 def _print_problems(problems: Iterable[Problem], err: bool) -> None:
