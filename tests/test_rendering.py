@@ -214,19 +214,19 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
     import jinja2
 
     from plandoc.compose import compose
-    from plandoc.layouts import builtin_layouts_folder, load_layout
+    from plandoc.layouts import builtin_layouts_folder, find_layout
     from plandoc.problems import PlandocError
 
-    layout = load_layout(builtin_layouts_folder() / "standard")
+    layout = find_layout("standard")
     with pytest.raises(jinja2.exceptions.SecurityError):
         layout.environment.from_string("{{ plan.__class__.__mro__ }}").render(plan=object())
-    broken = tmp_path / "broken"
+    broken = tmp_path / "layouts" / "broken"
     shutil.copytree(builtin_layouts_folder() / "standard", broken)
     template = broken / "plan.md.j2"
     template.write_text(template.read_text().replace("{{ c.name }}", "{{ c.nmae }}", 1))
     plan = check_file(write_plan(plan_data)).plan
     with pytest.raises(PlandocError) as raised:
-        compose(plan, load_layout(broken))
+        compose(plan, find_layout("broken", [tmp_path / "layouts"]))
     message = raised.value.message
     assert "plan.md.j2:" in message and "nmae" in message and "Dana" not in message
 
@@ -238,7 +238,9 @@ def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
         raise KeyError("Dana Okafor")
 
     monkeypatch.setattr(plandoc.cli, "render_documents", broken)
-    result = CliRunner().invoke(main, ["render", str(SAMPLES / "adult-ptsd.json"), "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        main, ["render", str(SAMPLES / "adult-ptsd.json"), "-o", str(tmp_path)]
+    )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "internal error while rendering (KeyError); please report it" in result.output
     assert "Dana" not in result.output

@@ -6,14 +6,17 @@ Exit status: 0 success, 1 a plan failed its checks or could not be rendered
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
 from .pipeline import CheckedPlan, check_file, find_plan_files, render_documents, write_documents
 from .problems import PlandocError, Problem, Severity
 from .reader import PlanSource
@@ -21,9 +24,11 @@ from .reader import PlanSource
 FORMAT_CHOICES = ("md", "html", "docx")
 
 
-def _formats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+def _formats(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
     if value is None:
-        return FORMAT_CHOICES
+        return None
     formats = tuple(
         dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip())
     )
@@ -50,11 +55,45 @@ def main() -> None:
     """
 
 
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected a date YYYY-MM-DD") from None
+
+
+def layout_options(function: Callable[..., None]) -> Callable[..., None]:
+    """-l/--layout (repeatable), --layouts DIR (repeatable) and --as-of, for every plan command."""
+    function = click.option(
+        "--as-of",
+        "as_of",
+        callback=_as_of,
+        metavar="DATE",
+        help="Date that rules bounded by today use (default: today).",
+    )(function)
+    function = click.option(
+        "--layouts",
+        "layout_folders",
+        multiple=True,
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Also look for layouts in DIR (repeatable; also ${ENVIRONMENT_VARIABLE}).",
+    )(function)
+    return click.option(
+        "-l",
+        "--layout",
+        "layouts",
+        multiple=True,
+        metavar="NAME",
+        help="Layout to use (repeatable; default: each plan's own, else standard).",
+    )(function)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-l", "--layout", help="Check against this layout (default: each plan's own, else standard)."
-)
+@layout_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "--format",
@@ -64,11 +103,19 @@ def main() -> None:
     show_default=True,
     help="Report as text lines or one JSON document.",
 )
-def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_format: str) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    layouts: tuple[str, ...],
+    layout_folders: tuple[Path, ...],
+    as_of: dt.date,
+    strict: bool,
+    report_format: str,
+) -> None:
     """Check plan files (or every plan in folders) and report every problem.
 
     \b
-    Each problem is printed as FILE:LINE: field.path: message.
+    Each problem is printed as FILE:LINE: field.path: message; a layout's
+    rules are marked with its name and cite their source.
     Exit status 0 when every plan is valid, 1 when any has errors
     (or warnings, with --strict).
 
@@ -76,17 +123,17 @@ def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_f
     Examples:
       plandoc validate inputs/
       plandoc validate --strict plan.md
+      plandoc validate -l medicare -l client-copy inputs/
       plandoc validate --format json inputs/ > report.json
     """
-    results = [_check(path, layout) for path in _plan_files(paths)]
-    failed = [r for r in results if r.failed(strict)]
+    results = [_check(path, layouts, layout_folders, as_of) for path in _plan_files(paths)]
     if report_format == "json":
         click.echo(json.dumps(_json_report(results, strict), indent=2, sort_keys=True))
     else:
         for result in results:
-            _print_problems(result.problems, err=False)
+            _print_problems(result.all_problems, err=False)
         click.echo(_summary(results, strict), err=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if any(r.any_failed(strict) for r in results) else 0)
 
 
 @main.command()
@@ -96,11 +143,9 @@ def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_f
     "--formats",
     callback=_formats,
     metavar="LIST",
-    help="Comma-separated formats: md, html, docx (default: all).",
+    help="Comma-separated formats: md, html, docx (default: all the layout makes).",
 )
-@click.option(
-    "-l", "--layout", help="Layout to render with (default: each plan's own, else standard)."
-)
+@layout_options
 @click.option(
     "-o",
     "--output",
@@ -112,8 +157,10 @@ def validate(paths: tuple[Path, ...], layout: str | None, strict: bool, report_f
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (no output for such plans).")
 def render(
     paths: tuple[Path, ...],
-    formats: tuple[str, ...],
-    layout: str | None,
+    formats: tuple[str, ...] | None,
+    layouts: tuple[str, ...],
+    layout_folders: tuple[Path, ...],
+    as_of: dt.date,
     output: Path,
     strict: bool,
 ) -> None:
@@ -127,15 +174,17 @@ def render(
     Examples:
       plandoc render inputs/adult-ptsd.json
       plandoc render inputs/ -f html -o /tmp/plans
-      plandoc render plan.md -l standard -f docx
+      plandoc render plan.md -l standard -l client-copy -f docx
     """
-    sys.exit(_render_all(_plan_files(paths), formats, layout, output, strict))
+    options = _RenderOptions(formats, layouts, layout_folders, as_of, output, strict)
+    sys.exit(_render_all(_plan_files(paths), options))
 
 
 @main.command()
 @click.argument(
     "input_dir", required=False, type=click.Path(path_type=Path), default=Path("inputs")
 )
+@layout_options
 @click.option(
     "-o",
     "--output",
@@ -145,8 +194,15 @@ def render(
     help="Folder for the documents.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(input_dir: Path, output: Path, strict: bool) -> None:
-    """Build every plan under INPUT_DIR (default: inputs/) in all formats.
+def build(
+    input_dir: Path,
+    layouts: tuple[str, ...],
+    layout_folders: tuple[Path, ...],
+    as_of: dt.date,
+    output: Path,
+    strict: bool,
+) -> None:
+    """Build every plan under INPUT_DIR (default: inputs/) in every format of its layouts.
 
     \b
     A bad plan is reported and the others still build; exit status 1
@@ -155,54 +211,139 @@ def build(input_dir: Path, output: Path, strict: bool) -> None:
     \b
     Examples:
       plandoc build
+      plandoc build -l standard -l client-copy
       plandoc build clinic/plans -o clinic/documents
     """
     if not input_dir.is_dir():
         raise PlandocError(f"{input_dir}: no such folder")
-    sys.exit(_render_all(_plan_files((input_dir,)), FORMAT_CHOICES, None, output, strict))
+    options = _RenderOptions(None, layouts, layout_folders, as_of, output, strict)
+    sys.exit(_render_all(_plan_files((input_dir,)), options))
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--layouts",
+    "layout_folders",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also look for layouts in DIR.",
+)
+@click.pass_context
+def layouts(ctx: click.Context, layout_folders: tuple[Path, ...]) -> None:
+    """List every layout found, and where it came from.
+
+    \b
+    Layouts are looked for in plandoc's own, ./templates/, each folder of
+    $PLANDOC_LAYOUTS, then each --layouts DIR; a later one overrides an
+    earlier one of the same name.
+
+    \b
+    Examples:
+      plandoc layouts
+      plandoc layouts show medicare
+    """
+    ctx.obj = layout_folders
+    if ctx.invoked_subcommand is not None:
+        return
+    for name, (folder, origin) in sorted(available_layouts(layout_folders).items()):
+        layout = find_layout(name, layout_folders)
+        click.echo(f"{name:14} {layout.title:44} {origin}: {folder}")
+
+
+@layouts.command("show")
+@click.argument("name")
+@click.pass_obj
+def layouts_show(layout_folders: tuple[Path, ...], name: str) -> None:
+    """Show a layout: formats, page, review interval and its rules with their sources."""
+    layout = find_layout(name, layout_folders)
+    interval = layout.review_interval_days
+    lines = [
+        f"{layout.name}: {layout.title}",
+        f"  {layout.description}" if layout.description else None,
+        f"  from:            {layout.origin}: {layout.folder}",
+        f"  extends:         {layout.parent.name}" if layout.parent else None,
+        f"  formats:         {', '.join(layout.formats)}",
+        f"  page size:       {layout.page_size}",
+        f"  review interval: {f'{interval} days' if interval else 'none (plans give review_by)'}",
+        f"  header:          {', '.join(layout.header)}",
+        f"  rules:           {len(layout.rules) or 'none'}",
+    ]
+    for rule in layout.rules:
+        lines.append(f"  - [{rule.severity.value}] {rule.id}: {rule.message}")
+        lines.append(f"      checks: {rule.kind}")
+        lines.append(f"      source: {rule.source}")
+    click.echo("\n".join(line for line in lines if line is not None))
 
 
 # --- shared by the commands --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RenderOptions:
+    formats: tuple[str, ...] | None
+    layouts: tuple[str, ...]
+    layout_folders: tuple[Path, ...]
+    as_of: dt.date
+    output: Path
+    strict: bool
 
 
 def _plan_files(paths: Iterable[Path]) -> list[Path]:
     return list(find_plan_files(paths))
 
 
-def _render_all(
-    files: list[Path], formats: tuple[str, ...], layout: str | None, output: Path, strict: bool
-) -> int:
+def _render_all(files: list[Path], options: _RenderOptions) -> int:
     results: list[CheckedPlan] = []
     written = 0
+    failed = False
     for path in files:
-        result = _check(path, layout)
+        result = _check(path, options.layouts, options.layout_folders, options.as_of)
         results.append(result)
-        _print_problems(result.problems, err=True)
-        if result.failed(strict) or result.plan is None or result.layout is None:
+        _print_problems(result.all_problems, err=True)
+        failed |= result.any_failed(options.strict)
+        if result.plan is None:
             continue
-        chosen = tuple(f for f in formats if f in result.layout.formats) if not layout else formats
-        try:
-            documents = render_documents(result.plan, result.layout, chosen)
-        except PlandocError:
-            raise
-        except Exception as error:  # a bug of ours: say so without a traceback or plan values
-            result.problems.append(_internal_error(path, "rendering", error))
-            _print_problems(result.problems[-1:], err=True)
-            continue
-        for target in write_documents(result.plan, result.layout, documents, output):
-            click.echo(f"wrote {target}")
-            written += 1
-    click.echo(_summary(results, strict) + f"; {written} documents written to {output}", err=True)
-    return 1 if any(r.failed(strict) for r in results) else 0
+        for layout in result.layouts:
+            if result.layout_failed(layout, options.strict):
+                continue
+            formats = options.formats or layout.formats
+            unsupported = [f for f in formats if f not in layout.formats]
+            if unsupported:
+                click.echo(
+                    f"{path}: layout '{layout.name}' does not support format "
+                    f"{', '.join(unsupported)} (it makes {', '.join(layout.formats)})",
+                    err=True,
+                )
+                failed = True
+                continue
+            try:
+                documents = render_documents(result.plan, layout, formats)
+            except PlandocError:
+                raise
+            except Exception as error:  # a bug of ours: say so without a traceback or values
+                problem = _internal_error(path, "rendering", error)
+                result.problems.append(problem)
+                _print_problems([problem], err=True)
+                failed = True
+                continue
+            for target in write_documents(result.plan, layout, documents, options.output):
+                click.echo(f"wrote {target}")
+                written += 1
+    summary = _summary(results, options.strict)
+    click.echo(f"{summary}; {written} documents written to {options.output}", err=True)
+    return 1 if failed else 0
 
 
-def _check(path: Path, layout: str | None) -> CheckedPlan:
+def _check(
+    path: Path, layouts: tuple[str, ...], folders: tuple[Path, ...], as_of: dt.date
+) -> CheckedPlan:
     try:
-        return check_file(path, layout)
+        return check_file(path, layouts, folders, as_of)
     except PlandocError:
         raise
     except Exception as error:  # a bug of ours: say so without a traceback or plan values
-        checked = CheckedPlan(PlanSource(path, None), None)
+        checked = CheckedPlan(PlanSource(path, None))
         checked.problems.append(_internal_error(path, "checking", error))
         return checked
 
@@ -222,9 +363,9 @@ def _print_problems(problems: Iterable[Problem], err: bool) -> None:
 
 
 def _summary(results: list[CheckedPlan], strict: bool) -> str:
-    failed = sum(r.failed(strict) for r in results)
-    errors = sum(p.severity is Severity.ERROR for r in results for p in r.problems)
-    warnings = sum(p.severity is Severity.WARNING for r in results for p in r.problems)
+    failed = sum(r.any_failed(strict) for r in results)
+    errors = sum(p.severity is Severity.ERROR for r in results for p in r.all_problems)
+    warnings = sum(p.severity is Severity.WARNING for r in results for p in r.all_problems)
     plans = "plan" if len(results) == 1 else "plans"
     return (
         f"{len(results)} {plans} checked: {len(results) - failed} ok, {failed} failed "
@@ -241,8 +382,9 @@ def _json_report(results: list[CheckedPlan], strict: bool) -> dict[str, object]:
                 "file": r.name,
                 "plan_id": r.plan.plan.id if r.plan else None,
                 "version": r.plan.plan.version if r.plan else None,
-                "valid": not r.failed(strict),
-                "problems": [p.as_dict() for p in r.problems],
+                "valid": not r.any_failed(strict),
+                "layouts": [layout.name for layout in r.layouts],
+                "problems": [p.as_dict() for p in r.all_problems],
             }
             for r in results
         ],

@@ -41,6 +41,7 @@ class PlanDocument:
     markdown: str
     title: str
     header: tuple[str, ...]
+    footer: str
     plan_id: str
     version: int
     language: str
@@ -64,6 +65,7 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
         markdown=markdown,
         title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",
         header=running_header(plan, layout),
+        footer=layout.footer,
         plan_id=plan.plan.id,
         version=plan.plan.version,
         language=plan.plan.language,
@@ -74,13 +76,16 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
 
 
 def running_header(plan: Plan, layout: Layout) -> tuple[str, ...]:
-    """Client name, date of birth, member id (when present), plan id and version."""
-    parts = [plan.client.name, f"DOB {layout.format_date(plan.client.date_of_birth)}"]
+    """The items the layout's manifest names, in its order (those the plan has)."""
     coverage = plan.client.coverage
-    if coverage and coverage.member_id:
-        parts.append(f"Member ID {coverage.member_id}")
-    parts.append(f"Plan {plan.plan.id} v{plan.plan.version}")
-    return tuple(parts)
+    items = {
+        "client_name": plan.client.name,
+        "preferred_name": plan.client.called,
+        "date_of_birth": f"DOB {layout.format_date(plan.client.date_of_birth)}",
+        "member_id": f"Member ID {coverage.member_id}" if coverage and coverage.member_id else None,
+        "plan_id": f"Plan {plan.plan.id} v{plan.plan.version}",
+    }
+    return tuple(text for name in layout.header if (text := items[name]))
 
 
 def expected_roles(plan: Plan) -> list[str]:

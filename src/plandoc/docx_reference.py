@@ -23,6 +23,7 @@ from lxml import etree
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
 HEADER_MARK = "PLANDOC-RUNNING-HEADER"
+FOOTER_MARK = "PLANDOC-FOOTER-TEXT"
 ACCENT = RGBColor(0x1F, 0x4E, 0x5F)
 
 # Page sizes in twips (1/1440 inch), with one-inch margins.
@@ -64,6 +65,7 @@ TABLE_STYLES = f"""\
 
 FOOTER_PARAGRAPH = """\
 <w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="right"/></w:pPr>\
+<w:r><w:t xml:space="preserve">PLANDOC-FOOTER-TEXT</w:t></w:r>\
 <w:r><w:t xml:space="preserve">Page </w:t></w:r>\
 <w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>\
 <w:r><w:t xml:space="preserve"> of </w:t></w:r>\
@@ -79,6 +81,8 @@ class ReferencePackage:
     section: str  # the body's closing <w:sectPr>, with header and footer references
     header_xml: str  # header1.xml with HEADER_MARK where the running header goes
     header_part: str
+    footer_xml: str  # footer1.xml with FOOTER_MARK before "Page X of Y"
+    footer_part: str
     numbering_xml: str
     list_abstract: dict[str, str]  # ListNumber style id -> its abstractNumId
     text_width: int  # twips between the margins
@@ -103,6 +107,7 @@ def reference_package(page_size: str) -> ReferencePackage:
     start = body[: body.index("<w:body>") + len("<w:body>")]
     section = body[body.index("<w:sectPr") : body.index("</w:body>")]
     header_part = next(n for n in parts if re.fullmatch(r"word/header\d*\.xml", n))
+    footer_part = next(n for n in parts if re.fullmatch(r"word/footer\d*\.xml", n))
     numbering = parts["word/numbering.xml"].decode("utf-8")
     width = PAGE[page_size][0] - 2 * MARGIN
     return ReferencePackage(
@@ -111,6 +116,8 @@ def reference_package(page_size: str) -> ReferencePackage:
         section=section,
         header_xml=parts[header_part].decode("utf-8"),
         header_part=header_part,
+        footer_xml=parts[footer_part].decode("utf-8"),
+        footer_part=footer_part,
         numbering_xml=numbering,
         list_abstract=_list_abstracts(parts["word/styles.xml"], numbering),
         text_width=width,

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from .compose import PlanDocument
-from .docx_reference import HEADER_MARK, HEADER_SHADE, ReferencePackage, reference_package
+from .docx_reference import (
+    FOOTER_MARK,
+    HEADER_MARK,
+    HEADER_SHADE,
+    ReferencePackage,
+    reference_package,
+)
 from .layouts import Layout
 from .markdown_events import events, safe_link
 
@@ -303,6 +309,10 @@ def render_docx(document: PlanDocument, layout: Layout) -> bytes:
     ).encode()
     header_text = xml_text("   ·   ".join(document.header))
     parts[reference.header_part] = reference.header_xml.replace(HEADER_MARK, header_text).encode(
+        "utf-8"
+    )
+    footer_text = xml_text(f"{document.footer}   ·   ") if document.footer else ""
+    parts[reference.footer_part] = reference.footer_xml.replace(FOOTER_MARK, footer_text).encode(
         "utf-8"
     )
     if restarts:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from functools import cache
 
 from markupsafe import Markup
 
 from .compose import PlanDocument
-from .layouts import PAGE_TEMPLATE, STYLESHEET, Layout
+from .layouts import PAGE_TEMPLATE, Layout
 from .markdown_events import events, safe_link
 
 _SIMPLE_TAGS = {
@@ -123,17 +122,12 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
 
 
 def stylesheet(layout: Layout, header: tuple[str, ...]) -> str:
-    """The layout's CSS, with the page size and the running header of printed pages."""
+    """The layout's CSS, with the page size, running header and footer of printed pages."""
     return (
-        _layout_css(layout)
-        .replace("__PAGE_SIZE__", PAGE_SIZES[layout.page_size])
+        layout.stylesheet.replace("__PAGE_SIZE__", PAGE_SIZES[layout.page_size])
         .replace("__RUNNING_HEADER__", css_string("  ·  ".join(header)))
+        .replace("__FOOTER__", css_string(layout.footer))
     )
-
-
-@cache
-def _layout_css(layout: Layout) -> str:
-    return layout.read_file(STYLESHEET)
 
 
 _CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]")

@@ -1,22 +1,32 @@
 """Layouts: a folder of templates plus a `layout.toml` manifest.
 
-A layout says how a plan is shown: its Markdown template (`plan.md.j2`), the
-HTML page around it (`page.html.j2`, `style.css`), page size, date format and
-review interval. Layouts are data: adding one never needs a code change.
+A layout says how a plan is shown and which payer rules it must meet: its
+Markdown template (`plan.md.j2`), the HTML page around it (`page.html.j2`,
+`style.css`), page size, date format, running header and footer, review
+interval, and its rules (`rules.py`). A layout may `extend` another and
+override only the blocks it changes, in its own `plan.md.j2` or in the
+manifest's `[blocks]` table. Layouts are data: adding one never needs a code
+change.
+
+Layouts are found in order, later ones overriding earlier ones of the same
+name: those shipped with plandoc, `./templates/` of the working folder, then
+each folder of `PLANDOC_LAYOUTS` and `--layouts`.
 
 Templates run in Jinja's sandbox with StrictUndefined: a template cannot reach
-Python internals, and a misspelt name is an error that names the template and
-line. Every value a template prints passes through `finalize`, which escapes
-it as Markdown unless it is already `Markdown` (a narrative field).
+Python internals or files, and a misspelt name is an error that names the
+template and line. Every value a Markdown template prints passes through
+`finalize`, which escapes it unless it is already `Markdown` (a narrative
+field); the HTML page template escapes as HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .markdown_text import Markdown, escape_inline, narrative
 from .problems import PlandocError
+from .rules import Rule, parse_rules
 
 MANIFEST = "layout.toml"
 PLAN_TEMPLATE = "plan.md.j2"
@@ -34,15 +45,23 @@ STYLESHEET = "style.css"
 FORMATS = ("md", "html", "docx")
 PAGE_SIZES = ("letter", "a4")
 DEFAULT_LAYOUT = "standard"
+ENVIRONMENT_VARIABLE = "PLANDOC_LAYOUTS"
+HEADER_FIELDS = ("client_name", "preferred_name", "date_of_birth", "member_id", "plan_id")
+DEFAULT_HEADER = ("client_name", "date_of_birth", "member_id", "plan_id")
 
-_MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
+_MANIFEST_KEYS: dict[str, type] = {
     "name": str,
     "title": str,
     "description": str,
+    "extends": str,
     "formats": list,
     "page_size": str,
     "date_format": str,
     "review_interval_days": int,
+    "header": list,
+    "footer": str,
+    "rules": list,
+    "blocks": dict,
 }
 
 
@@ -56,13 +75,52 @@ class Layout:
     page_size: str = "letter"
     date_format: str = "%Y-%m-%d"
     review_interval_days: int | None = None
+    header: tuple[str, ...] = DEFAULT_HEADER
+    footer: str = ""
+    rules: tuple[Rule, ...] = ()
+    blocks: tuple[tuple[str, str], ...] = ()
+    parent: Layout | None = field(default=None, compare=False)
+    origin: str = "built-in"
 
     @property
     def manifest_path(self) -> Path:
         return self.folder / MANIFEST
 
+    @property
+    def chain(self) -> list[Layout]:
+        """This layout and its ancestors, nearest first."""
+        layouts: list[Layout] = []
+        layout: Layout | None = self
+        while layout is not None:
+            layouts.append(layout)
+            layout = layout.parent
+        return layouts
+
     def format_date(self, value: dt.date) -> str:
         return value.strftime(self.date_format)
+
+    def template_name(self, name: str) -> str:
+        """Which file serves `name`: this layout's own, its manifest blocks, or an ancestor's."""
+        for layout in self.chain:
+            if (layout.folder / name).is_file() or (name == PLAN_TEMPLATE and layout.blocks):
+                return f"{layout.name}/{name}"
+        raise PlandocError(f"layout '{self.name}' has no template {name}")
+
+    @cached_property
+    def _loader(self) -> jinja2.BaseLoader:
+        generated = {}
+        for layout in self.chain:
+            if layout.blocks and not (layout.folder / PLAN_TEMPLATE).is_file():
+                parent = layout.parent.template_name(PLAN_TEMPLATE) if layout.parent else ""
+                body = "".join(
+                    f"{{% block {name} %}}{source}{{% endblock %}}\n"
+                    for name, source in layout.blocks
+                )
+                generated[f"{layout.name}/{PLAN_TEMPLATE}"] = f'{{% extends "{parent}" %}}\n{body}'
+        folders = {
+            layout.name: jinja2.FileSystemLoader(str(layout.folder)) for layout in self.chain
+        }
+        return jinja2.ChoiceLoader([jinja2.DictLoader(generated), jinja2.PrefixLoader(folders)])
 
     @cached_property
     def environment(self) -> SandboxedEnvironment:
@@ -73,7 +131,7 @@ class Layout:
     def html_environment(self) -> SandboxedEnvironment:
         """For the HTML page around the body: values escaped as HTML."""
         return PlanSandbox(
-            loader=jinja2.FileSystemLoader(str(self.folder)),
+            loader=self._loader,
             undefined=jinja2.StrictUndefined,
             autoescape=True,
             auto_reload=False,
@@ -82,13 +140,12 @@ class Layout:
     def template(self, name: str) -> jinja2.Template:
         environment = self.html_environment if name.endswith(".html.j2") else self.environment
         try:
-            return environment.get_template(name)
+            return environment.get_template(self.template_name(name))
         except jinja2.TemplateSyntaxError as error:
-            raise PlandocError(
-                f"{error.filename or name}:{error.lineno}: template error: {error.message}"
-            ) from None
-        except jinja2.TemplateNotFound:
-            raise PlandocError(f"layout '{self.name}' has no template {name}") from None
+            where = error.filename or f"{self.manifest_path} [blocks]"
+            raise PlandocError(f"{where}:{error.lineno}: template error: {error.message}") from None
+        except jinja2.TemplateNotFound as error:
+            raise PlandocError(f"layout '{self.name}': template not found: {error.name}") from None
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one of the layout's templates; a template's mistake names its file and line."""
@@ -96,20 +153,19 @@ class Layout:
         try:
             return template.render(context)
         except jinja2.TemplateError as error:
-            frames = [
-                f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")
-            ]
-            where = (
-                f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(self.folder / name)
-            )
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if ".j2" in f.filename]
+            where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else name
             raise PlandocError(f"{where}: template error: {error.message}") from None
 
-    def read_file(self, name: str) -> str:
-        path = self.folder / name
-        try:
-            return path.read_text("utf-8")
-        except OSError:
-            raise PlandocError(f"layout '{self.name}' has no {name} ({path})") from None
+    @cached_property
+    def stylesheet(self) -> str:
+        """Every style.css of the chain, the root's first, so a child's rules win."""
+        sheets = [
+            (layout.folder / STYLESHEET).read_text("utf-8")
+            for layout in reversed(self.chain)
+            if (layout.folder / STYLESHEET).is_file()
+        ]
+        return "\n".join(sheets)
 
 
 def builtin_layouts_folder() -> Path:
@@ -120,71 +176,148 @@ def builtin_layouts_folder() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
-def find_layout(name: str, folders: list[Path] | None = None) -> Layout:
-    """The layout called `name`; later folders override earlier ones."""
-    found = available_layouts(folders)
-    if name not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise PlandocError(f"unknown layout '{name}'; layouts available: {known}")
-    return load_layout(found[name])
+def layout_folders(extra: list[Path] | tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
+    """Where layouts are looked for, in order, with a word for where each came from."""
+    folders = [(builtin_layouts_folder(), "built-in"), (Path("templates"), "./templates")]
+    for entry in os.environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep):
+        if entry:
+            folders.append((Path(entry), ENVIRONMENT_VARIABLE))
+    folders += [(Path(folder), "--layouts") for folder in extra]
+    return folders
 
 
-def available_layouts(folders: list[Path] | None = None) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for folder in [builtin_layouts_folder(), *(folders or [])]:
+def available_layouts(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, tuple[Path, str]]:
+    """Layout name -> (folder, origin); later folders override earlier ones."""
+    found: dict[str, tuple[Path, str]] = {}
+    for folder, origin in layout_folders(extra):
         if folder.is_dir():
             for child in sorted(folder.iterdir()):
                 if (child / MANIFEST).is_file():
-                    found[child.name] = child
+                    found[child.name] = (child.resolve(), origin)
     return found
 
 
-_LOADED: dict[Path, Layout] = {}
+def find_layout(name: str, extra: list[Path] | tuple[Path, ...] = ()) -> Layout:
+    """The layout called `name`, with its ancestors loaded."""
+    found = available_layouts(extra)
+    return _load(name, found, ())
 
 
-def load_layout(folder: Path) -> Layout:
-    """Read and check a layout's manifest (once per process)."""
-    folder = folder.resolve()
-    if folder in _LOADED:
-        return _LOADED[folder]
+_LOADED: dict[tuple[Path, float, tuple[Path, ...]], Layout] = {}
+
+
+def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) -> Layout:
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise PlandocError(f"unknown layout '{name}'; layouts available: {known}")
+    folder, origin = found[name]
     manifest = folder / MANIFEST
     text = manifest.read_text("utf-8")
+    data = _parse_manifest(manifest, text)
+    parent = None
+    if "extends" in data:
+        parent_name = data["extends"]
+        if parent_name == name or parent_name in seen:
+            cycle = " -> ".join((*seen, name, parent_name))
+            raise _manifest_error(manifest, text, "extends", f"layouts extend in a cycle: {cycle}")
+        if parent_name not in found:
+            known = ", ".join(sorted(found))
+            raise _manifest_error(
+                manifest, text, "extends", f"no layout '{parent_name}' to extend; layouts: {known}"
+            )
+        parent = _load(parent_name, found, (*seen, name))
+    key = (
+        folder,
+        manifest.stat().st_mtime,
+        tuple(layout.folder for layout in (parent.chain if parent else [])),
+    )
+    if key in _LOADED:
+        return _LOADED[key]
+    layout = _build(name, folder, origin, data, parent, manifest, text)
+    _LOADED[key] = layout
+    return layout
+
+
+def _parse_manifest(manifest: Path, text: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PlandocError(f"{manifest}: {error}") from None
-
-    def fail(key: str, message: str) -> PlandocError:
-        match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M)
-        line = text[: match.start()].count("\n") + 1 if match else 1
-        return PlandocError(f"{manifest}:{line}: {key}: {message}")
-
+        match = re.search(r"\(at line (\d+)", str(error))
+        line = match.group(1) if match else "1"
+        raise PlandocError(f"{manifest}:{line}: not valid TOML: {error}") from None
     for key, value in data.items():
         expected = _MANIFEST_KEYS.get(key)
         if expected is None:
-            raise fail(key, f"unknown key; keys are: {', '.join(_MANIFEST_KEYS)}")
+            raise _manifest_error(
+                manifest, text, key, f"unknown key; keys are: {', '.join(_MANIFEST_KEYS)}"
+            )
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise fail(key, f"must be {getattr(expected, '__name__', expected)}")
-    formats = tuple(data.get("formats", FORMATS))
+            kind = {list: "a list", dict: "a table", str: "text", int: "a whole number"}[expected]
+            raise _manifest_error(manifest, text, key, f"must be {kind}")
+    return data
+
+
+def _build(
+    name: str,
+    folder: Path,
+    origin: str,
+    data: dict[str, Any],
+    parent: Layout | None,
+    manifest: Path,
+    text: str,
+) -> Layout:
+    def inherited(key: str, default: Any) -> Any:
+        if key in data:
+            return data[key]
+        return getattr(parent, key) if parent is not None else default
+
+    formats = tuple(inherited("formats", FORMATS))
     if not formats or any(f not in FORMATS for f in formats):
-        raise fail("formats", f"must list some of: {', '.join(FORMATS)}")
-    if data.get("page_size", "letter") not in PAGE_SIZES:
-        raise fail("page_size", f"must be one of: {', '.join(PAGE_SIZES)}")
-    interval = data.get("review_interval_days")
+        raise _manifest_error(manifest, text, "formats", f"must list some of: {', '.join(FORMATS)}")
+    if inherited("page_size", "letter") not in PAGE_SIZES:
+        raise _manifest_error(
+            manifest, text, "page_size", f"must be one of: {', '.join(PAGE_SIZES)}"
+        )
+    interval = inherited("review_interval_days", None)
     if interval is not None and not 1 <= interval <= 366:
-        raise fail("review_interval_days", "must be a number of days from 1 to 366")
-    layout = Layout(
-        name=data.get("name", folder.name),
+        raise _manifest_error(manifest, text, "review_interval_days", "must be 1 to 366 days")
+    header = tuple(inherited("header", DEFAULT_HEADER))
+    unknown = [h for h in header if h not in HEADER_FIELDS]
+    if unknown:
+        raise _manifest_error(
+            manifest,
+            text,
+            "header",
+            f"unknown item {unknown[0]!r}; items are: {', '.join(HEADER_FIELDS)}",
+        )
+    blocks = data.get("blocks", {})
+    if any(not isinstance(source, str) for source in blocks.values()):
+        raise _manifest_error(manifest, text, "blocks", "each block must be template text")
+    if blocks and parent is None:
+        raise _manifest_error(manifest, text, "blocks", "blocks override a parent: add `extends`")
+    rules = parse_rules(data.get("rules", []), manifest, text)
+    return Layout(
+        name=name,
         folder=folder,
-        title=data.get("title", "Treatment Plan"),
+        title=inherited("title", "Treatment Plan"),
         description=data.get("description", ""),
         formats=formats,
-        page_size=data.get("page_size", "letter"),
-        date_format=data.get("date_format", "%Y-%m-%d"),
+        page_size=inherited("page_size", "letter"),
+        date_format=inherited("date_format", "%Y-%m-%d"),
         review_interval_days=interval,
+        header=header,
+        footer=inherited("footer", ""),
+        rules=(*(parent.rules if parent else ()), *rules),
+        blocks=tuple(blocks.items()),
+        parent=parent,
+        origin=origin,
     )
-    _LOADED[folder] = layout
-    return layout
+
+
+def _manifest_error(manifest: Path, text: str, key: str, message: str) -> PlandocError:
+    match = re.search(rf"^\s*(?:\[\s*)?{re.escape(key)}\s*[=\]]", text, re.M)
+    line = text[: match.start()].count("\n") + 1 if match else 1
+    return PlandocError(f"{manifest}:{line}: {key}: {message}")
 
 
 class PlanSandbox(SandboxedEnvironment):
@@ -221,7 +354,7 @@ def make_environment(layout: Layout) -> SandboxedEnvironment:
         return escape_inline(str(value))
 
     environment = PlanSandbox(
-        loader=jinja2.FileSystemLoader(str(layout.folder)),
+        loader=layout._loader,
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=False,

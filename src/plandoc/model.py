@@ -455,15 +455,15 @@ def _model_at(path: FieldPath) -> type[BaseModel] | None:
         field = model.model_fields.get(part) if model else None
         if field is None:
             return None
-        model = _model_in(field.annotation)
+        model = model_in(field.annotation)
     return model
 
 
-def _model_in(annotation: Any) -> Any:
+def model_in(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
-        found = _model_in(arg)
+        found = model_in(arg)
         if found is not None:
             return found
     return None

@@ -8,6 +8,7 @@ layer over these three.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -15,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import docx_writer, html_writer
-from .checks import CheckOptions, check_parts, check_plan
+from .checks import CheckOptions, check_parts, check_plan, review_due
 from .compose import compose
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
 from .problems import Finding, PlandocError, Problem, Severity
 from .reader import PlanSource, is_plan_file, read_plan
+from .rules import RuleContext
 
 OUTPUT_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -28,34 +30,68 @@ FOLDER_MODE = 0o700
 
 @dataclass
 class CheckedPlan:
-    """A plan file after reading and checking: the plan (when readable) and every problem."""
+    """A plan file after reading and checking: the plan (when readable) and every problem.
+
+    `problems` are the plan's own; `layout_problems` are each layout's rules
+    broken by the plan. A plan renders in a layout when neither has errors.
+    """
 
     source: PlanSource
-    layout: Layout | None
     plan: Plan | None = None
     problems: list[Problem] = field(default_factory=list)
+    layouts: list[Layout] = field(default_factory=list)
+    layout_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.source.name
 
+    @property
+    def layout(self) -> Layout | None:
+        """The first (usually the only) layout the plan was checked against."""
+        return self.layouts[0] if self.layouts else None
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [p for ps in self.layout_problems.values() for p in ps]
+
     def failed(self, strict: bool = False) -> bool:
-        if self.plan is None:
+        """The plan itself is unusable, or fails every layout it was checked against."""
+        if self.plan is None or _fails(self.problems, strict):
             return True
-        return any(p.severity is Severity.ERROR or strict for p in self.problems)
+        return bool(self.layouts) and all(self.layout_failed(lay, strict) for lay in self.layouts)
+
+    def layout_failed(self, layout: Layout, strict: bool = False) -> bool:
+        return _fails(self.problems, strict) or _fails(
+            self.layout_problems.get(layout.name, []), strict
+        )
+
+    def any_failed(self, strict: bool = False) -> bool:
+        return self.failed(strict) or any(self.layout_failed(lay, strict) for lay in self.layouts)
+
+
+def _fails(problems: list[Problem], strict: bool) -> bool:
+    return any(p.severity is Severity.ERROR or strict for p in problems)
 
 
 def check_file(
-    path: Path, layout_name: str | None = None, layout_folders: list[Path] | None = None
+    path: Path,
+    layout_names: Iterable[str] | str | None = None,
+    layout_folders: Iterable[Path] = (),
+    today: dt.date | None = None,
 ) -> CheckedPlan:
     """Read and check one plan file; problems are collected, never raised.
 
-    The layout is `layout_name` when given, else the plan's own `plan.layout`,
-    else `standard`. An unknown layout named by the command line raises
-    PlandocError; one named by the plan is a problem of that plan.
+    The layouts are `layout_names` when given, else the plan's own
+    `plan.layout`, else `standard`; each layout's rules are checked. An
+    unknown layout named by the command line raises PlandocError; one named
+    by the plan is a problem of that plan. `today` is needed only by rules
+    that bound a date by today's.
     """
+    names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
+    folders = list(layout_folders)
     source = read_plan(path)
-    checked = CheckedPlan(source, None, problems=list(source.problems))
+    checked = CheckedPlan(source, problems=list(source.problems))
     if source.data is None:
         return checked
     plan, findings = parse_plan(source.data)
@@ -68,17 +104,26 @@ def check_file(
         checked.problems += _locate(source, extra)
         checked.problems.sort(key=lambda p: p.line or 0)
         return checked
-    name = layout_name or plan.plan.layout or DEFAULT_LAYOUT
-    try:
-        checked.layout = find_layout(name, layout_folders)
-    except PlandocError as error:
-        if layout_name:
-            raise
-        line = source.source_map.line_of(("plan", "layout"))
-        checked.problems.append(Problem(source.name, line, ("plan", "layout"), error.message))
-        return checked
-    options = CheckOptions(review_interval_days=checked.layout.review_interval_days)
-    checked.problems += _locate(source, check_plan(plan, options))
+    for name in names or [plan.plan.layout or DEFAULT_LAYOUT]:
+        try:
+            checked.layouts.append(find_layout(name, folders))
+        except PlandocError as error:
+            if names:
+                raise
+            line = source.source_map.line_of(("plan", "layout"))
+            checked.problems.append(Problem(source.name, line, ("plan", "layout"), error.message))
+            return checked
+    intervals = [layout.review_interval_days for layout in checked.layouts]
+    interval = None if None in intervals else min(intervals)  # type: ignore[type-var]
+    checked.problems += _locate(source, check_plan(plan, CheckOptions(interval)))
+    for layout in checked.layouts:
+        context = RuleContext(today, review_due(plan, layout.review_interval_days))
+        findings = [
+            Finding(f.field, f"[{layout.name}] {f.message}", f.severity)
+            for rule in layout.rules
+            for f in rule.check(plan, context)
+        ]
+        checked.layout_problems[layout.name] = _locate(source, findings)
     checked.plan = plan
     return checked
 
