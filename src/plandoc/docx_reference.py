@@ -89,10 +89,10 @@ class ReferencePackage:
 
 
 @cache
-def reference_package(page_size: str) -> ReferencePackage:
+def reference_package(page_size: str, font_size: int = 10) -> ReferencePackage:
     document = docx.Document()
     _set_up_section(document, page_size)
-    _set_up_styles(document)
+    _set_up_styles(document, font_size)
     buffer = io.BytesIO()
     document.save(buffer)
     with zipfile.ZipFile(buffer) as package:
@@ -142,11 +142,12 @@ def _set_up_section(document: docx.document.Document, page_size: str) -> None:
     footer_element.append(etree.fromstring(f'<w:root xmlns:w="{W}">{FOOTER_PARAGRAPH}</w:root>')[0])
 
 
-def _set_up_styles(document: docx.document.Document) -> None:
+def _set_up_styles(document: docx.document.Document, font_size: int) -> None:
     styles = document.styles
+    scale = font_size / 10
     normal = styles["Normal"]
     normal.font.name = "Arial"
-    normal.font.size = Pt(10)
+    normal.font.size = Pt(font_size)
     normal.paragraph_format.space_after = Pt(5)
     normal.paragraph_format.line_spacing = 1.1
     fonts = normal.element.rPr.rFonts
@@ -160,7 +161,7 @@ def _set_up_styles(document: docx.document.Document) -> None:
     ):
         style = styles[style_id]
         style.font.name = "Arial"
-        style.font.size = Pt(size)
+        style.font.size = Pt(round(size * scale, 1))
         style.font.color.rgb = ACCENT if style_id != "Heading 2" else RGBColor(0x1D, 0x23, 0x29)
         style.font.bold = True
         style.font.italic = False
@@ -178,8 +179,9 @@ def _set_up_styles(document: docx.document.Document) -> None:
         styles[style_id].font.size = Pt(8)
         styles[style_id].font.color.rgb = RGBColor(0x56, 0x60, 0x6B)
     root = styles.element
+    table_size = str(2 * (font_size - 1))  # half-points
     for xml in TABLE_STYLES.split("\n"):
-        root.append(etree.fromstring(xml))
+        root.append(etree.fromstring(xml.replace('w:val="18"', f'w:val="{table_size}"')))
 
 
 def _slim_styles(xml: bytes) -> bytes:

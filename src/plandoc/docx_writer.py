@@ -301,7 +301,7 @@ def body_xml(markdown: str, reference: ReferencePackage) -> tuple[str, list[tupl
 
 
 def render_docx(document: PlanDocument, layout: Layout) -> bytes:
-    reference = reference_package(layout.page_size)
+    reference = reference_package(layout.page_size, layout.font_size)
     body, restarts = body_xml(document.markdown, reference)
     parts = dict(reference.parts)
     parts["word/document.xml"] = (

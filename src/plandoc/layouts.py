@@ -58,6 +58,7 @@ _MANIFEST_KEYS: dict[str, type] = {
     "page_size": str,
     "date_format": str,
     "review_interval_days": int,
+    "font_size": int,
     "header": list,
     "footer": str,
     "rules": list,
@@ -75,6 +76,7 @@ class Layout:
     page_size: str = "letter"
     date_format: str = "%Y-%m-%d"
     review_interval_days: int | None = None
+    font_size: int = 10
     header: tuple[str, ...] = DEFAULT_HEADER
     footer: str = ""
     rules: tuple[Rule, ...] = ()
@@ -97,7 +99,8 @@ class Layout:
         return layouts
 
     def format_date(self, value: dt.date) -> str:
-        return value.strftime(self.date_format)
+        # "%-d" (day without a leading zero) is not portable to Windows: do it here.
+        return value.strftime(self.date_format.replace("%-d", str(value.day)))
 
     def template_name(self, name: str) -> str:
         """Which file serves `name`: this layout's own, its manifest blocks, or an ancestor's."""
@@ -281,6 +284,9 @@ def _build(
     interval = inherited("review_interval_days", None)
     if interval is not None and not 1 <= interval <= 366:
         raise _manifest_error(manifest, text, "review_interval_days", "must be 1 to 366 days")
+    font_size = inherited("font_size", 10)
+    if not 8 <= font_size <= 16:
+        raise _manifest_error(manifest, text, "font_size", "must be 8 to 16 (points)")
     header = tuple(inherited("header", DEFAULT_HEADER))
     unknown = [h for h in header if h not in HEADER_FIELDS]
     if unknown:
@@ -305,6 +311,7 @@ def _build(
         page_size=inherited("page_size", "letter"),
         date_format=inherited("date_format", "%Y-%m-%d"),
         review_interval_days=interval,
+        font_size=font_size,
         header=header,
         footer=inherited("footer", ""),
         rules=(*(parent.rules if parent else ()), *rules),

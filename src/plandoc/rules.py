@@ -140,8 +140,17 @@ def _missing(plan: Any, path: str) -> list[FieldPath]:
 
 
 def _parent(path: str) -> FieldPath:
-    """The field path to report for a rule path that reached nothing."""
-    return tuple(name for name, _ in _segments(path))
+    """The field path to report for a rule path that reached nothing.
+
+    Up to the first list filter: `signatures[role=client].date` is reported
+    at `signatures`, where the missing signature would go.
+    """
+    names: list[str | int] = []
+    for name, selector in _segments(path):
+        names.append(name)
+        if selector:
+            break
+    return tuple(names)
 
 
 def _dates(plan: Any, path: str, context: RuleContext) -> list[tuple[FieldPath, dt.date]]:
