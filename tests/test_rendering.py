@@ -173,7 +173,8 @@ def test_unknown_layout_lists_the_ones_that_exist(tmp_path):
     result = CliRunner().invoke(main, ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path)])
     assert (
         result.exit_code == 1
-        and "unknown layout 'nope'; layouts available: standard" in result.output
+        and "unknown layout 'nope'; layouts available: client-copy, managed-care, medicaid, medicare, standard"
+        in result.output
     )
 
 

@@ -322,7 +322,7 @@ def _build(
 
 
 def _manifest_error(manifest: Path, text: str, key: str, message: str) -> PlandocError:
-    match = re.search(rf"^\s*(?:\[\s*)?{re.escape(key)}\s*[=\]]", text, re.M)
+    match = re.search(rf"^[ \t]*(?:\[[ \t]*)?{re.escape(key)}[ \t]*[=\]]", text, re.M)
     line = text[: match.start()].count("\n") + 1 if match else 1
     return PlandocError(f"{manifest}:{line}: {key}: {message}")
 

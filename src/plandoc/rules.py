@@ -82,8 +82,7 @@ class Rule:
         for start_path, start in _dates(plan, self.start, context):
             for end_path, end in _dates(plan, self.end, context):
                 if (end - start).days > self.max_days:
-                    where = end_path if self.end not in SPECIAL_DATES else start_path
-                    findings.append(self._finding(where))
+                    findings.append(self._finding(end_path or start_path))
         return findings
 
     def _finding(self, path: FieldPath) -> Finding:
@@ -251,8 +250,8 @@ def _check_path(path: str, fail: Any, want_date: bool = False) -> None:
 
 def _rule_line(text: str, number: int) -> int:
     """The line of the number-th `[[rules]]` table in the manifest."""
-    starts = [m.start() for m in re.finditer(r"^\s*\[\[\s*rules\s*\]\]", text, re.M)]
+    starts = [m.start() for m in re.finditer(r"^[ \t]*\[\[[ \t]*rules[ \t]*\]\]", text, re.M)]
     if number <= len(starts):
         return text[: starts[number - 1]].count("\n") + 1
-    match = re.search(r"^\s*rules\s*=", text, re.M)
+    match = re.search(r"^[ \t]*rules[ \t]*=", text, re.M)
     return text[: match.start()].count("\n") + 1 if match else 1

@@ -1,0 +1,570 @@
+"""Layouts: built-ins render everything, payer rules, the client copy, custom layouts, bad manifests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from plandoc.cli import main
+from plandoc.layouts import available_layouts, find_layout
+from plandoc.pipeline import check_file, render_documents
+from plandoc.problems import PlandocError, Severity
+
+from .conftest import SAMPLES
+
+BUILT_IN = ("standard", "client-copy", "medicare", "medicaid", "managed-care")
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md"))
+AS_OF = dt.date(2026, 11, 26)
+
+
+def test_every_built_in_layout_is_found():
+    assert set(BUILT_IN) <= set(available_layouts())
+
+
+@pytest.mark.parametrize("layout", BUILT_IN)
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_every_layout_renders_every_sample_in_every_format(layout, sample):
+    checked = check_file(sample, layout, today=AS_OF)
+    assert checked.plan is not None and not checked.layout_failed(checked.layout), [
+        str(p) for p in checked.all_problems
+    ]
+    documents = render_documents(checked.plan, checked.layout, checked.layout.formats)
+    assert set(documents) == {"md", "html", "docx"}
+    docx.Document(io.BytesIO(documents["docx"]))  # opens
+    assert documents == render_documents(checked.plan, checked.layout, checked.layout.formats)
+
+
+# --- payer rules: one plan that breaks each, and the example that passes all ---
+
+
+def _drop(*path):
+    def change(plan):
+        target = plan
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return change
+
+
+def _set(value, *path):
+    def change(plan):
+        target = plan
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return change
+
+
+def _signatures_without(*roles):
+    return lambda plan: plan.update(
+        signatures=[s for s in plan["signatures"] if s["role"] not in roles]
+    )
+
+
+RULES = [
+    (
+        "medicare",
+        "plan-current",
+        _set("2025-11-01", "plan", "effective"),
+        "plan.effective",
+        "more than one year ago",
+    ),
+    (
+        "medicare",
+        "goal-target-within-year",
+        _set("2027-09-01", "goals", 0, "target_date"),
+        "goals[0].target_date",
+        "within one year",
+    ),
+    (
+        "medicare",
+        "objective-target-within-year",
+        _set("2027-09-01", "goals", 1, "objectives", 0, "target_date"),
+        "goals[1].objectives[0].target_date",
+        "within one year",
+    ),
+    ("medicare", "services-amount-frequency", _drop("services"), "services", "list the services"),
+    (
+        "medicare",
+        "provider-signature",
+        _signatures_without("clinician"),
+        "signatures",
+        "treating clinician must sign",
+    ),
+    (
+        "medicare",
+        "progress-summary",
+        _drop("progress_notes"),
+        "progress_notes",
+        "periodic progress summary",
+    ),
+    (
+        "medicaid",
+        "client-participation",
+        _drop("contract", "client_agreement"),
+        "contract.client_agreement",
+        "participation",
+    ),
+    (
+        "medicaid",
+        "responsibilities",
+        _drop("contract", "responsibilities"),
+        "contract.responsibilities",
+        "who is responsible",
+    ),
+    (
+        "medicaid",
+        "discharge-criteria",
+        _drop("discharge_criteria"),
+        "discharge_criteria",
+        "discharge criteria",
+    ),
+    (
+        "medicaid",
+        "client-or-guardian-signature",
+        _signatures_without("client", "guardian"),
+        "signatures",
+        "client (or guardian) must sign",
+    ),
+    (
+        "medicaid",
+        "clinician-signature",
+        _signatures_without("clinician"),
+        "signatures",
+        "clinician must sign",
+    ),
+    (
+        "medicaid",
+        "review-interval",
+        _set("2027-06-01", "plan", "review_by"),
+        "plan.review_by",
+        "every 180 days",
+    ),
+    (
+        "managed-care",
+        "current-risk",
+        _drop("assessment", "risk"),
+        "assessment.risk",
+        "current risk",
+    ),
+    (
+        "managed-care",
+        "medications",
+        _drop("assessment", "medications"),
+        "assessment.medications",
+        "medications",
+    ),
+    (
+        "managed-care",
+        "member-agreement",
+        _drop("contract", "client_agreement"),
+        "contract.client_agreement",
+        "member's agreement",
+    ),
+    ("managed-care", "services-requested", _drop("services"), "services", "CPT services and units"),
+    (
+        "managed-care",
+        "authorization-number",
+        _drop("client", "coverage", "authorization_number"),
+        "client.coverage.authorization_number",
+        "authorization number",
+    ),
+    (
+        "managed-care",
+        "progress-with-scores",
+        _set([], "goals", 1, "progress"),
+        "goals[1].progress",
+        "progress since the last review",
+    ),
+    (
+        "managed-care",
+        "review-interval",
+        _set("2027-03-01", "plan", "review_by"),
+        "plan.review_by",
+        "every 90 days",
+    ),
+]
+
+
+def test_every_built_in_rule_has_a_test():
+    tested = {(layout, rule) for layout, rule, *_ in RULES}
+    declared = {(name, rule.id) for name in BUILT_IN for rule in find_layout(name).rules}
+    assert declared == tested
+
+
+@pytest.mark.parametrize("layout", BUILT_IN)
+def test_the_example_plan_passes_every_rule(write_plan, plan_data, layout):
+    checked = check_file(write_plan(plan_data), layout, today=AS_OF)
+    assert checked.all_problems == []
+
+
+@pytest.mark.parametrize(
+    ("layout", "rule", "change", "field", "message"), RULES, ids=[f"{r[0]}:{r[1]}" for r in RULES]
+)
+def test_a_plan_breaking_the_rule_gets_its_message_and_source(
+    write_plan, plan_data, layout, rule, change, field, message
+):
+    change(plan_data)
+    checked = check_file(write_plan(plan_data), layout, today=AS_OF)
+    assert checked.plan is not None, [str(p) for p in checked.problems]
+    declared = next(r for r in checked.layout.rules if r.id == rule)
+    found = [
+        p for p in checked.layout_problems[layout] if p.field_name == field and message in p.message
+    ]
+    assert found, [str(p) for p in checked.all_problems]
+    assert found[0].message.startswith(f"[{layout}] ") and declared.source in found[0].message
+    assert found[0].severity is declared.severity
+    assert checked.layout_failed(checked.layout) == (declared.severity is Severity.ERROR)
+    # The standard layout has no such rule: the same plan is fine there.
+    assert not check_file(write_plan(plan_data), "standard", today=AS_OF).layout_failed(
+        find_layout("standard")
+    )
+
+
+def test_a_plan_failing_one_layout_still_renders_the_others(tmp_path, write_plan, plan_data):
+    del plan_data["services"]
+    path = write_plan(plan_data)
+    result = CliRunner().invoke(
+        main,
+        [
+            "render",
+            str(path),
+            "-l",
+            "standard",
+            "-l",
+            "medicare",
+            "-o",
+            str(tmp_path / "o"),
+            "--as-of",
+            "2026-11-26",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "services: [medicare] list the services" in result.output
+    assert sorted(p.name.split(".")[1] for p in (tmp_path / "o").iterdir()) == ["standard"] * 3
+
+
+# --- the client copy ----------------------------------------------------------
+
+SECRETS = {
+    ("client", "coverage"): {
+        "payer": "Zebra Mutual Insurance",
+        "plan_name": "Quartz Gold Plan",
+        "member_id": "MEMBER-7731904",
+        "group_number": "GROUP-55120",
+        "authorization_number": "AUTH-99421",
+    },
+    ("provider",): {"npi": "1234567893", "license": "LIC-PSY-88123"},
+    ("assessment", "risk"): {"level": "high", "summary": "Zircon risk narrative 4471"},
+}
+
+
+def _plan_with_every_internal_field(plan_data):
+    for path, values in SECRETS.items():
+        target = plan_data
+        for part in path:
+            target = target.setdefault(part, {})
+        target.update(values)
+    plan_data["provider"]["supervisor"] = {
+        "name": "Sup Ervisor",
+        "credentials": "PhD",
+        "npi": "1987654328",
+    }
+    plan_data["services"] = [
+        {
+            "cpt": "90837",
+            "description": "Psychotherapy xylophone 60",
+            "frequency": "weekly",
+            "units": 731,
+        }
+    ]
+    plan_data["diagnoses"][0]["description"] = "Diagnosis text quokka"
+    plan_data["assessment"]["medications"] = ["Medication walrus 10 mg"]
+    plan_data["assessment"]["history"] = "History narrative narwhal"
+    plan_data["progress_notes"][0]["text"] = "Review note okapi"
+    plan_data["x-internal"] = {"flag": "Custom pangolin"}
+    return plan_data
+
+
+HIDDEN = [
+    "Zebra Mutual Insurance",
+    "Quartz Gold Plan",
+    "MEMBER-7731904",
+    "GROUP-55120",
+    "AUTH-99421",
+    "1234567893",
+    "LIC-PSY-88123",
+    "1987654328",
+    "Zircon risk narrative 4471",
+    "90837",
+    "Psychotherapy xylophone 60",
+    "731",
+    "F43.10",
+    "G47.00",
+    "Diagnosis text quokka",
+    "Medication walrus 10 mg",
+    "History narrative narwhal",
+    "Review note okapi",
+    "Custom pangolin",
+    "1988",
+    "Okafor",
+]
+
+
+def _all_text(documents):
+    texts = [documents["md"].decode(), documents["html"].decode()]
+    with zipfile.ZipFile(io.BytesIO(documents["docx"])) as package:
+        texts += [
+            package.read(name).decode("utf-8", "replace")
+            for name in package.namelist()
+            if name.endswith(".xml")
+        ]
+    return "\n".join(texts)
+
+
+def test_the_client_copy_never_shows_billing_or_internal_content(write_plan, plan_data):
+    path = write_plan(_plan_with_every_internal_field(plan_data))
+    checked = check_file(path, "client-copy")
+    assert not checked.failed(), [str(p) for p in checked.all_problems]
+    text = _all_text(render_documents(checked.plan, checked.layout, ("md", "html", "docx")))
+    for value in HIDDEN:
+        assert value not in text, value
+    # ... while the standard layout of the same plan shows them all (the search is real).
+    standard = check_file(path, "standard")
+    shown = _all_text(render_documents(standard.plan, standard.layout, ("md", "html", "docx")))
+    for value in (
+        "MEMBER-7731904",
+        "AUTH-99421",
+        "LIC-PSY-88123",
+        "Zircon risk narrative 4471",
+        "731",
+    ):
+        assert value in shown
+
+
+def test_the_client_copy_speaks_plainly_and_puts_the_clients_words_first(write_plan, plan_data):
+    checked = check_file(write_plan(plan_data), "client-copy")
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    for heading in (
+        "## What we are working on",
+        "## How we will get there",
+        "## How we will know it is working",
+    ):
+        assert heading in markdown
+    assert markdown.index("I keep seeing the crash") < markdown.index(
+        "Post-traumatic stress symptoms"
+    )
+    assert '### Goal 1: "I want to stop reliving it every day."' in markdown
+    document = docx.Document(
+        io.BytesIO(render_documents(checked.plan, checked.layout, ("docx",))["docx"])
+    )
+    assert document.styles["Normal"].font.size.pt == 12
+    assert document.sections[0].header.paragraphs[0].text.startswith("Dana")
+
+
+# --- custom layouts -------------------------------------------------------------
+
+MANIFEST_ONLY = """
+name = "riverside"
+title = "Riverside Counseling Plan"
+extends = "standard"
+header = ["client_name", "plan_id"]
+
+[blocks]
+discharge = '''
+## When Treatment Ends
+
+{% for d in plan.discharge_criteria %}
+1. {{ d }}
+{% endfor %}
+
+'''
+"""
+
+
+def test_a_manifest_only_layout_outside_the_repo_is_found_and_used(tmp_path, monkeypatch):
+    folder = tmp_path / "clinic-layouts" / "riverside"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text(MANIFEST_ONLY)
+    monkeypatch.chdir(tmp_path)  # away from the repository's ./templates
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "render",
+            str(SAMPLES / "adult-ptsd.json"),
+            "-l",
+            "riverside",
+            "--layouts",
+            str(folder.parent),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    markdown = (out / "TP-2026-0042-v2.riverside.md").read_text()
+    assert "## When Treatment Ends\n\n1. PCL-5 below 31" in markdown
+    assert "## Discharge Criteria" not in markdown
+    assert "## Diagnoses" in markdown  # everything else comes from standard
+    listing = CliRunner().invoke(main, ["layouts", "--layouts", str(folder.parent)]).output
+    assert "riverside" in listing and "--layouts" in listing
+    monkeypatch.setenv("PLANDOC_LAYOUTS", str(folder.parent))
+    assert (
+        CliRunner()
+        .invoke(main, ["validate", "-l", "riverside", str(SAMPLES / "adult-ptsd.json")])
+        .exit_code
+        == 0
+    )
+
+
+def test_a_later_folder_overrides_a_built_in_layout(tmp_path, monkeypatch):
+    folder = tmp_path / "mine" / "medicaid"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text(
+        'extends = "standard"\ntitle = "State ISP"\nreview_interval_days = 90\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    layout = find_layout("medicaid", [folder.parent])
+    assert (
+        layout.title == "State ISP"
+        and layout.review_interval_days == 90
+        and layout.origin == "--layouts"
+    )
+
+
+BAD_MANIFESTS = {
+    "syntax": ('title = "x\n', "layout.toml:1: not valid TOML"),
+    "unknown key": (
+        'extends = "standard"\n\ncolour = "red"\n',
+        "layout.toml:3: colour: unknown key",
+    ),
+    "wrong type": (
+        'review_interval_days = "ninety"\n',
+        "layout.toml:1: review_interval_days: must be a whole number",
+    ),
+    "rule on a missing field": (
+        'extends = "standard"\n[[rules]]\nmessage = "m"\nsource = "s"\nrequire = "client.shoe_size"\n',
+        "layout.toml:2: rules: 'client.shoe_size' names no field of the plan at 'shoe_size'",
+    ),
+    "rule without source": (
+        '[[rules]]\nmessage = "m"\nrequire = "services"\n',
+        "layout.toml:1: rules: every rule needs a one-line `source`",
+    ),
+    "bound on a text field": (
+        '[[rules]]\nmessage = "m"\nsource = "s"\nfrom = "plan.effective"\nto = "client.name"\nmax_days = 3\n',
+        "rules: 'client.name' is not a date field",
+    ),
+    "missing parent": (
+        'extends = "nowhere"\n',
+        "layout.toml:1: extends: no layout 'nowhere' to extend",
+    ),
+    "cycle": ('extends = "broken"\n', "extends: layouts extend in a cycle: broken -> broken"),
+    "blocks without parent": ("[blocks]\ngoals = 'x'\n", "blocks: blocks override a parent"),
+    "bad format": ('formats = ["pdf"]\n', "formats: must list some of: md, html, docx"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MANIFESTS, ids=list(BAD_MANIFESTS))
+def test_a_bad_manifest_is_one_clear_error_and_nothing_renders(tmp_path, monkeypatch, case):
+    text, expected = BAD_MANIFESTS[case]
+    folder = tmp_path / "layouts" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PlandocError) as raised:
+        find_layout("broken", [folder.parent])
+    assert f"{folder / 'layout.toml'}" in raised.value.message and expected in raised.value.message
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "render",
+            str(SAMPLES / "adult-ptsd.json"),
+            "-l",
+            "broken",
+            "--layouts",
+            str(folder.parent),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output and expected in result.output
+    assert not out.exists()
+
+
+def test_a_cycle_between_two_layouts(tmp_path):
+    for name, parent in (("a", "b"), ("b", "a")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "layout.toml").write_text(f'extends = "{parent}"\n')
+    with pytest.raises(PlandocError, match="a -> b -> a"):
+        find_layout("a", [tmp_path])
+
+
+def test_a_layout_that_does_not_make_a_format_says_so(tmp_path, monkeypatch):
+    folder = tmp_path / "layouts" / "mdonly"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('extends = "standard"\nformats = ["md"]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main,
+        [
+            "render",
+            str(SAMPLES / "adult-ptsd.json"),
+            "-l",
+            "mdonly",
+            "--layouts",
+            str(folder.parent),
+            "-f",
+            "docx",
+            "-o",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and "layout 'mdonly' does not support format docx (it makes md)" in result.output
+    )
+
+
+def test_layouts_show_prints_rules_with_sources():
+    result = CliRunner().invoke(main, ["layouts", "show", "medicaid"])
+    assert result.exit_code == 0
+    assert "review interval: 180 days" in result.output and "42 CFR 441.725" in result.output
+    assert "extends:         standard" in result.output
+
+
+def test_json_report_names_the_layouts(write_plan, plan_data):
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--format",
+            "json",
+            "-l",
+            "medicare",
+            "--as-of",
+            "2026-11-26",
+            str(write_plan(plan_data)),
+        ],
+    )
+    assert json.loads(result.stdout)["plans"][0]["layouts"] == ["medicare"]
+
+
+def test_review_by_computed_from_each_layout_interval(write_plan, plan_data):
+    del plan_data["plan"]["review_by"]
+    path: Path = write_plan(plan_data)
+    markdown = {}
+    for layout in ("managed-care", "medicaid"):
+        checked = check_file(path, layout)
+        markdown[layout] = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    assert "| Next review | 01/27/2027 |" in markdown["managed-care"]  # 2026-10-29 + 90 days
+    assert "| Review due | 04/27/2027 |" in markdown["medicaid"]  # + 180 days
