@@ -247,8 +247,11 @@ def layouts(ctx: click.Context, layout_folders: tuple[Path, ...]) -> None:
     if ctx.invoked_subcommand is not None:
         return
     for name, (folder, origin) in sorted(available_layouts(layout_folders).items()):
-        layout = find_layout(name, layout_folders)
-        click.echo(f"{name:14} {layout.title:44} {origin}: {folder}")
+        try:
+            title = find_layout(name, layout_folders).title
+        except PlandocError as error:
+            title = f"(cannot be used: {error.message})"
+        click.echo(f"{name:14} {title:44} {origin}: {folder}")
 
 
 @layouts.command("show")
