@@ -568,3 +568,15 @@ def test_review_by_computed_from_each_layout_interval(write_plan, plan_data):
         markdown[layout] = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
     assert "| Next review | 01/27/2027 |" in markdown["managed-care"]  # 2026-10-29 + 90 days
     assert "| Review due | 04/27/2027 |" in markdown["medicaid"]  # + 180 days
+
+
+@pytest.mark.parametrize("layout", BUILT_IN[1:])
+def test_payer_and_client_layouts_match_golden_markdown(layout, update_golden):
+    from .conftest import GOLDEN
+
+    checked = check_file(SAMPLES / "adult-ptsd.json", layout, today=AS_OF)
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    golden = GOLDEN / f"adult-ptsd.{layout}.md"
+    if update_golden:
+        golden.write_text(markdown, "utf-8")
+    assert markdown == golden.read_text("utf-8"), f"{golden.name} changed"
