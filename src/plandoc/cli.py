@@ -91,6 +91,16 @@ def layout_options(function: Callable[..., None]) -> Callable[..., None]:
     )(function)
 
 
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the documents.",
+)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @layout_options
@@ -146,14 +156,7 @@ def validate(
     help="Comma-separated formats: md, html, docx (default: all the layout makes).",
 )
 @layout_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for the documents.",
-)
+@output_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (no output for such plans).")
 def render(
     paths: tuple[Path, ...],
@@ -185,14 +188,7 @@ def render(
     "input_dir", required=False, type=click.Path(path_type=Path), default=Path("inputs")
 )
 @layout_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for the documents.",
-)
+@output_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def build(
     input_dir: Path,
