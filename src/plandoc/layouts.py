@@ -102,8 +102,17 @@ class Layout:
         # "%-d" (day without a leading zero) is not portable to Windows: do it here.
         return value.strftime(self.date_format.replace("%-d", str(value.day)))
 
+    @cached_property
+    def _template_names(self) -> dict[str, str]:
+        return {}
+
     def template_name(self, name: str) -> str:
         """Which file serves `name`: this layout's own, its manifest blocks, or an ancestor's."""
+        if name not in self._template_names:
+            self._template_names[name] = self._find_template(name)
+        return self._template_names[name]
+
+    def _find_template(self, name: str) -> str:
         for layout in self.chain:
             if (layout.folder / name).is_file() or (name == PLAN_TEMPLATE and layout.blocks):
                 return f"{layout.name}/{name}"
@@ -201,11 +210,15 @@ def available_layouts(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, tu
 
 
 def find_layout(name: str, extra: list[Path] | tuple[Path, ...] = ()) -> Layout:
-    """The layout called `name`, with its ancestors loaded."""
-    found = available_layouts(extra)
-    return _load(name, found, ())
+    """The layout called `name`, with its ancestors loaded (once per process and search path)."""
+    key = (name, tuple(Path(p).resolve() for p in extra), os.environ.get(ENVIRONMENT_VARIABLE, ""))
+    key += (Path.cwd(),)
+    if key not in _FOUND:
+        _FOUND[key] = _load(name, available_layouts(extra), ())
+    return _FOUND[key]
 
 
+_FOUND: dict[tuple[object, ...], Layout] = {}
 _LOADED: dict[tuple[Path, float, tuple[Path, ...]], Layout] = {}
 
 
