@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,8 +17,18 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .batch import BuildOptions, BuildResult
+from .batch import build as batch_build
+from .config import load_config
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
-from .pipeline import CheckedPlan, check_file, find_plan_files, render_documents, write_documents
+from .pipeline import (
+    CheckedPlan,
+    check_file,
+    find_plan_files,
+    render_documents,
+    write_atomically,
+    write_documents,
+)
 from .problems import PlandocError, Problem, Severity
 from .reader import PlanSource
 
@@ -184,36 +195,122 @@ def render(
 
 
 @main.command()
-@click.argument(
-    "input_dir", required=False, type=click.Path(path_type=Path), default=Path("inputs")
+@click.argument("input_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--formats",
+    callback=_formats,
+    metavar="LIST",
+    help="Comma-separated formats: md, html, docx (default: all the layout makes).",
 )
 @layout_options
-@output_option
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the documents (default: output/).",
+)
+@click.option("--strict/--no-strict", default=None, help="Treat warnings as errors.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPUs).")
+@click.option("--force", is_flag=True, help="Rebuild every plan, current or not.")
+@click.option("--prune", is_flag=True, help="Delete documents whose plan file is gone.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.json",
+    help="Write the result of every plan as JSON.",
+)
 def build(
-    input_dir: Path,
+    input_dir: Path | None,
+    formats: tuple[str, ...] | None,
     layouts: tuple[str, ...],
     layout_folders: tuple[Path, ...],
     as_of: dt.date,
-    output: Path,
-    strict: bool,
+    output: Path | None,
+    strict: bool | None,
+    jobs: int | None,
+    force: bool,
+    prune: bool,
+    report: Path | None,
 ) -> None:
-    """Build every plan under INPUT_DIR (default: inputs/) in every format of its layouts.
+    """Build every plan under INPUT_DIR (default: inputs/) into current documents.
 
     \b
-    A bad plan is reported and the others still build; exit status 1
-    if any plan failed.
+    Incremental: a plan whose file, layouts and options are unchanged since
+    the last build, and whose documents are all there, is skipped. Plans
+    render in parallel (--jobs); the output is the same whatever the number.
+    A bad plan is reported and the others still build; exit status 1 if
+    any failed. Settings come from ./plandoc.toml when present; flags win.
 
     \b
     Examples:
       plandoc build
-      plandoc build -l standard -l client-copy
-      plandoc build clinic/plans -o clinic/documents
+      plandoc build -l standard -l client-copy --jobs 2
+      plandoc build clinic/plans -o clinic/documents --report build.json
+      plandoc build --force --prune
     """
-    if not input_dir.is_dir():
-        raise PlandocError(f"{input_dir}: no such folder")
-    options = _RenderOptions(None, layouts, layout_folders, as_of, output, strict)
-    sys.exit(_render_all(_plan_files((input_dir,)), options))
+    config = load_config()
+    options = BuildOptions(
+        input_dir=input_dir or config.input,
+        output=output or config.output,
+        layouts=layouts or config.layouts,
+        formats=formats or config.formats,
+        layout_folders=(*config.layout_folders, *layout_folders),
+        strict=config.strict if strict is None else strict,
+        as_of=as_of,
+        jobs=jobs or config.jobs or os.cpu_count() or 1,
+        force=force,
+        prune=prune,
+    )
+    if not options.input_dir.is_dir():
+        raise PlandocError(f"{options.input_dir}: no such folder")
+    try:
+        result = _run_build(options)
+    except KeyboardInterrupt:
+        click.echo(
+            "\ninterrupted: finished documents and the build manifest are kept; "
+            "run the build again to finish",
+            err=True,
+        )
+        sys.exit(130)
+    for record in result.records:
+        if record.status == "failed" or record.warnings:
+            for message in record.messages:
+                click.echo(message, err=True)
+    for name in result.orphans:
+        click.echo(
+            f"kept {options.output / name}: its plan file is gone (--prune removes it)", err=True
+        )
+    for name in result.pruned:
+        click.echo(f"pruned {options.output / name}", err=True)
+    click.echo(
+        f"{len(result.records)} plans: {result.count('built')} built, "
+        f"{result.count('current')} current, {result.count('failed')} failed, "
+        f"{sum(r.warnings for r in result.records)} warnings, {result.seconds:.1f} s",
+        err=True,
+    )
+    if report:
+        write_atomically(report, json.dumps(result.report(), indent=1).encode("utf-8"))
+    sys.exit(1 if result.failed else 0)
+
+
+def _run_build(options: BuildOptions) -> BuildResult:
+    """The batch build, with a progress bar on a terminal and a line per 10% elsewhere."""
+    total = sum(1 for _ in find_plan_files([options.input_dir]))
+    if sys.stderr.isatty():
+        with click.progressbar(
+            length=total, label="building", file=sys.stderr, show_pos=True, show_eta=True
+        ) as bar:
+            return batch_build(options, progress=lambda record: bar.update(1))
+    done = 0
+
+    def line(record: object) -> None:
+        nonlocal done
+        done += 1
+        if done == total or done % max(1, total // 10) == 0:
+            click.echo(f"{done}/{total} plans done", err=True)
+
+    return batch_build(options, progress=line)
 
 
 @main.group(invoke_without_command=True)

@@ -1,0 +1,416 @@
+"""Batch builds: every plan of a folder, incremental, parallel and safe to interrupt.
+
+A build manifest in the output folder (`.plandoc-build.json`) records, for each
+plan file, a hash of everything its documents depend on: the file's bytes,
+the files of each layout it used (parents included), the plandoc version and
+the build options. A plan whose record still matches, and whose documents are
+all on disk, is skipped without being parsed.
+
+The work runs in two passes so the result never depends on timing:
+1. check every plan that changed (in worker processes): small records come
+   back with the plan's id and version, so two files claiming the same id and
+   version are found before anything is written;
+2. render and write the plans that passed (in worker processes), each
+   document atomically.
+The manifest is rewritten atomically as plans finish, so a run killed at any
+point leaves it valid; the next run finishes the work. The manifest holds no
+file names or plan text: plans are keyed by a hash of their path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .layouts import Layout, find_layout
+from .pipeline import (
+    check_file,
+    find_plan_files,
+    make_output_folder,
+    output_name,
+    render_documents,
+    write_atomically,
+    write_documents,
+)
+from .problems import PlandocError, Severity
+
+MANIFEST_NAME = ".plandoc-build.json"
+MANIFEST_FORMAT = 1
+SAVE_EVERY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    input_dir: Path
+    output: Path
+    layouts: tuple[str, ...] = ()
+    formats: tuple[str, ...] | None = None
+    layout_folders: tuple[Path, ...] = ()
+    strict: bool = False
+    as_of: dt.date | None = None
+    jobs: int = 1
+    force: bool = False
+    prune: bool = False
+
+    def fingerprint(self) -> str:
+        """The options that change documents or which plans pass."""
+        return _digest(json.dumps([__version__, self.formats, self.strict], sort_keys=True))
+
+
+@dataclass
+class PlanRecord:
+    """What the build knows of one plan file: small, so 10,000 of them stay small."""
+
+    key: str  # hash of the file's path relative to the input folder
+    input: str  # the path, for the terminal and the report; never in the manifest
+    input_hash: str = ""
+    plan_id: str | None = None
+    version: int | None = None
+    layouts: dict[str, str] = field(default_factory=dict)  # layout name -> its fingerprint
+    outputs: list[str] = field(default_factory=list)
+    status: str = "pending"  # built, current, failed
+    errors: int = 0
+    warnings: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def manifest_entry(self) -> dict[str, object]:
+        return {
+            "input_hash": self.input_hash,
+            "plan_id": self.plan_id,
+            "version": self.version,
+            "layouts": self.layouts,
+            "outputs": self.outputs,
+        }
+
+
+@dataclass
+class BuildResult:
+    records: list[PlanRecord]
+    orphans: list[str]
+    pruned: list[str]
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.records)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "failed" for r in self.records)
+
+    def report(self) -> dict[str, object]:
+        return {
+            "plandoc": __version__,
+            "built": self.count("built"),
+            "current": self.count("current"),
+            "failed": self.count("failed"),
+            "seconds": round(self.seconds, 3),
+            "orphaned_outputs": self.orphans,
+            "pruned_outputs": self.pruned,
+            "plans": [
+                {k: v for k, v in asdict(r).items() if k not in ("key", "input_hash")}
+                for r in self.records
+            ],
+        }
+
+
+Progress = Callable[[PlanRecord], None]
+
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    started = time.perf_counter()
+    make_output_folder(options.output)
+    _remove_unfinished_writes(options.output)
+    files = list(find_plan_files([options.input_dir]))
+    manifest = Manifest.load(options.output, options.fingerprint())
+    layouts = _LayoutFingerprints(options.layout_folders)
+    records = [_record(path, options.input_dir) for path in files]
+    manifest.keep_only({record.key for record in records})  # plan files deleted since
+    todo: list[PlanRecord] = []
+    for record, path in zip(records, files, strict=True):
+        record.input_hash = _file_hash(path)
+        if not options.force and manifest.is_current(record, options, layouts):
+            record.status = "current"
+            if progress:
+                progress(record)
+        else:
+            todo.append(record)
+    paths = {record.key: path for record, path in zip(records, files, strict=True)}
+    place = {record.key: index for index, record in enumerate(records)}
+    try:
+        with _workers(options.jobs) as run:
+            for record in run(_check_one, [(paths[r.key], r, options) for r in todo]):
+                records[place[record.key]] = record  # the worker's copy replaces ours
+            _refuse_duplicate_ids(records)
+            for record in records:
+                if record.status == "failed":
+                    manifest.forget(record)
+                    if progress:
+                        progress(record)
+            to_render = [r for r in records if r.status == "checked"]
+            for record in run(_render_one, [(paths[r.key], r, options) for r in to_render]):
+                records[place[record.key]] = record
+                manifest.remember(record)
+                if progress:
+                    progress(record)
+    finally:  # interrupted or not, what finished is recorded
+        manifest.save(force=True)
+    orphans = _orphans(options.output, manifest, records)
+    pruned = []
+    if options.prune:
+        for name in orphans:
+            (options.output / name).unlink(missing_ok=True)
+            pruned.append(name)
+        orphans = []
+    return BuildResult(records, orphans, pruned, time.perf_counter() - started)
+
+
+# --- the two passes, run in worker processes ----------------------------------
+
+
+def _check_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+    checked = check_file(path, options.layouts, options.layout_folders, options.as_of)
+    _note_problems(record, checked.all_problems)
+    if checked.plan is None or checked.any_failed(options.strict):
+        record.status = "failed"
+        return record
+    record.plan_id, record.version = checked.plan.plan.id, checked.plan.plan.version
+    record.layouts = {layout.name: "" for layout in checked.layouts}
+    record.status = "checked"
+    return record
+
+
+def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+    checked = check_file(path, options.layouts, options.layout_folders, options.as_of)
+    assert checked.plan is not None
+    fingerprints = _LayoutFingerprints(options.layout_folders)
+    outputs: list[str] = []
+    try:
+        for layout in checked.layouts:
+            formats = options.formats or layout.formats
+            unsupported = [f for f in formats if f not in layout.formats]
+            if unsupported:
+                raise PlandocError(
+                    f"layout '{layout.name}' does not support format {', '.join(unsupported)}"
+                )
+            documents = render_documents(checked.plan, layout, formats)
+            write_documents(checked.plan, layout, documents, options.output)
+            outputs += [output_name(checked.plan, layout, fmt) for fmt in documents]
+            record.layouts[layout.name] = fingerprints.of(layout.name)
+    except PlandocError as error:
+        record.status = "failed"
+        record.errors += 1
+        record.messages.append(f"{path}: {error.message}")
+        return record
+    record.outputs = sorted(outputs)
+    record.status = "built"
+    return record
+
+
+def _note_problems(record: PlanRecord, problems: list) -> None:  # type: ignore[type-arg]
+    record.errors = sum(p.severity is Severity.ERROR for p in problems)
+    record.warnings = sum(p.severity is Severity.WARNING for p in problems)
+    record.messages = [str(p) for p in problems]
+
+
+def _call(job: tuple[Callable[..., PlanRecord], tuple[object, ...]]) -> PlanRecord:
+    function, arguments = job
+    try:
+        return function(*arguments)
+    except PlandocError:
+        raise
+    except Exception as error:  # a bug of ours: one line, no traceback, no plan values
+        record = arguments[1]
+        assert isinstance(record, PlanRecord)
+        record.status = "failed"
+        record.errors += 1
+        record.messages.append(
+            f"{record.input}: internal error ({type(error).__name__}); please report it"
+        )
+        return record
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _workers:
+    """`run(function, argument tuples)` in N processes (or in this one for N = 1), in order."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Callable[..., Iterator[PlanRecord]]:
+        if self.jobs > 1:
+            # Workers ignore Ctrl-C: the parent stops handing out work, and each
+            # worker finishes (atomically) the document it is writing.
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupts)
+
+        def run(
+            function: Callable[..., PlanRecord], arguments: list[tuple]
+        ) -> Iterator[PlanRecord]:  # type: ignore[type-arg]
+            jobs = [(function, a) for a in arguments]
+            if self.pool is None:
+                return map(_call, jobs)
+            return self.pool.map(_call, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
+
+        return run
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+
+
+def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
+    """Two files with the same plan id and version would overwrite each other's documents."""
+    claims: dict[tuple[str, int], list[PlanRecord]] = {}
+    for record in records:
+        if record.plan_id is not None and record.status in ("checked", "current"):
+            claims.setdefault((record.plan_id, record.version or 0), []).append(record)
+    for (plan_id, version), claimants in claims.items():
+        if len(claimants) > 1:
+            files = " and ".join(r.input for r in claimants)
+            for record in claimants:
+                record.status = "failed"
+                record.errors += 1
+                record.messages.append(
+                    f"{record.input}: plan {plan_id} version {version} is in two files: {files}; "
+                    "give each plan its own id, or raise the version"
+                )
+
+
+# --- the build manifest ----------------------------------------------------------
+
+
+class Manifest:
+    def __init__(self, folder: Path, options_fingerprint: str, entries: dict[str, dict]) -> None:  # type: ignore[type-arg]
+        self.folder = folder
+        self.options = options_fingerprint
+        self.entries = entries
+        self.saved_at = time.monotonic()
+
+    @classmethod
+    def load(cls, folder: Path, options_fingerprint: str) -> Manifest:
+        try:
+            data = json.loads((folder / MANIFEST_NAME).read_text("utf-8"))
+            if data.get("format") != MANIFEST_FORMAT or data.get("options") != options_fingerprint:
+                return cls(folder, options_fingerprint, {})  # other options: everything rebuilds
+            return cls(folder, options_fingerprint, dict(data["plans"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(folder, options_fingerprint, {})
+
+    def is_current(
+        self, record: PlanRecord, options: BuildOptions, layouts: _LayoutFingerprints
+    ) -> bool:
+        entry = self.entries.get(record.key)
+        if not entry or entry.get("input_hash") != record.input_hash:
+            return False
+        used = dict(entry.get("layouts") or {})
+        if options.layouts and sorted(options.layouts) != sorted(used):
+            return False
+        if not used or any(layouts.of(name) != fingerprint for name, fingerprint in used.items()):
+            return False
+        outputs = entry.get("outputs") or []
+        if not outputs or not all((self.folder / name).is_file() for name in outputs):
+            return False
+        record.plan_id, record.version = entry.get("plan_id"), entry.get("version")
+        record.layouts, record.outputs = used, list(outputs)
+        return True
+
+    def remember(self, record: PlanRecord) -> None:
+        if record.status == "built":
+            self.entries[record.key] = record.manifest_entry()
+        else:
+            self.entries.pop(record.key, None)
+        self.save()
+
+    def keep_only(self, keys: set[str]) -> None:
+        self.entries = {key: entry for key, entry in self.entries.items() if key in keys}
+
+    def forget(self, record: PlanRecord) -> None:
+        self.entries.pop(record.key, None)
+
+    def save(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
+            return
+        data = {
+            "format": MANIFEST_FORMAT,
+            "plandoc": __version__,
+            "options": self.options,
+            "plans": dict(sorted(self.entries.items())),
+        }
+        write_atomically(self.folder / MANIFEST_NAME, json.dumps(data, indent=1).encode("utf-8"))
+        self.saved_at = time.monotonic()
+
+
+def _remove_unfinished_writes(folder: Path) -> None:
+    """Temporary files a killed run left behind (never a finished document)."""
+    if folder.is_dir():
+        for leftover in folder.glob(".plandoc-*.part"):
+            leftover.unlink(missing_ok=True)
+
+
+def _orphans(folder: Path, manifest: Manifest, records: list[PlanRecord]) -> list[str]:
+    """Documents in the output folder that no current plan file produces (kept unless --prune)."""
+    if not folder.is_dir():
+        return []
+    produced = {name for r in records for name in r.outputs}
+    produced |= {name for entry in manifest.entries.values() for name in entry.get("outputs", [])}
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name not in produced
+    )
+
+
+class _LayoutFingerprints:
+    """A hash of every file a layout is made of, its parents' included, once per process."""
+
+    def __init__(self, folders: tuple[Path, ...]) -> None:
+        self.folders = folders
+        self.known: dict[str, str] = {}
+
+    def of(self, name: str) -> str:
+        if name not in self.known:
+            try:
+                layout = find_layout(name, self.folders)
+            except PlandocError:
+                self.known[name] = "missing"
+            else:
+                self.known[name] = _layout_digest(layout)
+        return self.known[name]
+
+
+def _layout_digest(layout: Layout) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for member in layout.chain:
+        for path in sorted(p for p in member.folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(member.folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _record(path: Path, input_dir: Path) -> PlanRecord:
+    relative = (
+        path.relative_to(input_dir).as_posix() if path.is_relative_to(input_dir) else str(path)
+    )
+    return PlanRecord(key=_digest(relative)[:32], input=str(path))
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

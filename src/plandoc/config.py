@@ -1,0 +1,76 @@
+"""Project configuration: an optional `plandoc.toml` in the working folder.
+
+    input = "inputs"            # the folder `plandoc build` reads
+    output = "output"           # where documents go
+    layouts = ["standard", "client-copy"]   # every plan in each (default: the plan's own)
+    formats = ["md", "html", "docx"]        # default: every format of the layout
+    layout_folders = ["clinic-layouts"]     # more places to find layouts
+    strict = false              # warnings fail
+    jobs = 2                    # worker processes (default: the number of CPUs)
+
+Command-line flags override it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .problems import PlandocError
+
+CONFIG_NAME = "plandoc.toml"
+_KEYS: dict[str, type] = {
+    "input": str,
+    "output": str,
+    "layouts": list,
+    "formats": list,
+    "layout_folders": list,
+    "strict": bool,
+    "jobs": int,
+}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    input: Path = Path("inputs")
+    output: Path = Path("output")
+    layouts: tuple[str, ...] = ()
+    formats: tuple[str, ...] | None = None
+    layout_folders: tuple[Path, ...] = ()
+    strict: bool = False
+    jobs: int | None = None
+
+
+def load_config(folder: Path = Path()) -> ProjectConfig:
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        return ProjectConfig()
+    text = path.read_text("utf-8")
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PlandocError(f"{path}: not valid TOML: {error}") from None
+    for key, value in data.items():
+        expected = _KEYS.get(key)
+        match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M)
+        line = text[: match.start()].count("\n") + 1 if match else 1
+        if expected is None:
+            raise PlandocError(f"{path}:{line}: {key}: unknown key; keys are: {', '.join(_KEYS)}")
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise PlandocError(f"{path}:{line}: {key}: must be {expected.__name__}")
+        if expected is list and not all(isinstance(item, str) for item in value):
+            raise PlandocError(f"{path}:{line}: {key}: must be a list of text")
+        if key == "jobs" and value < 1:
+            raise PlandocError(f"{path}:{line}: jobs: must be 1 or more")
+    return ProjectConfig(
+        input=Path(data.get("input", "inputs")),
+        output=Path(data.get("output", "output")),
+        layouts=tuple(data.get("layouts", ())),
+        formats=tuple(data["formats"]) if "formats" in data else None,
+        layout_folders=tuple(Path(p) for p in data.get("layout_folders", ())),
+        strict=data.get("strict", False),
+        jobs=data.get("jobs"),
+    )

@@ -1,0 +1,257 @@
+"""Batch builds: incremental, parallel, interrupted, and their bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.synthetic_plans import write_plans
+from plandoc.batch import MANIFEST_NAME, BuildOptions, build
+from plandoc.cli import main
+
+from .conftest import ROOT, SAMPLES
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != MANIFEST_NAME}
+
+
+def statuses(result) -> dict[str, str]:
+    return {Path(r.input).name: r.status for r in result.records}
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Path:
+    folder = tmp_path / "plans"
+    write_plans(8, folder)
+    return folder
+
+
+def test_a_second_build_builds_nothing(plans, tmp_path):
+    options = BuildOptions(plans, tmp_path / "out")
+    first = build(options)
+    assert first.count("built") == 8 and not first.failed
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").iterdir()}
+    second = build(options)
+    assert second.count("current") == 8 and second.count("built") == 0
+    after = {
+        p.name: p.stat().st_mtime_ns
+        for p in (tmp_path / "out").iterdir()
+        if p.name != MANIFEST_NAME
+    }
+    assert all(before[name] == after[name] for name in after)
+
+
+def test_changing_one_plan_rebuilds_only_its_documents(plans, tmp_path):
+    options = BuildOptions(plans, tmp_path / "out")
+    build(options)
+    changed = plans / "plan-000003.json"
+    data = json.loads(changed.read_text())
+    data["goals"][0]["statement"] = "Reduce worry to the mild range."
+    changed.write_text(json.dumps(data))
+    result = build(options)
+    assert [name for name, status in statuses(result).items() if status == "built"] == [
+        "plan-000003.json"
+    ]
+    assert (
+        "Reduce worry"
+        in (
+            tmp_path / "out" / f"{data['plan']['id']}-v{data['plan']['version']}.standard.md"
+        ).read_text()
+    )
+
+
+def test_a_missing_document_is_rebuilt(plans, tmp_path):
+    options = BuildOptions(plans, tmp_path / "out")
+    build(options)
+    victim = next((tmp_path / "out").glob("*.docx"))
+    victim.unlink()
+    result = build(options)
+    assert result.count("built") == 1 and victim.exists()
+
+
+def test_changing_a_layout_rebuilds_only_the_plans_using_it(tmp_path, monkeypatch):
+    layouts = tmp_path / "layouts"
+    for name in ("north", "south"):
+        (layouts / name).mkdir(parents=True)
+        (layouts / name / "layout.toml").write_text(f'extends = "standard"\ntitle = "{name}"\n')
+    plans = tmp_path / "plans"
+    write_plans(4, plans)
+    for index, path in enumerate(sorted(plans.iterdir())):
+        data = json.loads(path.read_text())
+        data["plan"]["layout"] = "north" if index % 2 else "south"
+        path.write_text(json.dumps(data))
+    monkeypatch.chdir(tmp_path)
+    options = BuildOptions(plans, tmp_path / "out", layout_folders=(layouts,))
+    assert build(options).count("built") == 4
+    (layouts / "north" / "layout.toml").write_text('extends = "standard"\ntitle = "North Clinic"\n')
+    result = build(options)
+    assert sorted(n for n, s in statuses(result).items() if s == "built") == [
+        "plan-000001.json",
+        "plan-000003.json",
+    ]
+
+
+def test_other_options_rebuild_everything_and_force_too(plans, tmp_path):
+    build(BuildOptions(plans, tmp_path / "out"))
+    assert build(BuildOptions(plans, tmp_path / "out", strict=True)).count("built") == 8
+    assert build(BuildOptions(plans, tmp_path / "out", strict=True, force=True)).count("built") == 8
+
+
+def test_any_number_of_jobs_gives_the_same_bytes(plans, tmp_path):
+    one = build(BuildOptions(plans, tmp_path / "one", jobs=1))
+    two = build(BuildOptions(plans, tmp_path / "two", jobs=2))
+    assert not one.failed and not two.failed
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    assert (tmp_path / "one" / MANIFEST_NAME).read_bytes() == (
+        tmp_path / "two" / MANIFEST_NAME
+    ).read_bytes()
+
+
+def test_the_manifest_holds_no_file_names_or_client_names(plans, tmp_path):
+    build(BuildOptions(plans, tmp_path / "out"))
+    text = (tmp_path / "out" / MANIFEST_NAME).read_text()
+    assert "plan-0000" not in text and "Rivera" not in text and "Okafor" not in text
+
+
+def test_a_build_killed_at_random_points_then_rebuilt_equals_a_clean_build(tmp_path):
+    plans = tmp_path / "plans"
+    write_plans(60, plans)
+    clean = tmp_path / "clean"
+    assert not build(BuildOptions(plans, clean, jobs=2)).failed
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "plandoc", "build", str(plans), "-o", str(out), "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for delay in (0.4, 0.7, 1.0, 1.3):
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    assert snapshot(out) == snapshot(clean)
+    assert not [
+        p for p in out.iterdir() if p.name.startswith(".plandoc-") and p.name != MANIFEST_NAME
+    ]
+    second = subprocess.run(
+        command, env=env, check=True, capture_output=True, text=True, timeout=300
+    )
+    assert "0 built, 60 current" in second.stderr
+
+
+def test_two_plans_with_the_same_id_and_version_are_refused_naming_both(tmp_path):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    shutil.copy(SAMPLES / "adult-ptsd.json", plans / "a.json")
+    shutil.copy(SAMPLES / "adult-ptsd.json", plans / "b.json")
+    result = CliRunner().invoke(main, ["build", str(plans), "-o", str(tmp_path / "out"), "-j", "1"])
+    assert result.exit_code == 1
+    assert (
+        f"plan TP-2026-0042 version 2 is in two files: {plans / 'a.json'} and {plans / 'b.json'}"
+        in result.output
+    )
+    assert not any((tmp_path / "out").glob("TP-*"))
+
+
+def test_non_plan_files_are_skipped_quietly_and_bad_plans_do_not_stop_the_others(plans, tmp_path):
+    (plans / ".DS_Store").write_bytes(b"\0")
+    (plans / "scan.png").write_bytes(b"\x89PNG")
+    (plans / "notes.txt").write_text("call back")
+    (plans / "broken.json").write_text("{")
+    result = CliRunner().invoke(main, ["build", str(plans), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "broken.json:1: not valid JSON" in result.output
+    assert "8 built" in result.output and "1 failed" in result.output
+    assert "png" not in result.output and "DS_Store" not in result.output
+
+
+def test_new_versions_keep_old_documents_and_deleted_plans_are_kept_until_pruned(plans, tmp_path):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    runner.invoke(main, ["build", str(plans), "-o", str(out)])
+    path = plans / "plan-000000.json"
+    data = json.loads(path.read_text())
+    old = f"{data['plan']['id']}-v{data['plan']['version']}.standard.md"
+    data["plan"]["version"] += 1
+    path.write_text(json.dumps(data))
+    (plans / "plan-000001.json").unlink()
+    result = runner.invoke(main, ["build", str(plans), "-o", str(out)])
+    assert (out / old).exists() and (
+        out / old.replace(f"-v{data['plan']['version'] - 1}.", f"-v{data['plan']['version']}.")
+    ).exists()
+    assert f"kept {out / old}" in result.output
+    result = runner.invoke(main, ["build", str(plans), "-o", str(out), "--prune"])
+    assert f"pruned {out / old}" in result.output and not (out / old).exists()
+    assert len(list(out.glob("*.md"))) == 7
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(plans, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["build", str(plans), "-o", str(blocker / "out")])
+    assert result.exit_code == 1 and "cannot create output folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_plandoc_toml_sets_defaults_and_flags_override(plans, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plandoc.toml").write_text(
+        f'input = "{plans}"\noutput = "docs"\nlayouts = ["standard", "client-copy"]\nformats = ["md"]\njobs = 1\n'
+    )
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "docs").glob("*.client-copy.md"))) == 8
+    assert not list((tmp_path / "docs").glob("*.html"))
+    result = CliRunner().invoke(main, ["build", "-f", "html", "-o", "other"])
+    assert len(list((tmp_path / "other").glob("*.html"))) == 16
+    (tmp_path / "plandoc.toml").write_text("jobz = 2\n")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "plandoc.toml:1: jobz: unknown key" in result.output
+
+
+def test_the_report_lists_every_plan(plans, tmp_path):
+    report = tmp_path / "report.json"
+    CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--report", str(report)]
+    )
+    data = json.loads(report.read_text())
+    assert data["built"] == 8 and len(data["plans"]) == 8
+    assert {p["status"] for p in data["plans"]} == {"built"}
+    assert all(len(p["outputs"]) == 3 for p in data["plans"])
+
+
+def test_ctrl_c_stops_promptly_without_a_traceback_or_partial_files(tmp_path):
+    plans = tmp_path / "plans"
+    write_plans(200, plans)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plandoc", "build", str(plans), "-o", str(out), "--jobs", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - started < 20
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert not list(out.glob(".plandoc-*.part"))
+    json.loads((out / MANIFEST_NAME).read_text())  # still valid
