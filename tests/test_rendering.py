@@ -158,7 +158,7 @@ def test_output_names_never_hold_the_client_name(tmp_path):
     for name in names:
         assert re.fullmatch(r"TP-\d{4}-\d{4}-v\d+\.standard\.(md|html|docx)", name)
         assert (tmp_path / name).stat().st_mode & 0o077 == 0  # owner-only
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".plandoc-")]
+    assert not list(tmp_path.glob(".plandoc-*.part"))
 
 
 def test_render_selected_formats_and_bad_format(tmp_path):
