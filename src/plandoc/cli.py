@@ -31,6 +31,7 @@ from .pipeline import (
 )
 from .problems import PlandocError, Problem, Severity
 from .reader import PlanSource
+from .status import render_csv, render_json, render_table, sort_rows, status_row
 
 FORMAT_CHOICES = ("md", "html", "docx")
 
@@ -311,6 +312,65 @@ def _run_build(options: BuildOptions) -> BuildResult:
             click.echo(f"{done}/{total} plans done", err=True)
 
     return batch_build(options, progress=line)
+
+
+@main.command()
+@click.argument("input_dir", required=False, type=click.Path(path_type=Path))
+@layout_options
+@click.option(
+    "--within",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    metavar="DAYS",
+    help="Flag plans due for review within this many days.",
+)
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default=None,
+    help="table (default on a terminal), csv or json.",
+)
+@click.option(
+    "--show-names", is_flag=True, help="Include client names (protected health information)."
+)
+def status(
+    input_dir: Path | None,
+    layouts: tuple[str, ...],
+    layout_folders: tuple[Path, ...],
+    as_of: dt.date,
+    within: int,
+    report_format: str | None,
+    show_names: bool,
+) -> None:
+    """Show which plans are due for review, sorted by due date.
+
+    \b
+    Flags: overdue, due-soon (within --within days), unsigned (no dated
+    client or guardian signature), goal-past-target (a goal past its target
+    date and not met), invalid. Client names only with --show-names.
+    Exit status 0 whatever the plans hold.
+
+    \b
+    Examples:
+      plandoc status
+      plandoc status --within 14
+      plandoc status clinic/plans --format csv > due.csv
+      plandoc status --as-of 2027-01-01 --format json
+    """
+    config = load_config()
+    folder = input_dir or config.input
+    if not folder.is_dir():
+        raise PlandocError(f"{folder}: no such folder")
+    folders = (*config.layout_folders, *layout_folders)
+    rows = sort_rows(
+        status_row(_check(path, layouts or config.layouts[:1], folders, as_of), as_of, within)
+        for path in _plan_files((folder,))
+    )
+    chosen = report_format or ("table" if sys.stdout.isatty() else "csv")
+    render = {"table": render_table, "csv": render_csv, "json": render_json}[chosen]
+    click.echo(render(rows, show_names).rstrip("\n"))
 
 
 @main.group(invoke_without_command=True)

@@ -1,0 +1,135 @@
+"""The review-due report: which plans are due for review, and what needs attention.
+
+One row per plan file, sorted by review due date (unreadable plans last):
+id, version, status, layout, last reviewed, review due, days left, and flags:
+
+- `overdue`: the review date has passed;
+- `due-soon`: due within `within` days (default 30);
+- `unsigned`: no dated client (or guardian) signature;
+- `goal-past-target`: a goal's target date has passed and it is not met
+  (nor discontinued or revised);
+- `invalid`: the plan has errors (`plandoc validate` says which).
+
+Client names appear only when asked for (`show_names`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from .checks import review_due
+from .pipeline import CheckedPlan
+
+CLOSED_GOAL = {"met", "discontinued", "revised"}
+COLUMNS = (
+    "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left", "flags",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    plan_id: str
+    version: int | None
+    status: str
+    layout: str
+    last_reviewed: str
+    review_due: str
+    days_left: int | None
+    flags: tuple[str, ...]
+    client: str = ""
+    file: str = ""
+
+    def as_dict(self, show_names: bool) -> dict[str, object]:
+        row = asdict(self)
+        row["flags"] = list(self.flags)
+        if not show_names:  # names, and file names that may hold them, only when asked
+            row.pop("client")
+            if self.plan_id != "?":
+                row.pop("file")
+        return row
+
+
+def status_row(checked: CheckedPlan, today: dt.date, within: int) -> StatusRow:
+    plan, layout = checked.plan, checked.layout
+    if plan is None:
+        return StatusRow("?", None, "unreadable", "", "", "", None, ("invalid",), file=checked.name)
+    due = review_due(plan, layout.review_interval_days if layout else None)
+    days_left = (due - today).days if due else None
+    flags = []
+    if days_left is not None and days_left < 0:
+        flags.append("overdue")
+    elif days_left is not None and days_left <= within:
+        flags.append("due-soon")
+    if not any(s.role in ("client", "guardian") and s.date for s in plan.signatures):
+        flags.append("unsigned")
+    if any(g.target_date < today and (g.status or "") not in CLOSED_GOAL for g in plan.goals):
+        flags.append("goal-past-target")
+    if checked.failed():
+        flags.append("invalid")
+    return StatusRow(
+        plan_id=plan.plan.id,
+        version=plan.plan.version,
+        status=plan.plan.status,
+        layout=layout.name if layout else (plan.plan.layout or ""),
+        last_reviewed=(plan.plan.last_reviewed or plan.plan.effective).isoformat(),
+        review_due=due.isoformat() if due else "",
+        days_left=days_left,
+        flags=tuple(flags),
+        client=plan.client.name,
+        file=checked.name,
+    )
+
+
+def sort_rows(rows: Iterable[StatusRow]) -> list[StatusRow]:
+    return sorted(rows, key=lambda r: (r.review_due == "", r.review_due, r.plan_id, r.version or 0))
+
+
+def render_table(rows: list[StatusRow], show_names: bool) -> str:
+    headers = ["PLAN", "V", "STATUS", "LAYOUT", "LAST REVIEW", "DUE", "DAYS", "FLAGS"]
+    if show_names:
+        headers.insert(1, "CLIENT")
+    lines = []
+    for row in rows:
+        cells = [
+            row.plan_id if row.plan_id != "?" else row.file,
+            str(row.version or ""),
+            row.status,
+            row.layout,
+            row.last_reviewed,
+            row.review_due,
+            "" if row.days_left is None else str(row.days_left),
+            ", ".join(row.flags),
+        ]
+        if show_names:
+            cells.insert(1, row.client)
+        lines.append(cells)
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=False)]
+    return "\n".join(
+        "  ".join(
+            str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)
+        ).rstrip()
+        for cells in [headers, *lines]
+    )
+
+
+def render_csv(rows: list[StatusRow], show_names: bool) -> str:
+    buffer = io.StringIO()
+    columns = [*COLUMNS, "file"] + (["client"] if show_names else [])
+    if not show_names:
+        columns.remove("file")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        data = row.as_dict(show_names)
+        data["flags"] = " ".join(row.flags)
+        writer.writerow(data)
+    return buffer.getvalue()
+
+
+def render_json(rows: list[StatusRow], show_names: bool) -> str:
+    return json.dumps([row.as_dict(show_names) for row in rows], indent=1)
