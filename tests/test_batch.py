@@ -255,3 +255,55 @@ def test_ctrl_c_stops_promptly_without_a_traceback_or_partial_files(tmp_path):
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert not list(out.glob(".plandoc-*.part"))
     json.loads((out / MANIFEST_NAME).read_text())  # still valid
+
+
+def _copies(folder: Path, count: int, statement: str = "Reduce anxiety.") -> None:
+    folder.mkdir(exist_ok=True)
+    data = json.loads((SAMPLES / "adult-ptsd.json").read_text())
+    for number in range(count):
+        data["plan"]["id"] = f"COPY-{number}"
+        data["goals"][1]["statement"] = statement if number % 2 else statement.upper() + "  "
+        data["goals"][0]["statement"] = f"Goal written for client {number}."
+        for objective in (o for g in data["goals"] for o in g["objectives"]):
+            objective["statement"] = f"Objective {objective['id']} for client {number}."
+        (folder / f"c{number}.json").write_text(json.dumps(data))
+
+
+def test_validate_warns_about_statements_copied_across_plans(tmp_path):
+    _copies(tmp_path / "plans", 4)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "plans")])
+    assert result.exit_code == 0
+    assert (
+        "warning: the same goal statement is in 4 plans (COPY-0, COPY-1, COPY-2, COPY-3)"
+        in result.output
+    )
+    assert "objective statement" not in result.output
+    assert "Reduce anxiety" not in result.output  # names plans, never quotes plan text
+    assert (
+        CliRunner()
+        .invoke(main, ["validate", "--repeat-limit", "4", str(tmp_path / "plans")])
+        .output.count("same goal")
+        == 0
+    )
+    assert (
+        CliRunner().invoke(main, ["validate", "--strict", str(tmp_path / "plans")]).exit_code == 1
+    )
+
+
+def test_three_plans_sharing_a_statement_are_not_flagged(tmp_path):
+    _copies(tmp_path / "plans", 3)
+    assert "same goal" not in CliRunner().invoke(main, ["validate", str(tmp_path / "plans")]).output
+
+
+def test_build_warns_about_copied_statements_even_for_plans_it_skips(tmp_path):
+    _copies(tmp_path / "plans", 5)
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["build", str(tmp_path / "plans"), "-o", str(out)])
+    second = CliRunner().invoke(main, ["build", str(tmp_path / "plans"), "-o", str(out)])
+    assert "0 built, 5 current" in second.output
+    for result in (first, second):
+        assert (
+            "the same goal statement is in 5 plans (COPY-0, COPY-1, COPY-2, COPY-3, COPY-4)"
+            in result.output
+        )
+    assert "Reduce anxiety" not in (out / MANIFEST_NAME).read_text()

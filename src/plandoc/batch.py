@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, repeated_statements, statement_keys
 from .layouts import Layout, find_layout
 from .pipeline import (
     check_file,
@@ -59,6 +60,7 @@ class BuildOptions:
     jobs: int = 1
     force: bool = False
     prune: bool = False
+    repeat_limit: int = DEFAULT_REPEAT_LIMIT
 
     def fingerprint(self) -> str:
         """The options that change documents or which plans pass."""
@@ -76,6 +78,7 @@ class PlanRecord:
     version: int | None = None
     layouts: dict[str, str] = field(default_factory=dict)  # layout name -> its fingerprint
     outputs: list[str] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)  # hashes, for the cross-plan lint
     status: str = "pending"  # built, current, failed
     errors: int = 0
     warnings: int = 0
@@ -88,6 +91,7 @@ class PlanRecord:
             "version": self.version,
             "layouts": self.layouts,
             "outputs": self.outputs,
+            "statements": self.statements,
         }
 
 
@@ -97,6 +101,7 @@ class BuildResult:
     orphans: list[str]
     pruned: list[str]
     seconds: float
+    repeated: list[Repeated] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.records)
@@ -112,6 +117,7 @@ class BuildResult:
             "current": self.count("current"),
             "failed": self.count("failed"),
             "seconds": round(self.seconds, 3),
+            "repeated_statements": [asdict(r) for r in self.repeated],
             "orphaned_outputs": self.orphans,
             "pruned_outputs": self.pruned,
             "plans": [
@@ -169,7 +175,10 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             (options.output / name).unlink(missing_ok=True)
             pruned.append(name)
         orphans = []
-    return BuildResult(records, orphans, pruned, time.perf_counter() - started)
+    repeated = repeated_statements(
+        ((r.plan_id, r.statements) for r in records if r.plan_id), options.repeat_limit
+    )
+    return BuildResult(records, orphans, pruned, time.perf_counter() - started, repeated)
 
 
 # --- the two passes, run in worker processes ----------------------------------
@@ -182,6 +191,7 @@ def _check_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRec
         record.status = "failed"
         return record
     record.plan_id, record.version = checked.plan.plan.id, checked.plan.plan.version
+    record.statements = statement_keys(checked.plan)
     record.layouts = {layout.name: "" for layout in checked.layouts}
     record.status = "checked"
     return record
@@ -323,6 +333,7 @@ class Manifest:
             return False
         record.plan_id, record.version = entry.get("plan_id"), entry.get("version")
         record.layouts, record.outputs = used, list(outputs)
+        record.statements = list(entry.get("statements") or [])
         return True
 
     def remember(self, record: PlanRecord) -> None:

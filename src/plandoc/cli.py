@@ -20,6 +20,7 @@ from . import __version__
 from .batch import BuildOptions, BuildResult
 from .batch import build as batch_build
 from .config import load_config
+from .crossplan import repeated_statements, statement_keys
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
 from .pipeline import (
     CheckedPlan,
@@ -113,9 +114,18 @@ output_option = click.option(
 )
 
 
+repeat_limit_option = click.option(
+    "--repeat-limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Warn when a goal or objective statement is in more than N plans (default 3).",
+)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @layout_options
+@repeat_limit_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "--format",
@@ -132,6 +142,7 @@ def validate(
     as_of: dt.date,
     strict: bool,
     report_format: str,
+    repeat_limit: int | None,
 ) -> None:
     """Check plan files (or every plan in folders) and report every problem.
 
@@ -149,13 +160,24 @@ def validate(
       plandoc validate --format json inputs/ > report.json
     """
     results = [_check(path, layouts, layout_folders, as_of) for path in _plan_files(paths)]
+    limit = repeat_limit if repeat_limit is not None else load_config().repeat_limit
+    repeated = repeated_statements(
+        ((r.plan.plan.id, statement_keys(r.plan)) for r in results if r.plan), limit
+    )
     if report_format == "json":
-        click.echo(json.dumps(_json_report(results, strict), indent=2, sort_keys=True))
+        report = _json_report(results, strict)
+        report["repeated_statements"] = [
+            {"kind": r.kind, "plan_ids": list(r.plan_ids)} for r in repeated
+        ]
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
         for result in results:
             _print_problems(result.all_problems, err=False)
+        for item in repeated:
+            click.echo(item.message())
         click.echo(_summary(results, strict), err=True)
-    sys.exit(1 if any(r.any_failed(strict) for r in results) else 0)
+    failed = any(r.any_failed(strict) for r in results) or (strict and repeated)
+    sys.exit(1 if failed else 0)
 
 
 @main.command()
@@ -221,6 +243,7 @@ def render(
     metavar="FILE.json",
     help="Write the result of every plan as JSON.",
 )
+@repeat_limit_option
 def build(
     input_dir: Path | None,
     formats: tuple[str, ...] | None,
@@ -233,6 +256,7 @@ def build(
     force: bool,
     prune: bool,
     report: Path | None,
+    repeat_limit: int | None,
 ) -> None:
     """Build every plan under INPUT_DIR (default: inputs/) into current documents.
 
@@ -262,6 +286,7 @@ def build(
         jobs=jobs or config.jobs or os.cpu_count() or 1,
         force=force,
         prune=prune,
+        repeat_limit=repeat_limit if repeat_limit is not None else config.repeat_limit,
     )
     if not options.input_dir.is_dir():
         raise PlandocError(f"{options.input_dir}: no such folder")
@@ -278,6 +303,8 @@ def build(
         if record.status == "failed" or record.warnings:
             for message in record.messages:
                 click.echo(message, err=True)
+    for repeated in result.repeated:
+        click.echo(repeated.message(), err=True)
     for name in result.orphans:
         click.echo(
             f"kept {options.output / name}: its plan file is gone (--prune removes it)", err=True
@@ -287,12 +314,13 @@ def build(
     click.echo(
         f"{len(result.records)} plans: {result.count('built')} built, "
         f"{result.count('current')} current, {result.count('failed')} failed, "
-        f"{sum(r.warnings for r in result.records)} warnings, {result.seconds:.1f} s",
+        f"{sum(r.warnings for r in result.records) + len(result.repeated)} warnings, "
+        f"{result.seconds:.1f} s",
         err=True,
     )
     if report:
         write_atomically(report, json.dumps(result.report(), indent=1).encode("utf-8"))
-    sys.exit(1 if result.failed else 0)
+    sys.exit(1 if result.failed or (options.strict and result.repeated) else 0)
 
 
 def _run_build(options: BuildOptions) -> BuildResult:

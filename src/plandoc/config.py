@@ -7,6 +7,7 @@
     layout_folders = ["clinic-layouts"]     # more places to find layouts
     strict = false              # warnings fail
     jobs = 2                    # worker processes (default: the number of CPUs)
+    repeat_limit = 3            # warn when a goal/objective statement is in more plans
 
 Command-line flags override it.
 """
@@ -30,6 +31,7 @@ _KEYS: dict[str, type] = {
     "layout_folders": list,
     "strict": bool,
     "jobs": int,
+    "repeat_limit": int,
 }
 
 
@@ -42,6 +44,7 @@ class ProjectConfig:
     layout_folders: tuple[Path, ...] = ()
     strict: bool = False
     jobs: int | None = None
+    repeat_limit: int = 3
 
 
 def load_config(folder: Path = Path()) -> ProjectConfig:
@@ -63,8 +66,8 @@ def load_config(folder: Path = Path()) -> ProjectConfig:
             raise PlandocError(f"{path}:{line}: {key}: must be {expected.__name__}")
         if expected is list and not all(isinstance(item, str) for item in value):
             raise PlandocError(f"{path}:{line}: {key}: must be a list of text")
-        if key == "jobs" and value < 1:
-            raise PlandocError(f"{path}:{line}: jobs: must be 1 or more")
+        if key in ("jobs", "repeat_limit") and value < 1:
+            raise PlandocError(f"{path}:{line}: {key}: must be 1 or more")
     return ProjectConfig(
         input=Path(data.get("input", "inputs")),
         output=Path(data.get("output", "output")),
@@ -73,4 +76,5 @@ def load_config(folder: Path = Path()) -> ProjectConfig:
         layout_folders=tuple(Path(p) for p in data.get("layout_folders", ())),
         strict=data.get("strict", False),
         jobs=data.get("jobs"),
+        repeat_limit=data.get("repeat_limit", 3),
     )
