@@ -1,0 +1,106 @@
+"""Batch build figures for N synthetic plans: cold, no-op, one plan changed, layout touched, memory.
+
+    python benchmarks/batch_build.py 1000 [--jobs 2] [--runs 3] [--json FILE]
+
+Each measurement runs `plandoc.batch.build` in a fresh Python process (so its
+peak memory is its own) over N seeded synthetic plans (benchmarks/synthetic_plans.py),
+md + html + docx, the standard layout (served from a copy, so it can be touched).
+Times are medians over --runs runs (the cold build: one run per --runs, each into
+a new output folder). Peak memory is the parent's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic_plans import write_plans  # noqa: E402
+
+RUN_ONE = """
+import json, resource, sys, time
+from pathlib import Path
+from plandoc.batch import BuildOptions, build
+plans, out, layouts, jobs = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+started = time.perf_counter()
+result = build(BuildOptions(plans, out, layout_folders=(layouts,), jobs=jobs))
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "built": result.count("built"), "current": result.count("current"),
+                  "failed": result.count("failed"),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(plans: Path, out: Path, layouts: Path, jobs: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_ONE, str(plans), str(out), str(layouts), str(jobs)],
+        cwd=layouts.parent, env=env, capture_output=True, text=True, check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="plandoc-bench-"))
+    try:
+        plans, layouts = work / "plans", work / "layouts"
+        write_plans(args.count, plans)
+        shutil.copytree(ROOT / "templates" / "standard", layouts / "standard")
+        cold = [run(plans, work / f"out{i}", layouts, args.jobs) for i in range(args.runs)]
+        out = work / "out0"
+        noop = [run(plans, out, layouts, args.jobs) for _ in range(args.runs)]
+        changed = []
+        for i in range(args.runs):
+            path = plans / "plan-000000.json"
+            data = json.loads(path.read_text())
+            data["goals"][0]["statement"] = f"Changed statement {i}."
+            path.write_text(json.dumps(data))
+            changed.append(run(plans, out, layouts, args.jobs))
+        touched = []
+        for i in range(min(args.runs, 1 if args.count > 2000 else args.runs)):
+            css = layouts / "standard" / "style.css"
+            css.write_text(css.read_text() + f"\n/* touched {i} */\n")
+            touched.append(run(plans, out, layouts, args.jobs))
+        for label, runs in (("cold", cold), ("no-op", noop), ("one changed", changed)):
+            assert all(r["failed"] == 0 for r in runs), runs
+        figures = {
+            "plans": args.count,
+            "jobs": args.jobs,
+            "cold_seconds": statistics.median(r["seconds"] for r in cold),
+            "cold_plans_per_second": args.count / statistics.median(r["seconds"] for r in cold),
+            "noop_seconds": statistics.median(r["seconds"] for r in noop),
+            "one_changed_seconds": statistics.median(r["seconds"] for r in changed),
+            "layout_touched_seconds": statistics.median(r["seconds"] for r in touched),
+            "peak_rss_mib_cold": max(r["peak_rss_mib"] for r in cold),
+            "peak_rss_mib_noop": max(r["peak_rss_mib"] for r in noop),
+            "runs": args.runs,
+            "built": {"cold": cold[0]["built"], "one_changed": changed[-1]["built"],
+                      "layout_touched": touched[-1]["built"], "noop": noop[-1]["built"]},
+            "machine": {"python": platform.python_version(), "machine": platform.machine(),
+                        "cpus": os.cpu_count()},
+        }
+        print(json.dumps(figures, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
