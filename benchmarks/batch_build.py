@@ -31,7 +31,8 @@ RUN_ONE = """
 import json, resource, sys, time
 from pathlib import Path
 from plandoc.batch import BuildOptions, build
-plans, out, layouts, jobs = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+plans, out, layouts = (Path(argument) for argument in sys.argv[1:4])
+jobs = int(sys.argv[4])
 started = time.perf_counter()
 result = build(BuildOptions(plans, out, layout_folders=(layouts,), jobs=jobs))
 seconds = time.perf_counter() - started
@@ -45,7 +46,11 @@ def run(plans: Path, out: Path, layouts: Path, jobs: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run(
         [sys.executable, "-c", RUN_ONE, str(plans), str(out), str(layouts), str(jobs)],
-        cwd=layouts.parent, env=env, capture_output=True, text=True, check=True,
+        cwd=layouts.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -90,10 +95,17 @@ def main() -> None:
             "peak_rss_mib_cold": max(r["peak_rss_mib"] for r in cold),
             "peak_rss_mib_noop": max(r["peak_rss_mib"] for r in noop),
             "runs": args.runs,
-            "built": {"cold": cold[0]["built"], "one_changed": changed[-1]["built"],
-                      "layout_touched": touched[-1]["built"], "noop": noop[-1]["built"]},
-            "machine": {"python": platform.python_version(), "machine": platform.machine(),
-                        "cpus": os.cpu_count()},
+            "built": {
+                "cold": cold[0]["built"],
+                "one_changed": changed[-1]["built"],
+                "layout_touched": touched[-1]["built"],
+                "noop": noop[-1]["built"],
+            },
+            "machine": {
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "cpus": os.cpu_count(),
+            },
         }
         print(json.dumps(figures, indent=1))
         if args.json:
