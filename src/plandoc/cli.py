@@ -64,7 +64,9 @@ def main() -> None:
     Examples:
       plandoc validate inputs/
       plandoc render inputs/adult-ptsd.json -f html,docx -o output/
-      plandoc build
+      plandoc build -l standard -l client-copy
+      plandoc status --within 14
+      plandoc layouts show medicare
     """
 
 
