@@ -45,7 +45,7 @@ from .pipeline import (
 from .problems import PlandocError, Severity
 
 MANIFEST_NAME = ".plandoc-build.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 SAVE_EVERY_SECONDS = 1.0
 
 
@@ -68,31 +68,52 @@ class BuildOptions:
         return _digest(json.dumps([__version__, self.formats, self.strict], sort_keys=True))
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanRecord:
-    """What the build knows of one plan file: small, so 10,000 of them stay small."""
+    """What the build knows of one plan file: small, so 10,000 of them stay small.
+
+    Once a plan is built (or found current) everything else the build needs of
+    it lives in `entry`, its one-line manifest entry:
+    `input hash|plan id|version|layout=fingerprint;...|document,...|statement,...`.
+    """
 
     key: str  # hash of the file's path relative to the input folder
     input: str  # the path, for the terminal and the report; never in the manifest
     input_hash: str = ""
+    status: str = "pending"  # checked, built, current, failed
     plan_id: str | None = None
     version: int | None = None
-    layouts: dict[str, str] = field(default_factory=dict)  # layout name -> its fingerprint
-    outputs: list[str] = field(default_factory=list)
-    statements: list[str] = field(default_factory=list)  # hashes, for the cross-plan lint
-    status: str = "pending"  # built, current, failed
+    entry: str = ""
+    statements: tuple[str, ...] = ()  # from the check pass, until `entry` holds them
     errors: int = 0
     warnings: int = 0
-    messages: list[str] = field(default_factory=list)
+    messages: tuple[str, ...] = ()
 
-    def manifest_entry(self) -> dict[str, object]:
+    def _field(self, index: int) -> str:
+        return self.entry.split("|")[index] if self.entry else ""
+
+    def layouts(self) -> dict[str, str]:
+        return dict(item.split("=", 1) for item in self._field(3).split(";") if item)
+
+    def outputs(self) -> list[str]:
+        return [name for name in self._field(4).split(",") if name]
+
+    def statement_keys(self) -> tuple[str, ...]:
+        if not self.entry:
+            return self.statements
+        return tuple(key for key in self._field(5).split(",") if key)
+
+    def as_report(self) -> dict[str, object]:
         return {
-            "input_hash": self.input_hash,
+            "input": self.input,
             "plan_id": self.plan_id,
             "version": self.version,
-            "layouts": self.layouts,
-            "outputs": self.outputs,
-            "statements": self.statements,
+            "layouts": sorted(self.layouts()),
+            "outputs": self.outputs(),
+            "status": self.status,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "messages": list(self.messages),
         }
 
 
@@ -121,10 +142,7 @@ class BuildResult:
             "repeated_statements": [asdict(r) for r in self.repeated],
             "orphaned_outputs": self.orphans,
             "pruned_outputs": self.pruned,
-            "plans": [
-                {k: v for k, v in asdict(r).items() if k not in ("key", "input_hash")}
-                for r in self.records
-            ],
+            "plans": [r.as_report() for r in self.records],
         }
 
 
@@ -177,7 +195,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             pruned.append(name)
         orphans = []
     repeated = repeated_statements(
-        ((r.plan_id, r.statements) for r in records if r.plan_id), options.repeat_limit
+        ((r.plan_id, r.statement_keys()) for r in records if r.plan_id), options.repeat_limit
     )
     return BuildResult(records, orphans, pruned, time.perf_counter() - started, repeated)
 
@@ -192,8 +210,7 @@ def _check_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRec
         record.status = "failed"
         return record
     record.plan_id, record.version = checked.plan.plan.id, checked.plan.plan.version
-    record.statements = statement_keys(checked.plan)
-    record.layouts = {layout.name: "" for layout in checked.layouts}
+    record.statements = tuple(statement_keys(checked.plan))
     record.status = "checked"
     return record
 
@@ -203,6 +220,7 @@ def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRe
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
     outputs: list[str] = []
+    used: list[str] = []
     try:
         for layout in checked.layouts:
             formats = options.formats or layout.formats
@@ -214,13 +232,16 @@ def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRe
             documents = render_documents(checked.plan, layout, formats)
             write_documents(checked.plan, layout, documents, options.output)
             outputs += [output_name(checked.plan, layout, fmt) for fmt in documents]
-            record.layouts[layout.name] = fingerprints.of(layout.name)
+            used.append(f"{layout.name}={fingerprints.of(layout.name)}")
     except PlandocError as error:
         record.status = "failed"
         record.errors += 1
-        record.messages.append(f"{path}: {error.message}")
+        record.messages += (f"{path}: {error.message}",)
         return record
-    record.outputs = sorted(outputs)
+    fields = [record.input_hash, record.plan_id, record.version, ";".join(used)]
+    fields += [",".join(sorted(outputs)), ",".join(record.statements)]
+    record.entry = "|".join(str(value) for value in fields)
+    record.statements = ()
     record.status = "built"
     return record
 
@@ -228,7 +249,7 @@ def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRe
 def _note_problems(record: PlanRecord, problems: list) -> None:  # type: ignore[type-arg]
     record.errors = sum(p.severity is Severity.ERROR for p in problems)
     record.warnings = sum(p.severity is Severity.WARNING for p in problems)
-    record.messages = [str(p) for p in problems]
+    record.messages = tuple(str(p) for p in problems)
 
 
 def _call(job: tuple[Callable[..., PlanRecord], tuple[object, ...]]) -> PlanRecord:
@@ -242,8 +263,8 @@ def _call(job: tuple[Callable[..., PlanRecord], tuple[object, ...]]) -> PlanReco
         assert isinstance(record, PlanRecord)
         record.status = "failed"
         record.errors += 1
-        record.messages.append(
-            f"{record.input}: internal error ({type(error).__name__}); please report it"
+        record.messages += (
+            f"{record.input}: internal error ({type(error).__name__}); please report it",
         )
         return record
 
@@ -292,9 +313,9 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
             for record in claimants:
                 record.status = "failed"
                 record.errors += 1
-                record.messages.append(
+                record.messages += (
                     f"{record.input}: plan {plan_id} version {version} is in two files: {files}; "
-                    "give each plan its own id, or raise the version"
+                    "give each plan its own id, or raise the version",
                 )
 
 
@@ -324,24 +345,24 @@ class Manifest:
         self, record: PlanRecord, options: BuildOptions, layouts: _LayoutFingerprints
     ) -> bool:
         entry = self.entries.get(record.key)
-        if not entry or entry.get("input_hash") != record.input_hash:
+        if not isinstance(entry, str) or not entry.startswith(record.input_hash + "|"):
             return False
-        used = dict(entry.get("layouts") or {})
+        candidate = PlanRecord(record.key, record.input, entry=entry)
+        used = candidate.layouts()
         if options.layouts and sorted(options.layouts) != sorted(used):
             return False
         if not used or any(layouts.of(name) != fingerprint for name, fingerprint in used.items()):
             return False
-        outputs = entry.get("outputs") or []
+        outputs = candidate.outputs()
         if not outputs or not all(name in self.existing for name in outputs):
             return False
-        record.plan_id, record.version = entry.get("plan_id"), entry.get("version")
-        record.layouts, record.outputs = used, list(outputs)
-        record.statements = list(entry.get("statements") or [])
+        _, plan_id, version, *_ = entry.split("|")
+        record.plan_id, record.version, record.entry = plan_id, int(version), entry
         return True
 
     def remember(self, record: PlanRecord) -> None:
-        if record.status == "built":
-            self.entries[record.key] = record.manifest_entry()
+        if record.status == "built" and record.entry.count("|") == 5:
+            self.entries[record.key] = record.entry
         else:
             self.entries.pop(record.key, None)
         self.save()
@@ -378,8 +399,10 @@ def _orphans(folder: Path, manifest: Manifest, records: list[PlanRecord]) -> lis
     """Documents in the output folder that no current plan file produces (kept unless --prune)."""
     if not folder.is_dir():
         return []
-    produced = {name for r in records for name in r.outputs}
-    produced |= {name for entry in manifest.entries.values() for name in entry.get("outputs", [])}
+    produced = {name for r in records for name in r.outputs()}
+    produced |= {
+        name for entry in manifest.entries.values() for name in entry.split("|")[4].split(",")
+    }
     with os.scandir(folder) as entries:  # is_file() from the listing, no stat per file
         return sorted(
             entry.name
@@ -424,7 +447,7 @@ def _record(path: Path, input_dir: Path) -> PlanRecord:
 
 def _file_hash(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
     except OSError:
         return ""
 

@@ -32,8 +32,8 @@ class Repeated:
 
 def statement_keys(plan: Plan) -> list[str]:
     """A hash for each goal and objective statement of the plan, prefixed with its kind."""
-    keys = {f"goal:{_hash(goal.statement)}" for goal in plan.goals}
-    keys |= {f"objective:{_hash(o.statement)}" for goal in plan.goals for o in goal.objectives}
+    keys = {f"g:{_hash(goal.statement)}" for goal in plan.goals}
+    keys |= {f"o:{_hash(o.statement)}" for goal in plan.goals for o in goal.objectives}
     return sorted(keys)
 
 
@@ -45,8 +45,9 @@ def repeated_statements(
     for plan_id, keys in plans:
         for key in keys:
             seen.setdefault(key, set()).add(plan_id)
+    kinds = {"g": "goal", "o": "objective"}
     return [
-        Repeated(key.split(":", 1)[0], tuple(sorted(ids)))
+        Repeated(kinds[key.split(":", 1)[0]], tuple(sorted(ids)))
         for key, ids in sorted(
             seen.items(), key=lambda item: (item[0].split(":")[0], sorted(item[1]))
         )
@@ -56,4 +57,4 @@ def repeated_statements(
 
 def _hash(statement: str) -> str:
     folded = " ".join(statement.casefold().split()).rstrip(".!;: ")
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
