@@ -223,13 +223,7 @@ def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRe
     used: list[str] = []
     try:
         for layout in checked.layouts:
-            formats = options.formats or layout.formats
-            unsupported = [f for f in formats if f not in layout.formats]
-            if unsupported:
-                raise PlandocError(
-                    f"layout '{layout.name}' does not support format {', '.join(unsupported)}"
-                )
-            documents = render_documents(checked.plan, layout, formats)
+            documents = render_documents(checked.plan, layout, options.formats or layout.formats)
             write_documents(checked.plan, layout, documents, options.output)
             outputs += [output_name(checked.plan, layout, fmt) for fmt in documents]
             used.append(f"{layout.name}={fingerprints.of(layout.name)}")

@@ -493,20 +493,12 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
         for layout in result.layouts:
             if result.layout_failed(layout, options.strict):
                 continue
-            formats = options.formats or layout.formats
-            unsupported = [f for f in formats if f not in layout.formats]
-            if unsupported:
-                click.echo(
-                    f"{path}: layout '{layout.name}' does not support format "
-                    f"{', '.join(unsupported)} (it makes {', '.join(layout.formats)})",
-                    err=True,
-                )
+            try:
+                documents = render_documents(result.plan, layout, options.formats or layout.formats)
+            except PlandocError as error:  # e.g. a format the layout does not make
+                click.echo(f"{path}: {error.message}", err=True)
                 failed = True
                 continue
-            try:
-                documents = render_documents(result.plan, layout, formats)
-            except PlandocError:
-                raise
             except Exception as error:  # a bug of ours: say so without a traceback or values
                 problem = _internal_error(path, "rendering", error)
                 result.problems.append(problem)

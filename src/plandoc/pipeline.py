@@ -137,11 +137,16 @@ def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
 
 def render_documents(plan: Plan, layout: Layout, formats: Iterable[str]) -> dict[str, bytes]:
     """The bytes of each requested format; the Markdown is composed once for all of them."""
+    formats = tuple(formats)
+    unsupported = [fmt for fmt in formats if fmt not in layout.formats]
+    if unsupported:
+        raise PlandocError(
+            f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
+            f"(it makes {', '.join(layout.formats)})"
+        )
     document = compose(plan, layout)
     rendered: dict[str, bytes] = {}
     for fmt in formats:
-        if fmt not in layout.formats:
-            raise PlandocError(f"layout '{layout.name}' does not support format '{fmt}'")
         if fmt == "md":
             rendered[fmt] = document.markdown.encode("utf-8")
         elif fmt == "html":
