@@ -307,3 +307,16 @@ def test_build_warns_about_copied_statements_even_for_plans_it_skips(tmp_path):
             in result.output
         )
     assert "Reduce anxiety" not in (out / MANIFEST_NAME).read_text()
+
+
+def test_a_plan_that_now_fails_keeps_its_last_documents_even_with_prune(plans, tmp_path):
+    out = tmp_path / "out"
+    build(BuildOptions(plans, out))
+    path = plans / "plan-000004.json"
+    data = json.loads(path.read_text())
+    kept = f"{data['plan']['id']}-v{data['plan']['version']}.standard.docx"
+    data["plan"]["status"] = "open"  # now invalid
+    path.write_text(json.dumps(data))
+    result = build(BuildOptions(plans, out, prune=True))
+    assert result.count("failed") == 1 and result.orphans == [] and result.pruned == []
+    assert (out / kept).exists()

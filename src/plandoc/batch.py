@@ -175,10 +175,10 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                 records[place[record.key]] = record  # the worker's copy replaces ours
             _refuse_duplicate_ids(records)
             for record in records:
-                if record.status == "failed":
-                    manifest.forget(record)
-                    if progress:
-                        progress(record)
+                # A failing plan keeps its manifest entry: its last good documents
+                # are still its own, never orphans to prune.
+                if record.status == "failed" and progress:
+                    progress(record)
             to_render = [r for r in records if r.status == "checked"]
             for record in run(_render_one, [(paths[r.key], r, options) for r in to_render]):
                 records[place[record.key]] = record
@@ -187,7 +187,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                     progress(record)
     finally:  # interrupted or not, what finished is recorded
         manifest.save(force=True)
-    orphans = _orphans(options.output, manifest, records)
+    orphans = _orphans(options.output, manifest)
     pruned = []
     if options.prune:
         for name in orphans:
@@ -357,15 +357,10 @@ class Manifest:
     def remember(self, record: PlanRecord) -> None:
         if record.status == "built" and record.entry.count("|") == 5:
             self.entries[record.key] = record.entry
-        else:
-            self.entries.pop(record.key, None)
         self.save()
 
     def keep_only(self, keys: set[str]) -> None:
         self.entries = {key: entry for key, entry in self.entries.items() if key in keys}
-
-    def forget(self, record: PlanRecord) -> None:
-        self.entries.pop(record.key, None)
 
     def save(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
@@ -389,12 +384,12 @@ def _remove_unfinished_writes(folder: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _orphans(folder: Path, manifest: Manifest, records: list[PlanRecord]) -> list[str]:
+def _orphans(folder: Path, manifest: Manifest) -> list[str]:
     """Documents in the output folder that no current plan file produces (kept unless --prune)."""
     if not folder.is_dir():
         return []
-    produced = {name for r in records for name in r.outputs()}
-    produced |= {
+    # Every built or current plan is in the manifest: its entries name every document.
+    produced = {
         name for entry in manifest.entries.values() for name in entry.split("|")[4].split(",")
     }
     with os.scandir(folder) as entries:  # is_file() from the listing, no stat per file

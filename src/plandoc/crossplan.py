@@ -40,17 +40,23 @@ def statement_keys(plan: Plan) -> list[str]:
 def repeated_statements(
     plans: Iterable[tuple[str, Iterable[str]]], limit: int = DEFAULT_REPEAT_LIMIT
 ) -> list[Repeated]:
-    """(plan id, statement keys) for each plan -> the statements in more than `limit` plans."""
-    seen: dict[str, set[str]] = {}
+    """(plan id, statement keys) for each plan -> the statements in more than `limit` plans.
+
+    Most statements are in one plan only, so the first plan of each is kept
+    as a plain entry and a set is made only for statements seen again: this
+    stays small at tens of thousands of plans.
+    """
+    first: dict[str, str] = {}
+    again: dict[str, set[str]] = {}
     for plan_id, keys in plans:
         for key in keys:
-            seen.setdefault(key, set()).add(plan_id)
+            owner = first.setdefault(key, plan_id)
+            if owner != plan_id:
+                again.setdefault(key, {owner}).add(plan_id)
     kinds = {"g": "goal", "o": "objective"}
     return [
         Repeated(kinds[key.split(":", 1)[0]], tuple(sorted(ids)))
-        for key, ids in sorted(
-            seen.items(), key=lambda item: (item[0].split(":")[0], sorted(item[1]))
-        )
+        for key, ids in sorted(again.items(), key=lambda item: (item[0][0], sorted(item[1])))
         if len(ids) > limit
     ]
 
