@@ -153,14 +153,14 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     started = time.perf_counter()
     make_output_folder(options.output)
     _remove_unfinished_writes(options.output)
-    files = list(find_plan_files([options.input_dir]))
+    files = [str(path) for path in find_plan_files([options.input_dir])]
     manifest = Manifest.load(options.output, options.fingerprint())
     layouts = _LayoutFingerprints(options.layout_folders)
     records = [_record(path, options.input_dir) for path in files]
     manifest.keep_only({record.key for record in records})  # plan files deleted since
     todo: list[PlanRecord] = []
     for record, path in zip(records, files, strict=True):
-        record.input_hash = _file_hash(path)
+        record.input_hash = _file_hash(Path(path))
         if not options.force and manifest.is_current(record, options, layouts):
             record.status = "current"
             if progress:
@@ -203,8 +203,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
 # --- the two passes, run in worker processes ----------------------------------
 
 
-def _check_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRecord:
-    checked = check_file(path, options.layouts, options.layout_folders, options.as_of)
+def _check_one(path: str, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+    checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
     _note_problems(record, checked.all_problems)
     if checked.plan is None or checked.any_failed(options.strict):
         record.status = "failed"
@@ -215,8 +215,8 @@ def _check_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRec
     return record
 
 
-def _render_one(path: Path, record: PlanRecord, options: BuildOptions) -> PlanRecord:
-    checked = check_file(path, options.layouts, options.layout_folders, options.as_of)
+def _render_one(path: str, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+    checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
     outputs: list[str] = []
@@ -427,11 +427,9 @@ def _layout_digest(layout: Layout) -> str:
     return digest.hexdigest()
 
 
-def _record(path: Path, input_dir: Path) -> PlanRecord:
-    relative = (
-        path.relative_to(input_dir).as_posix() if path.is_relative_to(input_dir) else str(path)
-    )
-    return PlanRecord(key=_digest(relative)[:32], input=str(path))
+def _record(path: str, input_dir: Path) -> PlanRecord:
+    relative = os.path.relpath(path, input_dir).replace(os.sep, "/")
+    return PlanRecord(key=_digest(relative)[:32], input=path)
 
 
 def _file_hash(path: Path) -> str:

@@ -21,7 +21,7 @@ from .compose import compose
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
 from .problems import Finding, PlandocError, Problem, Severity
-from .reader import PlanSource, is_plan_file, read_plan
+from .reader import PLAN_SUFFIXES, PlanSource, read_plan
 from .rules import RuleContext
 
 OUTPUT_MODE = 0o600
@@ -202,18 +202,25 @@ def write_atomically(target: Path, content: bytes) -> None:
 
 
 def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Plan files named, or found under named folders (sorted; other files skipped quietly)."""
+    """Plan files named, or found under named folders (sorted; other files skipped quietly).
+
+    Folders are listed as strings (os.walk), hidden files and folders skipped,
+    and Paths made one at a time, so a folder of 10,000 plans costs little memory.
+    """
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if is_plan_file(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.is_file()
-            )
+            found = []
+            for folder, subfolders, names in os.walk(path):
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+                found += [
+                    os.path.join(folder, name)
+                    for name in names
+                    if not name.startswith(".") and name.lower().endswith(PLAN_SUFFIXES)
+                ]
             if not found:
                 raise PlandocError(f"{path}: no plan files (.json or .md) in this folder")
-            yield from found
+            found.sort(key=lambda name: name.split(os.sep))
+            for name in found:
+                yield Path(name)
         else:
             yield path

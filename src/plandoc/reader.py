@@ -56,10 +56,6 @@ class PlanSource:
         return str(self.path)
 
 
-def is_plan_file(path: Path) -> bool:
-    return path.suffix.lower() in PLAN_SUFFIXES and not path.name.startswith(".")
-
-
 def read_plan(path: Path) -> PlanSource:
     """Read one plan file; problems are returned in `PlanSource.problems`, never raised."""
     source = PlanSource(path, None)
