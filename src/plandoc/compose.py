@@ -42,7 +42,6 @@ class PlanDocument:
     title: str
     header: tuple[str, ...]
     footer: str
-    plan_id: str
     version: int
     language: str
     created: dt.date
@@ -66,7 +65,6 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
         title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",
         header=running_header(plan, layout),
         footer=layout.footer,
-        plan_id=plan.plan.id,
         version=plan.plan.version,
         language=plan.plan.language,
         created=plan.plan.created,

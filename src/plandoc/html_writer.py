@@ -19,7 +19,7 @@ _SIMPLE_TAGS = {
     "Strikethrough": "del",
     "BlockQuote": "blockquote",
 }
-PAGE_SIZES = {"letter": "letter", "a4": "A4"}
+CSS_PAGE_SIZE = {"letter": "letter", "a4": "A4"}  # layout page_size -> CSS @page size
 
 
 def render_body(markdown: str) -> str:
@@ -124,7 +124,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
 def stylesheet(layout: Layout, header: tuple[str, ...]) -> str:
     """The layout's CSS, with the page size, running header and footer of printed pages."""
     return (
-        layout.stylesheet.replace("__PAGE_SIZE__", PAGE_SIZES[layout.page_size])
+        layout.stylesheet.replace("__PAGE_SIZE__", CSS_PAGE_SIZE[layout.page_size])
         .replace("__RUNNING_HEADER__", css_string("  ·  ".join(header)))
         .replace("__FOOTER__", css_string(layout.footer))
     )

@@ -219,7 +219,6 @@ def find_layout(name: str, extra: list[Path] | tuple[Path, ...] = ()) -> Layout:
 
 
 _FOUND: dict[tuple[object, ...], Layout] = {}
-_LOADED: dict[tuple[Path, float, tuple[Path, ...]], Layout] = {}
 
 
 def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) -> Layout:
@@ -242,16 +241,7 @@ def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) 
                 manifest, text, "extends", f"no layout '{parent_name}' to extend; layouts: {known}"
             )
         parent = _load(parent_name, found, (*seen, name))
-    key = (
-        folder,
-        manifest.stat().st_mtime,
-        tuple(layout.folder for layout in (parent.chain if parent else [])),
-    )
-    if key in _LOADED:
-        return _LOADED[key]
-    layout = _build(name, folder, origin, data, parent, manifest, text)
-    _LOADED[key] = layout
-    return layout
+    return _build(name, folder, origin, data, parent, manifest, text)
 
 
 def _parse_manifest(manifest: Path, text: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ the program (a missing file, an unknown layout); they subclass
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import click
@@ -71,10 +71,6 @@ def format_field_path(path: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else part
     return text
-
-
-def has_errors(problems: Iterable[Problem], strict: bool = False) -> bool:
-    return any(p.severity is Severity.ERROR or strict for p in problems)
 
 
 class PlandocError(click.ClickException):
