@@ -320,3 +320,51 @@ def test_a_plan_that_now_fails_keeps_its_last_documents_even_with_prune(plans, t
     result = build(BuildOptions(plans, out, prune=True))
     assert result.count("failed") == 1 and result.orphans == [] and result.pruned == []
     assert (out / kept).exists()
+
+
+def test_many_chunks_in_flight_give_the_same_bytes_and_order_as_one_job(tmp_path, monkeypatch):
+    import plandoc.batch
+
+    write_plans(30, tmp_path / "plans")
+    one = build(BuildOptions(tmp_path / "plans", tmp_path / "one", jobs=1))
+    monkeypatch.setattr(plandoc.batch, "CHUNK", 2)  # 15 chunks, 2 in flight per worker
+    monkeypatch.setattr(plandoc.batch, "WINDOW", 1)
+    two = build(BuildOptions(tmp_path / "plans", tmp_path / "two", jobs=2))
+    assert [r.input for r in one.records] == [r.input for r in two.records]
+    assert [r.status for r in two.records] == ["built"] * 30
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    assert (tmp_path / "one" / MANIFEST_NAME).read_bytes() == (
+        tmp_path / "two" / MANIFEST_NAME
+    ).read_bytes()
+
+
+def test_files_that_are_not_plandoc_documents_are_never_listed_or_pruned(plans, tmp_path):
+    out = tmp_path / "out"
+    build(BuildOptions(plans, out))
+    (out / "notes.txt").write_text("the practice's own notes")
+    (out / "letter.docx").write_text("not made by plandoc")
+    (plans / "plan-000002.json").unlink()
+    result = build(BuildOptions(plans, out, prune=True))
+    assert len(result.pruned) == 3 and all(".standard." in name for name in result.pruned)
+    assert (out / "notes.txt").exists() and (out / "letter.docx").exists()
+
+
+def test_a_manifest_edited_by_hand_rebuilds_everything_instead_of_failing(plans, tmp_path):
+    out = tmp_path / "out"
+    build(BuildOptions(plans, out))
+    data = json.loads((out / MANIFEST_NAME).read_text())
+    key = sorted(data["plans"])[0]
+    data["plans"][key] = data["plans"][key].replace("|", "", 1)
+    (out / MANIFEST_NAME).write_text(json.dumps(data))
+    assert build(BuildOptions(plans, out)).count("built") == 8
+    assert build(BuildOptions(plans, out)).count("current") == 8
+
+
+def test_versions_of_one_plan_count_once_for_copied_statements(tmp_path):
+    _copies(tmp_path / "plans", 3)
+    for number in range(3):  # a second version of each: still three clients
+        data = json.loads((tmp_path / "plans" / f"c{number}.json").read_text())
+        data["plan"]["version"] += 1
+        (tmp_path / "plans" / f"c{number}-next.json").write_text(json.dumps(data))
+    result = build(BuildOptions(tmp_path / "plans", tmp_path / "out"))
+    assert result.count("built") == 6 and result.repeated == []

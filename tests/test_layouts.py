@@ -580,3 +580,12 @@ def test_payer_and_client_layouts_match_golden_markdown(layout, update_golden):
     if update_golden:
         golden.write_text(markdown, "utf-8")
     assert markdown == golden.read_text("utf-8"), f"{golden.name} changed"
+
+
+@pytest.mark.parametrize("name", ["my.layout", "../standard", "a|b", "x" * 65, "-dash"])
+def test_a_layout_name_that_cannot_name_a_document_is_refused(tmp_path, name):
+    with pytest.raises(PlandocError, match="use letters, digits"):
+        find_layout(name, [tmp_path])
+    result = CliRunner().invoke(main, ["validate", "-l", name, str(SAMPLES / "adult-ptsd.json")])
+    assert result.exit_code != 0 and "use letters, digits" in result.output
+    assert "Traceback" not in result.output

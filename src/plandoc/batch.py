@@ -21,32 +21,42 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
+import re
 import signal
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from . import __version__
-from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, repeated_statements, statement_keys
+from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from .layouts import Layout, find_layout
 from .pipeline import (
+    DOCUMENT_NAME,
     check_file,
-    find_plan_files,
+    document_name,
     make_output_folder,
-    output_name,
+    plan_file_names,
     render_documents,
     write_atomically,
     write_documents,
 )
 from .problems import PlandocError, Severity
 
+T = TypeVar("T")
+
 MANIFEST_NAME = ".plandoc-build.json"
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 SAVE_EVERY_SECONDS = 1.0
+CHUNK = 16  # plans handed to a worker at a time
+WINDOW = 4  # chunks in flight per worker: memory stays flat however many plans
 
 
 @dataclass(frozen=True)
@@ -70,21 +80,20 @@ class BuildOptions:
 
 @dataclass(slots=True)
 class PlanRecord:
-    """What the build knows of one plan file: small, so 10,000 of them stay small.
+    """What the build keeps of one plan file: small, so 10,000 of them stay small.
 
-    Once a plan is built (or found current) everything else the build needs of
-    it lives in `entry`, its one-line manifest entry:
-    `input hash|plan id|version|layout=fingerprint;...|document,...|statement,...`.
+    Once a plan is built (or found current) the rest lives in `entry`, its
+    one-line manifest entry:
+    `input hash|plan id|version|layout=fingerprint:fmt.fmt;...|statement,...`.
+    Document names are made from it (`pipeline.document_name`), not stored.
     """
 
-    key: str  # hash of the file's path relative to the input folder
     input: str  # the path, for the terminal and the report; never in the manifest
-    input_hash: str = ""
     status: str = "pending"  # checked, built, current, failed
     plan_id: str | None = None
     version: int | None = None
+    input_hash: str = ""  # until `entry` holds it
     entry: str = ""
-    statements: tuple[str, ...] = ()  # from the check pass, until `entry` holds them
     errors: int = 0
     warnings: int = 0
     messages: tuple[str, ...] = ()
@@ -92,23 +101,35 @@ class PlanRecord:
     def _field(self, index: int) -> str:
         return self.entry.split("|")[index] if self.entry else ""
 
-    def layouts(self) -> dict[str, str]:
-        return dict(item.split("=", 1) for item in self._field(3).split(";") if item)
+    def documents(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Layout name -> (layout fingerprint, formats) of the documents in `entry`."""
+        documents = {}
+        for item in self._field(3).split(";"):
+            if item:
+                name, _, rest = item.partition("=")
+                fingerprint, _, formats = rest.partition(":")
+                documents[name] = (fingerprint, tuple(formats.split(".")))
+        return documents
+
+    def layouts(self) -> list[str]:
+        return sorted(self.documents())
 
     def outputs(self) -> list[str]:
-        return [name for name in self._field(4).split(",") if name]
+        return sorted(
+            document_name(self.plan_id or "", self.version or 0, name, fmt)
+            for name, (_, formats) in self.documents().items()
+            for fmt in formats
+        )
 
-    def statement_keys(self) -> tuple[str, ...]:
-        if not self.entry:
-            return self.statements
-        return tuple(key for key in self._field(5).split(",") if key)
+    def statement_keys(self) -> list[str]:
+        return [key for key in self._field(4).split(",") if key]
 
     def as_report(self) -> dict[str, object]:
         return {
             "input": self.input,
             "plan_id": self.plan_id,
             "version": self.version,
-            "layouts": sorted(self.layouts()),
+            "layouts": self.layouts(),
             "outputs": self.outputs(),
             "status": self.status,
             "errors": self.errors,
@@ -132,8 +153,9 @@ class BuildResult:
     def failed(self) -> bool:
         return any(r.status == "failed" for r in self.records)
 
-    def report(self) -> dict[str, object]:
-        return {
+    def report(self) -> Iterator[bytes]:
+        """The JSON report (`--report`), in pieces: one plan at a time, never the whole text."""
+        head = {
             "plandoc": __version__,
             "built": self.count("built"),
             "current": self.count("current"),
@@ -142,8 +164,15 @@ class BuildResult:
             "repeated_statements": [asdict(r) for r in self.repeated],
             "orphaned_outputs": self.orphans,
             "pruned_outputs": self.pruned,
-            "plans": [r.as_report() for r in self.records],
         }
+        yield b"{\n"
+        for key, value in head.items():
+            yield f" {json.dumps(key)}: {json.dumps(value)},\n".encode()
+        yield b' "plans": ['
+        for number, record in enumerate(self.records):
+            separator = ",\n  " if number else "\n  "
+            yield (separator + json.dumps(record.as_report())).encode("utf-8")
+        yield b"\n ]\n}\n"
 
 
 Progress = Callable[[PlanRecord], None]
@@ -153,36 +182,43 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     started = time.perf_counter()
     make_output_folder(options.output)
     _remove_unfinished_writes(options.output)
-    files = [str(path) for path in find_plan_files([options.input_dir])]
+    records = [PlanRecord(name) for name in plan_file_names([options.input_dir])]
     manifest = Manifest.load(options.output, options.fingerprint())
+    manifest.keep_only(_plan_key(r.input, options.input_dir) for r in records)
     layouts = _LayoutFingerprints(options.layout_folders)
-    records = [_record(path, options.input_dir) for path in files]
-    manifest.keep_only({record.key for record in records})  # plan files deleted since
-    todo: list[PlanRecord] = []
-    for record, path in zip(records, files, strict=True):
-        record.input_hash = _file_hash(Path(path))
+    statements = StatementIndex()
+    todo = array("I")  # the numbers of the plans to check and render
+    for number, record in enumerate(records):
+        record.input_hash = _file_hash(record.input)
         if not options.force and manifest.is_current(record, options, layouts):
             record.status = "current"
+            statements.add(number, record.statement_keys())
             if progress:
                 progress(record)
         else:
-            todo.append(record)
-    paths = {record.key: path for record, path in zip(records, files, strict=True)}
-    place = {record.key: index for index, record in enumerate(records)}
+            todo.append(number)
     try:
         with _workers(options.jobs) as run:
-            for record in run(_check_one, [(paths[r.key], r, options) for r in todo]):
-                records[place[record.key]] = record  # the worker's copy replaces ours
+            to_check = ((n, (records[n].input, options)) for n in todo)
+            for number, outcome in run(_check_one, to_check):
+                _apply(records[number], outcome)
+                statements.add(number, outcome.statements.split(",") if outcome.statements else ())
             _refuse_duplicate_ids(records)
             for record in records:
                 # A failing plan keeps its manifest entry: its last good documents
                 # are still its own, never orphans to prune.
                 if record.status == "failed" and progress:
                     progress(record)
-            to_render = [r for r in records if r.status == "checked"]
-            for record in run(_render_one, [(paths[r.key], r, options) for r in to_render]):
-                records[place[record.key]] = record
-                manifest.remember(record)
+            to_render = (
+                (n, (records[n].input, records[n].input_hash, options))
+                for n in todo
+                if records[n].status == "checked"
+            )
+            for number, outcome in run(_render_one, to_render):
+                record = records[number]
+                _apply(record, outcome)
+                if record.status == "built":
+                    manifest.remember(_plan_key(record.input, options.input_dir), record.entry)
                 if progress:
                     progress(record)
     finally:  # interrupted or not, what finished is recorded
@@ -194,73 +230,88 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             (options.output / name).unlink(missing_ok=True)
             pruned.append(name)
         orphans = []
-    repeated = repeated_statements(
-        ((r.plan_id, r.statement_keys()) for r in records if r.plan_id), options.repeat_limit
-    )
+    repeated = statements.repeated(lambda n: records[n].plan_id or "", options.repeat_limit)
     return BuildResult(records, orphans, pruned, time.perf_counter() - started, repeated)
 
 
 # --- the two passes, run in worker processes ----------------------------------
 
 
-def _check_one(path: str, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+class _Outcome(NamedTuple):
+    """What a worker sends back about one plan: a few small values, never the plan."""
+
+    status: str
+    plan_id: str | None = None
+    version: int | None = None
+    entry: str = ""  # the render pass: the plan's manifest entry
+    statements: str = ""  # the check pass: its statement keys, for the cross-plan lint
+    errors: int = 0
+    warnings: int = 0
+    messages: tuple[str, ...] = ()
+
+
+_STATUSES = {status: status for status in ("pending", "checked", "built", "current", "failed")}
+
+
+def _apply(record: PlanRecord, outcome: _Outcome) -> None:
+    record.status = _STATUSES[outcome.status]  # the parent's own string, not one per plan
+    if outcome.plan_id is not None:
+        record.plan_id, record.version = outcome.plan_id, outcome.version
+    if outcome.entry:
+        record.entry, record.input_hash = outcome.entry, ""
+    record.errors += outcome.errors
+    record.warnings += outcome.warnings
+    record.messages += outcome.messages
+
+
+def _check_one(path: str, options: BuildOptions) -> _Outcome:
     checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
-    _note_problems(record, checked.all_problems)
+    problems = checked.all_problems
+    counts = {
+        "errors": sum(p.severity is Severity.ERROR for p in problems),
+        "warnings": sum(p.severity is Severity.WARNING for p in problems),
+        "messages": tuple(str(p) for p in problems),
+    }
     if checked.plan is None or checked.any_failed(options.strict):
-        record.status = "failed"
-        return record
-    record.plan_id, record.version = checked.plan.plan.id, checked.plan.plan.version
-    record.statements = tuple(statement_keys(checked.plan))
-    record.status = "checked"
-    return record
+        return _Outcome("failed", **counts)
+    plan = checked.plan.plan
+    keys = ",".join(statement_keys(checked.plan))
+    return _Outcome("checked", plan.id, plan.version, statements=keys, **counts)
 
 
-def _render_one(path: str, record: PlanRecord, options: BuildOptions) -> PlanRecord:
+def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
-    outputs: list[str] = []
     used: list[str] = []
     try:
         for layout in checked.layouts:
             documents = render_documents(checked.plan, layout, options.formats or layout.formats)
             write_documents(checked.plan, layout, documents, options.output)
-            outputs += [output_name(checked.plan, layout, fmt) for fmt in documents]
-            used.append(f"{layout.name}={fingerprints.of(layout.name)}")
+            used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'.'.join(documents)}")
     except PlandocError as error:
-        record.status = "failed"
-        record.errors += 1
-        record.messages += (f"{path}: {error.message}",)
-        return record
-    fields = [record.input_hash, record.plan_id, record.version, ";".join(used)]
-    fields += [",".join(sorted(outputs)), ",".join(record.statements)]
-    record.entry = "|".join(str(value) for value in fields)
-    record.statements = ()
-    record.status = "built"
-    return record
+        return _Outcome("failed", errors=1, messages=(f"{path}: {error.message}",))
+    plan = checked.plan.plan
+    fields = [input_hash, plan.id, plan.version, ";".join(used)]
+    fields.append(",".join(statement_keys(checked.plan)))
+    return _Outcome("built", entry="|".join(str(value) for value in fields))
 
 
-def _note_problems(record: PlanRecord, problems: list) -> None:  # type: ignore[type-arg]
-    record.errors = sum(p.severity is Severity.ERROR for p in problems)
-    record.warnings = sum(p.severity is Severity.WARNING for p in problems)
-    record.messages = tuple(str(p) for p in problems)
-
-
-def _call(job: tuple[Callable[..., PlanRecord], tuple[object, ...]]) -> PlanRecord:
-    function, arguments = job
-    try:
-        return function(*arguments)
-    except PlandocError:
-        raise
-    except Exception as error:  # a bug of ours: one line, no traceback, no plan values
-        record = arguments[1]
-        assert isinstance(record, PlanRecord)
-        record.status = "failed"
-        record.errors += 1
-        record.messages += (
-            f"{record.input}: internal error ({type(error).__name__}); please report it",
-        )
-        return record
+def _call(
+    function: Callable[..., _Outcome], jobs: list[tuple[int, tuple[object, ...]]]
+) -> list[tuple[int, _Outcome]]:
+    """Run one chunk of plans; a bug of ours fails its plan in one line, never the build."""
+    done = []
+    for number, arguments in jobs:
+        try:
+            outcome = function(*arguments)
+        except PlandocError:
+            raise  # a problem of the whole build (an unknown layout), not of this plan
+        except Exception as error:
+            message = f"{arguments[0]}: internal error ({type(error).__name__}); please report it"
+            outcome = _Outcome("failed", errors=1, messages=(message,))
+        done.append((number, outcome))
+    return done
 
 
 def _ignore_interrupts() -> None:
@@ -268,113 +319,151 @@ def _ignore_interrupts() -> None:
 
 
 class _workers:
-    """`run(function, argument tuples)` in N processes (or in this one for N = 1), in order."""
+    """`run(function, (number, arguments)...)` in N processes (or in this one for N = 1).
+
+    Results come back in the order given. Work is handed out in chunks, at most
+    WINDOW chunks per worker ahead of the results read, so neither the work
+    queued nor the results waiting grow with the number of plans.
+    """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, jobs)
         self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> Callable[..., Iterator[PlanRecord]]:
+    def __enter__(self) -> Callable[..., Iterator[tuple[int, _Outcome]]]:
         if self.jobs > 1:
             # Workers ignore Ctrl-C: the parent stops handing out work, and each
             # worker finishes (atomically) the document it is writing.
             self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupts)
+        return self.run
 
-        def run(
-            function: Callable[..., PlanRecord], arguments: list[tuple]
-        ) -> Iterator[PlanRecord]:  # type: ignore[type-arg]
-            jobs = [(function, a) for a in arguments]
-            if self.pool is None:
-                return map(_call, jobs)
-            return self.pool.map(_call, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
-
-        return run
+    def run(
+        self, function: Callable[..., _Outcome], jobs: Iterable[tuple[int, tuple[object, ...]]]
+    ) -> Iterator[tuple[int, _Outcome]]:
+        if self.pool is None:
+            for job in jobs:
+                yield from _call(function, [job])
+            return
+        waiting: deque[Future[list[tuple[int, _Outcome]]]] = deque()
+        for chunk in _chunks(jobs, CHUNK):
+            waiting.append(self.pool.submit(_call, function, chunk))
+            if len(waiting) >= self.jobs * WINDOW:
+                yield from waiting.popleft().result()
+        while waiting:
+            yield from waiting.popleft().result()
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
 
 
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
 def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
     """Two files with the same plan id and version would overwrite each other's documents."""
-    claims: dict[tuple[str, int], list[PlanRecord]] = {}
+    claims: dict[tuple[str, int], list[PlanRecord] | PlanRecord] = {}
+    clashes = []
     for record in records:
         if record.plan_id is not None and record.status in ("checked", "current"):
-            claims.setdefault((record.plan_id, record.version or 0), []).append(record)
-    for (plan_id, version), claimants in claims.items():
-        if len(claimants) > 1:
-            files = " and ".join(r.input for r in claimants)
-            for record in claimants:
-                record.status = "failed"
-                record.errors += 1
-                record.messages += (
-                    f"{record.input}: plan {plan_id} version {version} is in two files: {files}; "
-                    "give each plan its own id, or raise the version",
-                )
+            claim = (record.plan_id, record.version or 0)
+            earlier = claims.setdefault(claim, record)
+            if earlier is not record:
+                if isinstance(earlier, PlanRecord):
+                    claims[claim] = earlier = [earlier]
+                    clashes.append(claim)
+                earlier.append(record)
+    for plan_id, version in clashes:
+        claimants = claims[(plan_id, version)]
+        assert isinstance(claimants, list)
+        files = " and ".join(r.input for r in claimants)
+        for record in claimants:
+            record.status = "failed"
+            record.errors += 1
+            record.messages += (
+                f"{record.input}: plan {plan_id} version {version} is in two files: {files}; "
+                "give each plan its own id, or raise the version",
+            )
 
 
 # --- the build manifest ----------------------------------------------------------
 
 
+_ENTRY = re.compile(r"[0-9a-f]{32}\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*")
+
+
 class Manifest:
-    def __init__(self, folder: Path, options_fingerprint: str, entries: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    """Plan key (a hash of the plan file's path) -> its entry (see PlanRecord)."""
+
+    def __init__(self, folder: Path, options_fingerprint: str, entries: dict[str, str]) -> None:
         self.folder = folder
         self.options = options_fingerprint
         self.entries = entries
         self.saved_at = time.monotonic()
-        # One listing of the output folder instead of a stat per document.
-        self.existing = set(os.listdir(folder)) if folder.is_dir() else set()
 
     @classmethod
     def load(cls, folder: Path, options_fingerprint: str) -> Manifest:
         try:
-            data = json.loads((folder / MANIFEST_NAME).read_text("utf-8"))
+            data = json.loads((folder / MANIFEST_NAME).read_bytes())
             if data.get("format") != MANIFEST_FORMAT or data.get("options") != options_fingerprint:
                 return cls(folder, options_fingerprint, {})  # other options: everything rebuilds
-            return cls(folder, options_fingerprint, dict(data["plans"]))
+            entries = data["plans"]
+            if not all(isinstance(e, str) and _ENTRY.fullmatch(e) for e in entries.values()):
+                return cls(folder, options_fingerprint, {})  # edited by hand: rebuild
+            return cls(folder, options_fingerprint, entries)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls(folder, options_fingerprint, {})
 
     def is_current(
         self, record: PlanRecord, options: BuildOptions, layouts: _LayoutFingerprints
     ) -> bool:
-        entry = self.entries.get(record.key)
-        if not isinstance(entry, str) or not entry.startswith(record.input_hash + "|"):
-            return False
-        candidate = PlanRecord(record.key, record.input, entry=entry)
-        used = candidate.layouts()
-        if options.layouts and sorted(options.layouts) != sorted(used):
-            return False
-        if not used or any(layouts.of(name) != fingerprint for name, fingerprint in used.items()):
-            return False
-        outputs = candidate.outputs()
-        if not outputs or not all(name in self.existing for name in outputs):
+        entry = self.entries.get(_plan_key(record.input, options.input_dir))
+        if entry is None or not entry.startswith(record.input_hash + "|"):
             return False
         _, plan_id, version, *_ = entry.split("|")
+        candidate = PlanRecord(record.input, plan_id=plan_id, version=int(version), entry=entry)
+        documents = candidate.documents()
+        if options.layouts and sorted(options.layouts) != sorted(documents):
+            return False
+        if not documents or any(layouts.of(name) != fp for name, (fp, _) in documents.items()):
+            return False
+        folder = str(self.folder)
+        if not all(os.path.isfile(os.path.join(folder, name)) for name in candidate.outputs()):
+            return False
         record.plan_id, record.version, record.entry = plan_id, int(version), entry
+        record.input_hash = ""  # the entry holds it
         return True
 
-    def remember(self, record: PlanRecord) -> None:
-        if record.status == "built" and record.entry.count("|") == 5:
-            self.entries[record.key] = record.entry
+    def remember(self, key: str, entry: str) -> None:
+        self.entries[key] = entry
         self.save()
 
-    def keep_only(self, keys: set[str]) -> None:
-        self.entries = {key: entry for key, entry in self.entries.items() if key in keys}
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Forget plan files deleted since the last build."""
+        self.entries = {key: self.entries[key] for key in keys if key in self.entries}
 
     def save(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
             return
-        data = {
-            "format": MANIFEST_FORMAT,
-            "plandoc": __version__,
-            "options": self.options,
-            "plans": self.entries,
-        }
-        # Compact and sorted: the C encoder (no indent) keeps this fast and small at 10,000 plans.
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        write_atomically(self.folder / MANIFEST_NAME, text.encode("utf-8"))
+        write_atomically(self.folder / MANIFEST_NAME, self._text())
         self.saved_at = time.monotonic()
+
+    def _text(self) -> Iterator[bytes]:
+        """Compact JSON with sorted keys, in pieces of 1,000 plans (never the whole text)."""
+        head = {"format": MANIFEST_FORMAT, "options": self.options, "plandoc": __version__}
+        yield json.dumps(head, sort_keys=True, separators=(",", ":"))[:-1].encode()
+        yield b',"plans":{'
+        keys = sorted(self.entries)
+        for start in range(0, len(keys), 1000):
+            piece = ",".join(
+                f"{json.dumps(key)}:{json.dumps(self.entries[key])}"
+                for key in keys[start : start + 1000]
+            )
+            yield (("," if start else "") + piece).encode("utf-8")
+        yield b"}}"
 
 
 def _remove_unfinished_writes(folder: Path) -> None:
@@ -385,19 +474,42 @@ def _remove_unfinished_writes(folder: Path) -> None:
 
 
 def _orphans(folder: Path, manifest: Manifest) -> list[str]:
-    """Documents in the output folder that no current plan file produces (kept unless --prune)."""
+    """Documents in the output folder that no current plan file produces (kept unless --prune).
+
+    Only files named like plandoc's documents are considered: anything else a
+    person put in the folder is never listed, nor pruned.
+    """
     if not folder.is_dir():
         return []
-    # Every built or current plan is in the manifest: its entries name every document.
-    produced = {
-        name for entry in manifest.entries.values() for name in entry.split("|")[4].split(",")
-    }
-    with os.scandir(folder) as entries:  # is_file() from the listing, no stat per file
-        return sorted(
-            entry.name
-            for entry in entries
-            if not entry.name.startswith(".") and entry.name not in produced and entry.is_file()
-        )
+    # Every built, current or failing plan is in the manifest, and its entry names its documents.
+    owners: dict[str, str | list[str]] = {}
+    for entry in manifest.entries.values():
+        _, plan_id, version, *_ = entry.split("|", 3)
+        earlier = owners.setdefault(f"{plan_id}|{version}", entry)
+        if earlier is not entry:
+            owners[f"{plan_id}|{version}"] = [*_as_list(earlier), entry]
+    orphans = []
+    with os.scandir(folder) as listing:  # is_file() from the listing, no stat per file
+        for item in listing:
+            name = DOCUMENT_NAME.fullmatch(item.name)
+            if item.name.startswith(".") or name is None or not item.is_file():
+                continue
+            made = (name["layout"], name["fmt"])
+            entries = _as_list(owners.get(f"{name['id']}|{int(name['version'])}", []))
+            if not any(_makes(entry, *made) for entry in entries):
+                orphans.append(item.name)
+    return sorted(orphans)
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _makes(entry: str, layout: str, fmt: str) -> bool:
+    for item in entry.split("|")[3].split(";"):
+        if item.startswith(layout + "="):
+            return fmt in item.rpartition(":")[2].split(".")
+    return False
 
 
 class _LayoutFingerprints:
@@ -424,17 +536,22 @@ def _layout_digest(layout: Layout) -> str:
         for path in sorted(p for p in member.folder.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(member.folder)).encode())
             digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return digest.hexdigest()[:16]
 
 
-def _record(path: str, input_dir: Path) -> PlanRecord:
-    relative = os.path.relpath(path, input_dir).replace(os.sep, "/")
-    return PlanRecord(key=_digest(relative)[:32], input=path)
+def _plan_key(path: str, input_dir: Path) -> str:
+    """A plan's name in the manifest: a hash of its path inside the input folder."""
+    folder = os.path.join(str(input_dir), "")
+    # The files found in the folder start with it: no need of relpath's cost.
+    found = path.startswith(folder)
+    relative = path[len(folder) :] if found else os.path.relpath(path, input_dir)
+    return _digest(relative.replace(os.sep, "/"))[:32]
 
 
-def _file_hash(path: Path) -> str:
+def _file_hash(path: str) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()[:32]
     except OSError:
         return ""
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import BuildOptions, BuildResult
+from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
 from .config import load_config
 from .crossplan import repeated_statements, statement_keys
@@ -26,6 +27,7 @@ from .pipeline import (
     CheckedPlan,
     check_file,
     find_plan_files,
+    plan_file_names,
     render_documents,
     write_atomically,
     write_documents,
@@ -321,27 +323,53 @@ def build(
         err=True,
     )
     if report:
-        write_atomically(report, json.dumps(result.report(), indent=1).encode("utf-8"))
+        write_atomically(report, result.report())
     sys.exit(1 if result.failed or (options.strict and result.repeated) else 0)
 
 
 def _run_build(options: BuildOptions) -> BuildResult:
     """The batch build, with a progress bar on a terminal and a line per 10% elsewhere."""
-    total = sum(1 for _ in find_plan_files([options.input_dir]))
+    total = sum(1 for _ in plan_file_names([options.input_dir]))
+    tally = _Tally()
     if sys.stderr.isatty():
         with click.progressbar(
-            length=total, label="building", file=sys.stderr, show_pos=True, show_eta=True
+            length=total,
+            label="building",
+            file=sys.stderr,
+            show_pos=True,
+            show_eta=True,
+            item_show_func=lambda record: tally.text() if record else None,
         ) as bar:
-            return batch_build(options, progress=lambda record: bar.update(1))
-    done = 0
 
-    def line(record: object) -> None:
-        nonlocal done
-        done += 1
-        if done == total or done % max(1, total // 10) == 0:
-            click.echo(f"{done}/{total} plans done", err=True)
+            def advance(record: PlanRecord) -> None:
+                tally.add(record)
+                bar.update(1, record)
+
+            return batch_build(options, progress=advance)
+
+    def line(record: PlanRecord) -> None:
+        tally.add(record)
+        if tally.done == total or tally.done % max(1, total // 10) == 0:
+            click.echo(f"{tally.done}/{total} plans done, {tally.text()}", err=True)
 
     return batch_build(options, progress=line)
+
+
+class _Tally:
+    """Plans done and failed, and the rate, for the progress display."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.done = 0
+        self.failed = 0
+
+    def add(self, record: PlanRecord) -> None:
+        self.done += 1
+        self.failed += record.status == "failed"
+
+    def text(self) -> str:
+        seconds = max(time.monotonic() - self.started, 1e-6)
+        return f"{self.failed} failed, {self.done / seconds:.0f} plans/s"
 
 
 @main.command()

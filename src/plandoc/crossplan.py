@@ -9,7 +9,8 @@ and only their hashes are kept, so no plan text is stored in a build manifest.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .model import Plan
@@ -40,25 +41,55 @@ def statement_keys(plan: Plan) -> list[str]:
 def repeated_statements(
     plans: Iterable[tuple[str, Iterable[str]]], limit: int = DEFAULT_REPEAT_LIMIT
 ) -> list[Repeated]:
-    """(plan id, statement keys) for each plan -> the statements in more than `limit` plans.
+    """(plan id, statement keys) for each plan -> the statements in more than `limit` plans."""
+    index = StatementIndex()
+    plan_ids: list[str] = []
+    for number, (plan_id, keys) in enumerate(plans):
+        plan_ids.append(plan_id)
+        index.add(number, keys)
+    return index.repeated(plan_ids.__getitem__, limit)
 
-    Most statements are in one plan only, so the first plan of each is kept
-    as a plain entry and a set is made only for statements seen again: this
-    stays small at tens of thousands of plans.
+
+class StatementIndex:
+    """Statement keys of many plans, in 12 bytes per statement, to find the repeated ones.
+
+    Each key becomes a 64-bit number (its kind in the top bit) stored with the
+    plan's number in flat arrays, bucketed by the top byte so that finding
+    repeats sorts one small bucket at a time: memory stays flat at tens of
+    thousands of plans, where a dict of strings would not.
     """
-    first: dict[str, str] = {}
-    again: dict[str, set[str]] = {}
-    for plan_id, keys in plans:
+
+    def __init__(self) -> None:
+        self.buckets: list[tuple[array, array]] = [(array("Q"), array("I")) for _ in range(256)]
+
+    def add(self, plan_number: int, keys: Iterable[str]) -> None:
         for key in keys:
-            owner = first.setdefault(key, plan_id)
-            if owner != plan_id:
-                again.setdefault(key, {owner}).add(plan_id)
-    kinds = {"g": "goal", "o": "objective"}
-    return [
-        Repeated(kinds[key.split(":", 1)[0]], tuple(sorted(ids)))
-        for key, ids in sorted(again.items(), key=lambda item: (item[0][0], sorted(item[1])))
-        if len(ids) > limit
-    ]
+            kind, _, digest = key.partition(":")
+            value = (_KIND_BITS[kind] << 63) | (int(digest, 16) >> 1)
+            values, numbers = self.buckets[value >> 56]
+            values.append(value)
+            numbers.append(plan_number)
+
+    def repeated(self, plan_id: Callable[[int], str], limit: int) -> list[Repeated]:
+        """Statements in more than `limit` distinct plan ids (versions of a plan count once)."""
+        found = []
+        for values, numbers in self.buckets:
+            order = sorted(range(len(values)), key=values.__getitem__)
+            start = 0
+            while start < len(order):
+                end = start
+                while end < len(order) and values[order[end]] == values[order[start]]:
+                    end += 1
+                if end - start > limit:
+                    ids = {plan_id(numbers[i]) for i in order[start:end]}
+                    if len(ids) > limit:
+                        kind = "objective" if values[order[start]] >> 63 else "goal"
+                        found.append(Repeated(kind, tuple(sorted(ids))))
+                start = end
+        return sorted(found, key=lambda item: (item.kind, item.plan_ids))
+
+
+_KIND_BITS = {"g": 0, "o": 1}
 
 
 def _hash(statement: str) -> str:

@@ -219,9 +219,16 @@ def find_layout(name: str, extra: list[Path] | tuple[Path, ...] = ()) -> Layout:
 
 
 _FOUND: dict[tuple[object, ...], Layout] = {}
+LAYOUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) -> Layout:
+    if not LAYOUT_NAME.fullmatch(name):
+        # The name goes into document names and the build manifest.
+        raise PlandocError(
+            f"layout name '{name}': use letters, digits, '-' and '_' (at most 64), "
+            "starting with a letter or digit"
+        )
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
         raise PlandocError(f"unknown layout '{name}'; layouts available: {known}")

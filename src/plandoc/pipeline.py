@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -158,7 +159,18 @@ def render_documents(plan: Plan, layout: Layout, formats: Iterable[str]) -> dict
 
 def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
     """`<plan.id>-v<version>.<layout>.<ext>`: never the client's name."""
-    return f"{plan.plan.id}-v{plan.plan.version}.{layout.name}.{fmt}"
+    return document_name(plan.plan.id, plan.plan.version, layout.name, fmt)
+
+
+def document_name(plan_id: str, version: int | str, layout_name: str, fmt: str) -> str:
+    return f"{plan_id}-v{version}.{layout_name}.{fmt}"
+
+
+# What `document_name` makes: (plan id, version, layout, format). Plan ids and
+# layout names are checked (letters, digits, '.', '-', '_'; no '.' in a layout name).
+DOCUMENT_NAME = re.compile(
+    r"(?P<id>.+)-v(?P<version>\d+)\.(?P<layout>[A-Za-z0-9_-]+)\.(?P<fmt>[a-z]+)"
+)
 
 
 def write_documents(
@@ -181,15 +193,23 @@ def make_output_folder(folder: Path) -> None:
         raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
 
 
-def write_atomically(target: Path, content: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
+def write_atomically(target: Path, content: bytes | Iterable[bytes]) -> None:
+    """Readers see the old file or the new one, never half of one.
+
+    `content` is the bytes, or pieces of them written one after the other (so a
+    large file need not be held whole in memory).
+    """
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plandoc-", suffix=".part")
     except OSError as error:
         raise PlandocError(f"cannot write in {target.parent}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+            if isinstance(content, bytes):
+                stream.write(content)
+            else:
+                for piece in content:
+                    stream.write(piece)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, OUTPUT_MODE)
@@ -202,10 +222,16 @@ def write_atomically(target: Path, content: bytes) -> None:
 
 
 def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Plan files named, or found under named folders (sorted; other files skipped quietly).
+    """Plan files named, or found under named folders (sorted; other files skipped quietly)."""
+    for name in plan_file_names(paths):
+        yield Path(name)
 
-    Folders are listed as strings (os.walk), hidden files and folders skipped,
-    and Paths made one at a time, so a folder of 10,000 plans costs little memory.
+
+def plan_file_names(paths: Iterable[Path]) -> Iterator[str]:
+    """`find_plan_files` as strings: a folder of 10,000 plans costs little memory.
+
+    Folders are listed with os.walk, hidden files and folders skipped; no
+    Path is made per file (pathlib interns every part it parses).
     """
     for path in paths:
         if path.is_dir():
@@ -220,7 +246,6 @@ def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:
             if not found:
                 raise PlandocError(f"{path}: no plan files (.json or .md) in this folder")
             found.sort(key=lambda name: name.split(os.sep))
-            for name in found:
-                yield Path(name)
+            yield from found
         else:
-            yield path
+            yield str(path)
