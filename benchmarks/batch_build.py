@@ -50,8 +50,9 @@ def run(plans: Path, out: Path, layouts: Path, jobs: int) -> dict:
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if done.returncode:
+        sys.exit(f"a measured build failed:\n{done.stderr}")
     return json.loads(done.stdout)
 
 

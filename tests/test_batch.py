@@ -368,3 +368,56 @@ def test_versions_of_one_plan_count_once_for_copied_statements(tmp_path):
         (tmp_path / "plans" / f"c{number}-next.json").write_text(json.dumps(data))
     result = build(BuildOptions(tmp_path / "plans", tmp_path / "out"))
     assert result.count("built") == 6 and result.repeated == []
+
+
+def _disk_fills_after(monkeypatch, documents: int) -> None:
+    """Every write after the first `documents` fails as on a full disk (manifest included)."""
+    import errno
+
+    import plandoc.pipeline
+
+    real_fsync, calls = os.fsync, [0]
+
+    def fsync(fd: int) -> None:
+        calls[0] += 1
+        if calls[0] > documents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(plandoc.pipeline.os, "fsync", fsync)
+
+
+def test_a_full_disk_stops_the_build_with_one_clear_message(plans, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _disk_fills_after(monkeypatch, 7)  # two plans and a bit of the third
+    result = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "-j", "1"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("No space left on device") == 1
+    assert "the build stopped: finished documents and the build manifest are kept" in result.output
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+    assert len(list(out.glob("*.docx"))) <= 3  # stopped, not every plan tried
+    monkeypatch.undo()
+    assert not build(BuildOptions(plans, out)).failed  # space freed: the next run finishes
+    build(BuildOptions(plans, tmp_path / "clean"))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path, monkeypatch):
+    import plandoc.batch
+    from plandoc.problems import OutputError
+
+    out = tmp_path / "out"
+    real_write, written = plandoc.batch.write_documents, []
+
+    def write_documents(*arguments):
+        if len(written) == 3:
+            raise OutputError("cannot write: Read-only file system")
+        written.append(real_write(*arguments))
+
+    monkeypatch.setattr(plandoc.batch, "write_documents", write_documents)
+    with pytest.raises(OutputError):
+        build(BuildOptions(plans, out))
+    monkeypatch.undo()
+    assert len(json.loads((out / MANIFEST_NAME).read_text())["plans"]) == 3
+    again = build(BuildOptions(plans, out))
+    assert again.count("current") == 3 and again.count("built") == 5

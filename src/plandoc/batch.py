@@ -19,6 +19,7 @@ file names or plan text: plans are keyed by a hash of their path.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -48,7 +49,7 @@ from .pipeline import (
     write_atomically,
     write_documents,
 )
-from .problems import PlandocError, Severity
+from .problems import OutputError, PlandocError, Severity
 
 T = TypeVar("T")
 
@@ -221,8 +222,11 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                     manifest.remember(_plan_key(record.input, options.input_dir), record.entry)
                 if progress:
                     progress(record)
-    finally:  # interrupted or not, what finished is recorded
-        manifest.save(force=True)
+    except BaseException:  # interrupted, or the disk is full: what finished is recorded
+        with contextlib.suppress(OutputError):  # if even that fails, the last manifest stays
+            manifest.save(force=True)
+        raise
+    manifest.save(force=True)
     orphans = _orphans(options.output, manifest)
     pruned = []
     if options.prune:
@@ -289,7 +293,9 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
             documents = render_documents(checked.plan, layout, options.formats or layout.formats)
             write_documents(checked.plan, layout, documents, options.output)
             used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'.'.join(documents)}")
-    except PlandocError as error:
+    except OutputError:
+        raise  # the disk, not the plan: the build stops
+    except PlandocError as error:  # e.g. a format the layout does not make
         return _Outcome("failed", errors=1, messages=(f"{path}: {error.message}",))
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]

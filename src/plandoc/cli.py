@@ -32,7 +32,7 @@ from .pipeline import (
     write_atomically,
     write_documents,
 )
-from .problems import PlandocError, Problem, Severity
+from .problems import OutputError, PlandocError, Problem, Severity
 from .reader import PlanSource
 from .status import render_csv, render_json, render_table, sort_rows, status_row
 
@@ -303,6 +303,11 @@ def build(
             err=True,
         )
         sys.exit(130)
+    except OutputError as error:
+        raise OutputError(
+            f"{error.message}; the build stopped: finished documents and the build manifest "
+            "are kept; free space or make the folder writable, then run the build again"
+        ) from None
     for record in result.records:
         if record.status == "failed" or record.warnings:
             for message in record.messages:

@@ -21,7 +21,7 @@ from .checks import CheckOptions, check_parts, check_plan, review_due
 from .compose import compose
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
-from .problems import Finding, PlandocError, Problem, Severity
+from .problems import Finding, OutputError, PlandocError, Problem, Severity
 from .reader import PLAN_SUFFIXES, PlanSource, read_plan
 from .rules import RuleContext
 
@@ -202,7 +202,7 @@ def write_atomically(target: Path, content: bytes | Iterable[bytes]) -> None:
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plandoc-", suffix=".part")
     except OSError as error:
-        raise PlandocError(f"cannot write in {target.parent}: {error.strerror}") from None
+        raise OutputError(f"cannot write in {target.parent}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             if isinstance(content, bytes):
@@ -217,7 +217,7 @@ def write_atomically(target: Path, content: bytes | Iterable[bytes]) -> None:
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise PlandocError(f"cannot write {target}: {error.strerror}") from None
+            raise OutputError(f"cannot write {target}: {error.strerror}") from None
         raise
 
 

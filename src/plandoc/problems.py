@@ -80,3 +80,10 @@ class PlandocError(click.ClickException):
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"plandoc: error: {self.format_message()}", err=True, file=file)
+
+
+class OutputError(PlandocError):
+    """A document or the build manifest could not be written (a full disk, a read-only folder).
+
+    It stops a batch build: every later plan would fail the same way.
+    """
