@@ -31,7 +31,8 @@ BEHAVIOURS = [
 
 def synthetic_plan(number: int, rng: random.Random) -> dict:
     plan = copy.deepcopy(TEMPLATE)
-    start = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randrange(0, 300))
+    # Every date lies in the past (progress at most 112 days after a start before 2026-03-20).
+    start = dt.date(2025, 9, 1) + dt.timedelta(days=rng.randrange(0, 200))
     plan["plan"].update(
         id=f"SYN-{number:06d}",
         version=1 + rng.randrange(3),

@@ -208,6 +208,31 @@ ERRORS = [
     ("plan id too long", _set("plan.id", "A" * 65), "plan.id", "1 to 64"),
     ("language tag", _set("plan.language", "english please"), "plan.language", "BCP 47"),
     ("no review date", _set("plan.review_by", _DELETE), None, None),  # standard computes it
+    # measures and progress
+    (
+        "unknown instrument",
+        _set("goals.0.measure.instrument", "PCL5"),
+        "goals[0].measure.instrument",
+        "did you mean PCL-5?",
+    ),
+    (
+        "unknown baseline instrument",
+        _set("assessment.baseline_measures.0.instrument", "PHQ9"),
+        "assessment.baseline_measures[0].instrument",
+        "did you mean PHQ-9?",
+    ),
+    (
+        "progress score out of range",
+        _set("goals.0.progress.1.score", 81),
+        "goals[0].progress[1].score",
+        "outside the PCL-5 range (0 to 80)",
+    ),
+    (
+        "progress before the plan",
+        _set("goals.0.progress.0.date", "2026-07-01"),
+        "goals[0].progress[0].date",
+        "before the plan was created (2026-08-03)",
+    ),
 ]
 
 WARNINGS = [
@@ -234,12 +259,6 @@ WARNINGS = [
         _set("goals.0.measure.target", 60),
         "goals[0].measure.target",
         "lower is better",
-    ),
-    (
-        "unknown instrument",
-        _set("goals.0.measure.instrument", "PCL5"),
-        "goals[0].measure.instrument",
-        "did you mean PCL-5",
     ),
     (
         "unused method",
@@ -335,3 +354,16 @@ def test_every_problem_of_a_file_is_reported_at_once(write_plan, plan_data):
 def test_npi_luhn_accepts_valid_numbers(npi):
     assert npi_is_valid(npi)
     assert not npi_is_valid(npi[:-1] + str((int(npi[-1]) + 1) % 10))
+
+
+def test_a_progress_date_after_today_is_an_error_naming_today(write_plan, plan_data):
+    import datetime as dt
+
+    plan_data["goals"][0]["progress"][-1]["date"] = "2026-12-01"
+    path = write_plan(plan_data)
+    before = check_file(path, today=dt.date(2026, 11, 30))
+    problems = [(p.field_name, p.message) for p in before.problems]
+    assert ("goals[0].progress[3].date", "2026-12-01 is in the future (today is 2026-11-30)") in (
+        problems
+    )
+    assert not check_file(path, today=dt.date(2026, 12, 1)).failed()

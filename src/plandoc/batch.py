@@ -38,9 +38,11 @@ from typing import NamedTuple, TypeVar
 
 from . import __version__
 from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
+from .instruments import load_registry
 from .layouts import Layout, find_layout
 from .pipeline import (
     DOCUMENT_NAME,
+    CheckedPlan,
     check_file,
     document_name,
     make_output_folder,
@@ -73,10 +75,12 @@ class BuildOptions:
     force: bool = False
     prune: bool = False
     repeat_limit: int = DEFAULT_REPEAT_LIMIT
+    instruments: Path | None = None  # the clinic's measures file
 
     def fingerprint(self) -> str:
-        """The options that change documents or which plans pass."""
-        return _digest(json.dumps([__version__, self.formats, self.strict], sort_keys=True))
+        """The options that change documents or which plans pass (the clinic's measures too)."""
+        measures = _file_hash(str(self.instruments)) if self.instruments else ""
+        return _digest(json.dumps([__version__, self.formats, self.strict, measures]))
 
 
 @dataclass(slots=True)
@@ -268,8 +272,13 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
     record.messages += outcome.messages
 
 
+def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
+    registry = load_registry(options.instruments)
+    return check_file(Path(path), options.layouts, options.layout_folders, options.as_of, registry)
+
+
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
-    checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
+    checked = _check_file(path, options)
     problems = checked.all_problems
     counts = {
         "errors": sum(p.severity is Severity.ERROR for p in problems),
@@ -284,7 +293,7 @@ def _check_one(path: str, options: BuildOptions) -> _Outcome:
 
 
 def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
-    checked = check_file(Path(path), options.layouts, options.layout_folders, options.as_of)
+    checked = _check_file(path, options)
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
     used: list[str] = []

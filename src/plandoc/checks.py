@@ -13,10 +13,10 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .instruments import Instrument, find_instrument, known_instruments
+from .instruments import Instrument, Registry, built_in_registry
 from .model import Goal, Plan, RatingScale
 from .problems import FieldPath, Finding, Severity
 
@@ -35,9 +35,13 @@ ADULT_AGE = 18
 
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
-    """What the checks need to know beyond the plan: the layout's review interval."""
+    """What the checks need beyond the plan: the layout's review interval, the
+    measures known (built-in plus the clinic's), and today's date (None: the
+    checks that need it are skipped)."""
 
     review_interval_days: int | None = None
+    instruments: Registry = field(default_factory=built_in_registry)
+    today: dt.date | None = None
 
 
 Check = Callable[[Plan, CheckOptions], Iterable[Finding]]
@@ -230,10 +234,11 @@ def check_goals(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
                 "missing: accreditors expect each goal in the client's own words",
                 WARNING,
             )
-        yield from _check_measure(goal, ("goals", g))
+        yield from _check_measure(goal, ("goals", g), options.instruments)
+        yield from _check_progress_dates(plan, goal, ("goals", g), options.today)
 
 
-def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
+def _check_measure(goal: Goal, path: FieldPath, instruments: Registry) -> Iterator[Finding]:
     measure = goal.measure
     if measure.baseline == measure.target:
         yield Finding(
@@ -244,20 +249,17 @@ def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
             if entry.score is not None and entry.score < 0:
                 yield Finding((*path, "progress", p, "score"), "a count cannot be negative")
         return
-    instrument = find_instrument(measure.instrument)
+    instrument = instruments.find(measure.instrument)
     if instrument is None:
-        yield _unknown_instrument((*path, "measure", "instrument"), measure.instrument)
+        yield _unknown_instrument((*path, "measure", "instrument"), measure.instrument, instruments)
         return
     for key in ("baseline", "target"):
         score = getattr(measure, key)
         if not instrument.contains(score):
             yield _out_of_range((*path, "measure", key), score, instrument)
-    improves = (
-        measure.target < measure.baseline
-        if instrument.lower_is_better
-        else (measure.target > measure.baseline)
-    )
-    if measure.target != measure.baseline and not improves:
+    if measure.target != measure.baseline and not instrument.better(
+        measure.target, measure.baseline
+    ):
         direction = "lower" if instrument.lower_is_better else "higher"
         yield Finding(
             (*path, "measure", "target"),
@@ -270,29 +272,50 @@ def _check_measure(goal: Goal, path: FieldPath) -> Iterator[Finding]:
             yield _out_of_range((*path, "progress", p, "score"), entry.score, instrument)
 
 
+def _check_progress_dates(
+    plan: Plan, goal: Goal, path: FieldPath, today: dt.date | None
+) -> Iterator[Finding]:
+    for p, entry in enumerate(goal.progress):
+        if entry.date < plan.plan.created:
+            yield Finding(
+                (*path, "progress", p, "date"),
+                f"{entry.date} is before the plan was created ({plan.plan.created}); "
+                "earlier scores belong in assessment.baseline_measures",
+            )
+        elif today is not None and entry.date > today:
+            yield Finding(
+                (*path, "progress", p, "date"), f"{entry.date} is in the future (today is {today})"
+            )
+
+
 def _out_of_range(path: FieldPath, score: float, instrument: Instrument) -> Finding:
     return Finding(
         path, f"{score:g} is outside the {instrument.name} range ({instrument.range_text})"
     )
 
 
-def _unknown_instrument(path: FieldPath, name: str) -> Finding:
-    names = [i.name for i in known_instruments().values()]
-    close = difflib.get_close_matches(name.upper(), [n.upper() for n in names], n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+def _unknown_instrument(path: FieldPath, name: str, instruments: Registry) -> Finding:
+    close = instruments.closest(name)
+    hint = f"did you mean {close}? " if close else ""
     return Finding(
-        path, f"unknown instrument '{name}'{hint}: its score range is not checked", WARNING
+        path,
+        f"unknown instrument '{name}': {hint}known ones are "
+        f"{', '.join(instruments.scale_names())}; a clinic adds its own in the file named "
+        "by `instruments` in plandoc.toml",
     )
 
 
 def check_baseline_measures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
     for index, result in enumerate(plan.assessment.baseline_measures):
         path = ("assessment", "baseline_measures", index)
-        instrument = find_instrument(result.instrument)
+        instrument = options.instruments.find(result.instrument)
         if instrument is None:
-            yield _unknown_instrument((*path, "instrument"), result.instrument)
+            yield _unknown_instrument((*path, "instrument"), result.instrument, options.instruments)
         elif not instrument.contains(result.score):
             yield _out_of_range((*path, "score"), result.score, instrument)
+        if options.today is not None and result.date > options.today:
+            message = f"{result.date} is in the future (today is {options.today})"
+            yield Finding((*path, "date"), message)
 
 
 # --- contract, services, signatures ------------------------------------------

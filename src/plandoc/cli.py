@@ -22,6 +22,7 @@ from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
 from .config import load_config
 from .crossplan import repeated_statements, statement_keys
+from .instruments import Registry, load_registry
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
 from .pipeline import (
     CheckedPlan,
@@ -163,8 +164,12 @@ def validate(
       plandoc validate -l medicare -l client-copy inputs/
       plandoc validate --format json inputs/ > report.json
     """
-    results = [_check(path, layouts, layout_folders, as_of) for path in _plan_files(paths)]
-    limit = repeat_limit if repeat_limit is not None else load_config().repeat_limit
+    config = load_config()
+    registry = load_registry(config.instruments)
+    results = [
+        _check(path, layouts, layout_folders, as_of, registry) for path in _plan_files(paths)
+    ]
+    limit = repeat_limit if repeat_limit is not None else config.repeat_limit
     repeated = repeated_statements(
         ((r.plan.plan.id, statement_keys(r.plan)) for r in results if r.plan), limit
     )
@@ -217,7 +222,8 @@ def render(
       plandoc render inputs/ -f html -o /tmp/plans
       plandoc render plan.md -l standard -l client-copy -f docx
     """
-    options = _RenderOptions(formats, layouts, layout_folders, as_of, output, strict)
+    registry = load_registry(load_config().instruments)
+    options = _RenderOptions(formats, layouts, layout_folders, as_of, output, strict, registry)
     sys.exit(_render_all(_plan_files(paths), options))
 
 
@@ -291,7 +297,9 @@ def build(
         force=force,
         prune=prune,
         repeat_limit=repeat_limit if repeat_limit is not None else config.repeat_limit,
+        instruments=config.instruments,
     )
+    load_registry(options.instruments)  # a bad instruments file stops here, with its message
     if not options.input_dir.is_dir():
         raise PlandocError(f"{options.input_dir}: no such folder")
     try:
@@ -427,8 +435,11 @@ def status(
     if not folder.is_dir():
         raise PlandocError(f"{folder}: no such folder")
     folders = (*config.layout_folders, *layout_folders)
+    registry = load_registry(config.instruments)
     rows = sort_rows(
-        status_row(_check(path, layouts or config.layouts[:1], folders, as_of), as_of, within)
+        status_row(
+            _check(path, layouts or config.layouts[:1], folders, as_of, registry), as_of, within
+        )
         for path in _plan_files((folder,))
     )
     chosen = report_format or ("table" if sys.stdout.isatty() else "csv")
@@ -506,6 +517,7 @@ class _RenderOptions:
     as_of: dt.date
     output: Path
     strict: bool
+    instruments: Registry
 
 
 def _plan_files(paths: Iterable[Path]) -> list[Path]:
@@ -517,7 +529,9 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
     written = 0
     failed = False
     for path in files:
-        result = _check(path, options.layouts, options.layout_folders, options.as_of)
+        result = _check(
+            path, options.layouts, options.layout_folders, options.as_of, options.instruments
+        )
         results.append(result)
         _print_problems(result.all_problems, err=True)
         failed |= result.any_failed(options.strict)
@@ -547,10 +561,14 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
 
 
 def _check(
-    path: Path, layouts: tuple[str, ...], folders: tuple[Path, ...], as_of: dt.date
+    path: Path,
+    layouts: tuple[str, ...],
+    folders: tuple[Path, ...],
+    as_of: dt.date,
+    instruments: Registry | None = None,
 ) -> CheckedPlan:
     try:
-        return check_file(path, layouts, folders, as_of)
+        return check_file(path, layouts, folders, as_of, instruments)
     except PlandocError:
         raise
     except Exception as error:  # a bug of ours: say so without a traceback or plan values

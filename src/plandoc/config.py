@@ -8,6 +8,7 @@
     strict = false              # warnings fail
     jobs = 2                    # worker processes (default: the number of CPUs)
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
+    instruments = "clinic-instruments.toml"  # the clinic's own measures (see README)
 
 Command-line flags override it.
 """
@@ -32,6 +33,7 @@ _KEYS: dict[str, type] = {
     "strict": bool,
     "jobs": int,
     "repeat_limit": int,
+    "instruments": str,
 }
 
 
@@ -45,6 +47,7 @@ class ProjectConfig:
     strict: bool = False
     jobs: int | None = None
     repeat_limit: int = 3
+    instruments: Path | None = None
 
 
 def load_config(folder: Path = Path()) -> ProjectConfig:
@@ -77,4 +80,5 @@ def load_config(folder: Path = Path()) -> ProjectConfig:
         strict=data.get("strict", False),
         jobs=data.get("jobs"),
         repeat_limit=data.get("repeat_limit", 3),
+        instruments=Path(data["instruments"]) if "instruments" in data else None,
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from . import docx_writer, html_writer
 from .checks import CheckOptions, check_parts, check_plan, review_due
 from .compose import compose
+from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
 from .problems import Finding, OutputError, PlandocError, Problem, Severity
@@ -80,15 +81,18 @@ def check_file(
     layout_names: Iterable[str] | str | None = None,
     layout_folders: Iterable[Path] = (),
     today: dt.date | None = None,
+    instruments: Registry | None = None,
 ) -> CheckedPlan:
     """Read and check one plan file; problems are collected, never raised.
 
     The layouts are `layout_names` when given, else the plan's own
     `plan.layout`, else `standard`; each layout's rules are checked. An
     unknown layout named by the command line raises PlandocError; one named
-    by the plan is a problem of that plan. `today` is needed only by rules
-    that bound a date by today's.
+    by the plan is a problem of that plan. `today` is needed by the checks
+    that bound a date by today's (skipped without it). `instruments` are the
+    measures known (default: the built-in ones).
     """
+    registry = instruments or built_in_registry()
     names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
     folders = list(layout_folders)
     source = read_plan(path)
@@ -101,7 +105,8 @@ def check_file(
         # Still report what the cross-field checks find in the parts that are valid.
         parts = valid_parts(source.data)
         known = {(f.field, f.message) for f in findings}
-        extra = [f for f in check_parts(parts) if (f.field, f.message) not in known]
+        options = CheckOptions(instruments=registry, today=today)
+        extra = [f for f in check_parts(parts, options) if (f.field, f.message) not in known]
         checked.problems += _locate(source, extra)
         checked.problems.sort(key=lambda p: p.line or 0)
         return checked
@@ -116,7 +121,8 @@ def check_file(
             return checked
     intervals = [layout.review_interval_days for layout in checked.layouts]
     interval = None if None in intervals else min(intervals)  # type: ignore[type-var]
-    checked.problems += _locate(source, check_plan(plan, CheckOptions(interval)))
+    options = CheckOptions(interval, registry, today)
+    checked.problems += _locate(source, check_plan(plan, options))
     for layout in checked.layouts:
         context = RuleContext(today, review_due(plan, layout.review_interval_days))
         findings = [
