@@ -32,6 +32,8 @@ def rendered(path: Path, formats=("md", "html", "docx")) -> dict[str, bytes]:
 def test_samples_match_golden_files(sample, update_golden):
     documents = rendered(sample, ("md", "html"))
     for fmt, content in documents.items():
+        if fmt.endswith(".png"):
+            continue  # pictures: byte-stable (test_progress), but Pillow's releases may differ
         golden = GOLDEN / f"{sample.stem}.{fmt}"
         if update_golden:
             golden.write_bytes(content)
@@ -134,6 +136,8 @@ def test_html_matches_the_reference_commonmark_parser():
     reference = MarkdownIt("commonmark", {"html": False}).enable("table")
     for sample in SAMPLE_FILES:
         markdown = rendered(sample, ("md",))["md"].decode()
+        # Charts and alerts are ours (GFM), not CommonMark's: compared apart, in test_progress.
+        markdown = re.sub(r"^(!\[.*\]\(.*\.png\)|> \[!WARNING\])$", "", markdown, flags=re.M)
         ours, theirs = render_body(markdown), reference.render(markdown)
 
         def words(html: str) -> list[str]:
@@ -153,7 +157,9 @@ def test_css_string_cannot_close_the_style_element():
 def test_output_names_never_hold_the_client_name(tmp_path):
     result = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in tmp_path.iterdir() if p.name != ".plandoc-build.json")
+    names = sorted(
+        p.name for p in tmp_path.iterdir() if p.name != ".plandoc-build.json" and p.suffix != ".png"
+    )
     assert "TP-2026-0042-v2.standard.docx" in names and len(names) == 3 * len(SAMPLE_FILES)
     for name in names:
         assert re.fullmatch(r"TP-\d{4}-\d{4}-v\d+\.standard\.(md|html|docx)", name)
@@ -188,7 +194,7 @@ def test_a_bad_plan_does_not_stop_the_others(tmp_path):
     result = CliRunner().invoke(main, ["build", str(inputs), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "bad.json:1: not valid JSON" in result.output
-    assert len(list((tmp_path / "out").glob("TP-*"))) == 3
+    assert len([p for p in (tmp_path / "out").glob("TP-*") if p.suffix != ".png"]) == 3
 
 
 def test_strict_makes_warnings_fail(write_plan, plan_data, tmp_path):

@@ -89,7 +89,8 @@ class PlanRecord:
 
     Once a plan is built (or found current) the rest lives in `entry`, its
     one-line manifest entry:
-    `input hash|plan id|version|layout=fingerprint:fmt.fmt;...|statement,...`.
+    `input hash|plan id|version|layout=fingerprint:file/file;...|statement,...`
+    where each file is the end of a document's name ("md", "docx", "goal-1.png").
     Document names are made from it (`pipeline.document_name`), not stored.
     """
 
@@ -113,7 +114,7 @@ class PlanRecord:
             if item:
                 name, _, rest = item.partition("=")
                 fingerprint, _, formats = rest.partition(":")
-                documents[name] = (fingerprint, tuple(formats.split(".")))
+                documents[name] = (fingerprint, tuple(formats.split("/")))
         return documents
 
     def layouts(self) -> list[str]:
@@ -299,9 +300,11 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     used: list[str] = []
     try:
         for layout in checked.layouts:
-            documents = render_documents(checked.plan, layout, options.formats or layout.formats)
+            formats = options.formats or layout.formats
+            registry = load_registry(options.instruments)
+            documents = render_documents(checked.plan, layout, formats, registry)
             write_documents(checked.plan, layout, documents, options.output)
-            used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'.'.join(documents)}")
+            used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     except OutputError:
         raise  # the disk, not the plan: the build stops
     except PlandocError as error:  # e.g. a format the layout does not make
@@ -523,7 +526,7 @@ def _as_list(value: str | list[str]) -> list[str]:
 def _makes(entry: str, layout: str, fmt: str) -> bool:
     for item in entry.split("|")[3].split(";"):
         if item.startswith(layout + "="):
-            return fmt in item.rpartition(":")[2].split(".")
+            return fmt in item.rpartition(":")[2].split("/")
     return False
 
 

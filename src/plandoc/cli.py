@@ -541,7 +541,8 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
             if result.layout_failed(layout, options.strict):
                 continue
             try:
-                documents = render_documents(result.plan, layout, options.formats or layout.formats)
+                formats = options.formats or layout.formats
+                documents = render_documents(result.plan, layout, formats, options.instruments)
             except PlandocError as error:  # e.g. a format the layout does not make
                 click.echo(f"{path}: {error.message}", err=True)
                 failed = True

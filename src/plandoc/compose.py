@@ -12,8 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .checks import ADULT_AGE, client_age, review_due
+from .instruments import Registry, built_in_registry
 from .layouts import PLAN_TEMPLATE, Layout
 from .model import Plan
+from .progress import GoalProgress, plan_progress
 
 SIGNATURE_LINE = "_" * 24
 ROLE_LABELS = {
@@ -47,9 +49,20 @@ class PlanDocument:
     created: dt.date
     modified: dt.date
     author: str
+    # The charts the Markdown names as `![description](chart:NAME)`: NAME -> the progress drawn.
+    charts: tuple[tuple[str, GoalProgress], ...] = ()
+
+    def chart(self, name: str) -> GoalProgress | None:
+        return dict(self.charts).get(name)
 
 
-def compose(plan: Plan, layout: Layout) -> PlanDocument:
+def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> PlanDocument:
+    progress = plan_progress(plan, instruments or built_in_registry(), layout.progress)
+    charts = {
+        goal.id: f"goal-{number}"
+        for number, goal in enumerate(plan.goals, 1)
+        if layout.progress.charts and len(progress[goal.id].points) >= 2
+    }
     context = {
         "plan": plan,
         "layout": layout,
@@ -58,6 +71,8 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
         "is_minor": client_age(plan) < ADULT_AGE,
         "signature_rows": signature_rows(plan, layout),
         "signature_line": SIGNATURE_LINE,
+        "progress": progress,
+        "charts": charts,
     }
     markdown = layout.render(PLAN_TEMPLATE, context)
     return PlanDocument(
@@ -70,6 +85,7 @@ def compose(plan: Plan, layout: Layout) -> PlanDocument:
         created=plan.plan.created,
         modified=plan.plan.last_reviewed or plan.plan.effective,
         author=f"{plan.provider.name}, {plan.provider.credentials}",
+        charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
     )
 
 

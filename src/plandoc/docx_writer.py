@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from . import charts
 from .compose import PlanDocument
 from .docx_reference import (
     FOOTER_MARK,
@@ -25,6 +26,7 @@ from .docx_reference import (
 )
 from .layouts import Layout
 from .markdown_events import events, safe_link
+from .progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 HEADING_STYLES = {"H1": "Title", "H2": "Heading1", "H3": "Heading2"}
@@ -44,8 +46,11 @@ class _Run:
     strike: bool = False
     code: bool = False
     line_break: bool = False
+    drawing: str = ""  # a picture's <w:drawing>, instead of text
 
     def xml(self) -> str:
+        if self.drawing:
+            return f"<w:r>{self.drawing}</w:r>"
         props = (
             ("<w:b/><w:bCs/>" if self.bold else "")
             + ("<w:i/><w:iCs/>" if self.italic else "")
@@ -82,6 +87,17 @@ class _BodyBuilder:
     links: list[str | None] = field(default_factory=list)
     restarts: list[tuple[int, str, int]] = field(default_factory=list)  # numId, abstract, start
     in_code: bool = False
+    charts: dict[str, GoalProgress] = field(default_factory=dict)
+    pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
+    in_chart: bool = False
+
+    def add_chart(self, progress: GoalProgress) -> None:
+        """The chart as a PNG picture, the width of the text, described by its trend."""
+        number = len(self.pictures) + 1
+        self.pictures.append((f"chart{number}.png", charts.png(progress)))
+        width = self.reference.text_width * 635  # twips -> EMU
+        height = width * charts.HEIGHT // charts.WIDTH
+        self.current_runs().append(_Run("", drawing=picture_xml(number, width, height, progress)))
 
     # --- paragraphs ---------------------------------------------------------
 
@@ -218,10 +234,15 @@ def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
     return widths
 
 
-def body_xml(markdown: str, reference: ReferencePackage) -> tuple[str, list[tuple[int, str, int]]]:
-    """The <w:body> content for the Markdown, and the numbered lists that restart at 1 (or N)."""
-    b = _BodyBuilder(reference)
+def body_xml(
+    markdown: str, reference: ReferencePackage, charts: dict[str, GoalProgress] | None = None
+) -> _BodyBuilder:
+    """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
+    (or N) (`.restarts`), and the charts' pictures (`.pictures`)."""
+    b = _BodyBuilder(reference, charts=charts or {})
     for kind, name, value in events(markdown):
+        if b.in_chart and not (kind == "end" and name == "Image"):
+            continue  # the alt text: the picture carries it as its description
         if kind == "leaf":
             if name == "Text" and b.in_code:
                 b.add_code_lines(value)
@@ -273,6 +294,11 @@ def body_xml(markdown: str, reference: ReferencePackage) -> tuple[str, list[tupl
                 b.strike += 1
             elif name == "Link":
                 b.links.append(safe_link(value["dest_url"]))
+            elif name == "Image" and value["dest_url"].startswith("chart:"):
+                chart = b.charts.get(value["dest_url"].removeprefix("chart:"))
+                if chart is not None:
+                    b.add_chart(chart)
+                    b.in_chart = True
         else:
             if name in ("Paragraph", "Heading", "Item", "CodeBlock"):
                 b.in_code = False
@@ -296,14 +322,67 @@ def body_xml(markdown: str, reference: ReferencePackage) -> tuple[str, list[tupl
                 href = b.links.pop()
                 if href:
                     b.add_text(f" ({href})")
+            elif name == "Image":
+                b.in_chart = False
     b.close_paragraph()
-    return "".join(b.out), b.restarts
+    return b
+
+
+def picture_xml(number: int, width: int, height: int, progress: GoalProgress) -> str:
+    """An inline picture of `word/media/chart{number}.png`, described for screen readers."""
+    title = xml_text(f"{progress.measure} over time").replace('"', "&quot;")
+    description = xml_text(progress.trend_text).replace('"', "&quot;")
+    return (
+        '<w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
+        f'<wp:extent cx="{width}" cy="{height}"/>'
+        f'<wp:docPr id="{number}" name="Chart {number}" title="{title}" descr="{description}"/>'
+        "<wp:cNvGraphicFramePr><a:graphicFrameLocks "
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" noChangeAspect="1"/>'
+        "</wp:cNvGraphicFramePr>"
+        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<pic:nvPicPr><pic:cNvPr id="{number}" name="chart{number}.png" descr="{description}"/>'
+        "<pic:cNvPicPr/></pic:nvPicPr>"
+        f'<pic:blipFill><a:blip r:embed="rIdChart{number}"/><a:stretch><a:fillRect/></a:stretch>'
+        "</pic:blipFill>"
+        f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{width}" cy="{height}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr>'
+        "</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing>"
+    )
+
+
+IMAGE_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+def add_pictures(parts: dict[str, bytes], pictures: list[tuple[str, bytes]]) -> None:
+    """Put each picture in word/media, with its relationship and the PNG content type."""
+    if not pictures:
+        return
+    relationships = "".join(
+        f'<Relationship Id="rIdChart{number}" Type="{IMAGE_RELATIONSHIP}" Target="media/{name}"/>'
+        for number, (name, _) in enumerate(pictures, 1)
+    )
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    parts["word/_rels/document.xml.rels"] = rels.replace(
+        "</Relationships>", f"{relationships}</Relationships>"
+    ).encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    if 'Extension="png"' not in types:
+        types = types.replace(
+            "<Default ", '<Default Extension="png" ContentType="image/png"/><Default ', 1
+        )
+        parts["[Content_Types].xml"] = types.encode("utf-8")
+    for name, png in pictures:
+        parts[f"word/media/{name}"] = png
 
 
 def render_docx(document: PlanDocument, layout: Layout) -> bytes:
     reference = reference_package(layout.page_size, layout.font_size)
-    body, restarts = body_xml(document.markdown, reference)
+    built = body_xml(document.markdown, reference, dict(document.charts))
+    body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)
+    add_pictures(parts, built.pictures)
     parts["word/document.xml"] = (
         f"{reference.document_start}{body}{reference.section}</w:body></w:document>"
     ).encode()

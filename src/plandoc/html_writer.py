@@ -7,9 +7,11 @@ import re
 
 from markupsafe import Markup
 
+from .charts import svg
 from .compose import PlanDocument
 from .layouts import PAGE_TEMPLATE, Layout
 from .markdown_events import events, safe_link
+from .progress import GoalProgress
 
 _SIMPLE_TAGS = {
     "Paragraph": "p",
@@ -17,13 +19,18 @@ _SIMPLE_TAGS = {
     "Emphasis": "em",
     "Strong": "strong",
     "Strikethrough": "del",
-    "BlockQuote": "blockquote",
 }
 CSS_PAGE_SIZE = {"letter": "letter", "a4": "A4"}  # layout page_size -> CSS @page size
 
 
-def render_body(markdown: str) -> str:
-    """The document body as HTML: every text escaped, raw HTML shown as text."""
+def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) -> str:
+    """The document body as HTML: every text escaped, raw HTML shown as text.
+
+    An image `chart:NAME` that names one of `charts` becomes that chart, as
+    inline SVG; its alt text is the SVG's description.
+    """
+    charts = charts or {}
+    in_chart = False
     out: list[str] = []
     write = out.append
     alignments: tuple[str, ...] = ()
@@ -33,6 +40,8 @@ def render_body(markdown: str) -> str:
     lists: list[str] = []
     links: list[str] = []
     for kind, name, value in events(markdown):
+        if in_chart and not (kind == "end" and name == "Image"):
+            continue  # the alt text: the chart carries it as its description
         if kind == "leaf":
             if name == "Text":
                 write(html.escape(value, quote=False))
@@ -51,6 +60,8 @@ def render_body(markdown: str) -> str:
                 write(f"<{_SIMPLE_TAGS[name]}>")
             elif name == "Heading":
                 write(f"<{value['level'].lower()}>")
+            elif name == "BlockQuote":  # an alert (`> [!WARNING]`) gets its kind as a class
+                write(f'<blockquote class="{value.lower()}">' if value else "<blockquote>")
             elif name == "List":
                 tag = "ol" if value is not None else "ul"
                 lists.append(tag)
@@ -81,12 +92,20 @@ def render_body(markdown: str) -> str:
                 links.append("a" if href else "span")
                 write(f'<a href="{html.escape(href)}">' if href else "<span>")
             elif name == "Image":
-                write('<span class="image-alt">')
+                chart = charts.get(value["dest_url"].removeprefix("chart:"))
+                if value["dest_url"].startswith("chart:") and chart is not None:
+                    in_chart = True
+                    name = value["dest_url"].removeprefix("chart:")
+                    write(f'<span class="chart">{svg(chart, name)}')
+                else:
+                    write('<span class="image-alt">')
         else:  # end
             if name in _SIMPLE_TAGS:
                 write(f"</{_SIMPLE_TAGS[name]}>" + ("\n" if name in ("Paragraph", "Item") else ""))
             elif name == "Heading":
                 write(f"</{value.lower()}>\n")
+            elif name == "BlockQuote":
+                write("</blockquote>")
             elif name == "List":
                 write(f"</{lists.pop()}>\n")
             elif name == "CodeBlock":
@@ -104,6 +123,7 @@ def render_body(markdown: str) -> str:
             elif name == "Link":
                 write(f"</{links.pop()}>")
             elif name == "Image":
+                in_chart = False
                 write("</span>")
     return "".join(out)
 
@@ -115,7 +135,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             title=document.title,
             language=document.language,
             header=document.header,
-            body=Markup(render_body(document.markdown)),
+            body=Markup(render_body(document.markdown, dict(document.charts))),
             stylesheet=Markup(stylesheet(layout, document.header)),
         ),
     )

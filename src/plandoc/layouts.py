@@ -21,6 +21,7 @@ field); the HTML page template escapes as HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -36,6 +37,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .markdown_text import Markdown, escape_inline, narrative
 from .problems import PlandocError
+from .progress import ProgressRules
 from .rules import Rule, parse_rules
 
 MANIFEST = "layout.toml"
@@ -63,6 +65,7 @@ _MANIFEST_KEYS: dict[str, type] = {
     "footer": str,
     "rules": list,
     "blocks": dict,
+    "progress": dict,
 }
 
 
@@ -81,6 +84,7 @@ class Layout:
     footer: str = ""
     rules: tuple[Rule, ...] = ()
     blocks: tuple[tuple[str, str], ...] = ()
+    progress: ProgressRules = field(default_factory=ProgressRules)
     parent: Layout | None = field(default=None, compare=False)
     origin: str = "built-in"
 
@@ -312,6 +316,7 @@ def _build(
     if blocks and parent is None:
         raise _manifest_error(manifest, text, "blocks", "blocks override a parent: add `extends`")
     rules = parse_rules(data.get("rules", []), manifest, text)
+    progress = _progress_rules(data.get("progress"), parent, manifest, text)
     return Layout(
         name=name,
         folder=folder,
@@ -326,9 +331,37 @@ def _build(
         footer=inherited("footer", ""),
         rules=(*(parent.rules if parent else ()), *rules),
         blocks=tuple(blocks.items()),
+        progress=progress,
         parent=parent,
         origin=origin,
     )
+
+
+_PROGRESS_KEYS = {
+    "stalled_after": (int, 2, 12, "measurements"),
+    "worsening_percent": (int, 1, 100, "percent of the baseline"),
+    "charts": (bool, None, None, ""),
+}
+
+
+def _progress_rules(
+    table: dict[str, Any] | None, parent: Layout | None, manifest: Path, text: str
+) -> ProgressRules:
+    """`[progress]`: the thresholds of the "is it working" flags, and whether to draw charts."""
+    rules = parent.progress if parent is not None else ProgressRules()
+    for key, value in (table or {}).items():
+        if key not in _PROGRESS_KEYS:
+            known = ", ".join(_PROGRESS_KEYS)
+            raise _manifest_error(manifest, text, key, f"unknown key in [progress]; keys: {known}")
+        kind, low, high, unit = _PROGRESS_KEYS[key]
+        if kind is bool and not isinstance(value, bool):
+            raise _manifest_error(manifest, text, key, "must be true or false")
+        if kind is int and (
+            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+        ):
+            raise _manifest_error(manifest, text, key, f"must be {low} to {high} ({unit})")
+        rules = dataclasses.replace(rules, **{key: value})
+    return rules
 
 
 def _manifest_error(manifest: Path, text: str, key: str, message: str) -> PlandocError:

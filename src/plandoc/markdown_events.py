@@ -14,7 +14,12 @@ from typing import Any
 
 import pyromark
 
-OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
+# GFM: tables, strikethrough, and alerts (`> [!WARNING]`, the "needs attention" notes).
+OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_GFM
+)
 SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 

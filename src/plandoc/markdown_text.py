@@ -6,7 +6,8 @@ is escaped, and line breaks become spaces, so a `|` cannot break a table and a
 leading `#` cannot make a heading. Narrative fields (history, presenting
 problem, contract summary, progress notes) *are* Markdown: their paragraphs,
 lists and emphasis are kept, but headings and link definitions, which would
-reshape or silently drop parts of the document, are neutralised. Raw HTML is
+reshape or silently drop parts of the document, and image syntax, which only a
+layout may use (for charts), are neutralised. Raw HTML is
 never passed through by the renderers, whatever the text holds.
 """
 
@@ -63,6 +64,9 @@ def narrative(text: str) -> Markdown:
                 line = "\\" + line.lstrip()
             else:
                 line = _LINK_DEFINITION.sub(r"\1\\\2", line)
+            # Plan text shows an image as typed: only a layout's template places
+            # pictures (the charts), so plan text can never pull one in.
+            line = line.replace("![", "!\\[")
         out.append(line)
         previous_blank = not line.strip()
     if fenced:

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import docx_writer, html_writer
+from . import charts, docx_writer, html_writer
 from .checks import CheckOptions, check_parts, check_plan, review_due
-from .compose import compose
+from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
@@ -142,8 +142,15 @@ def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
     ]
 
 
-def render_documents(plan: Plan, layout: Layout, formats: Iterable[str]) -> dict[str, bytes]:
-    """The bytes of each requested format; the Markdown is composed once for all of them."""
+def render_documents(
+    plan: Plan, layout: Layout, formats: Iterable[str], instruments: Registry | None = None
+) -> dict[str, bytes]:
+    """The bytes of each file to write, by the end of its name after the layout's.
+
+    One entry per format ("md", "html", "docx"), plus, with Markdown, each
+    chart as an image beside it ("goal-1.png"), since Markdown cannot hold
+    one. The Markdown is composed once for all formats.
+    """
     formats = tuple(formats)
     unsupported = [fmt for fmt in formats if fmt not in layout.formats]
     if unsupported:
@@ -151,16 +158,29 @@ def render_documents(plan: Plan, layout: Layout, formats: Iterable[str]) -> dict
             f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
             f"(it makes {', '.join(layout.formats)})"
         )
-    document = compose(plan, layout)
+    document = compose(plan, layout, instruments)
     rendered: dict[str, bytes] = {}
     for fmt in formats:
         if fmt == "md":
-            rendered[fmt] = document.markdown.encode("utf-8")
+            prefix = document_name(plan.plan.id, plan.plan.version, layout.name, "")
+            rendered[fmt] = markdown_file(document, prefix).encode("utf-8")
+            for name, progress in document.charts:
+                rendered[f"{name}.png"] = charts.png(progress)
         elif fmt == "html":
             rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
         elif fmt == "docx":
             rendered[fmt] = docx_writer.render_docx(document, layout)
     return rendered
+
+
+def markdown_file(document: PlanDocument, prefix: str) -> str:
+    """The Markdown as written to disk: each chart names its image file beside it."""
+    return CHART_REFERENCE.sub(lambda m: f"]({prefix}{m.group(1)}.png)", document.markdown)
+
+
+# How the composed Markdown names a chart; only a layout's template can write it,
+# since plan text never carries image syntax (see markdown_text.narrative).
+CHART_REFERENCE = re.compile(r"\]\(chart:(goal-[0-9]+)\)")
 
 
 def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
@@ -175,7 +195,7 @@ def document_name(plan_id: str, version: int | str, layout_name: str, fmt: str) 
 # What `document_name` makes: (plan id, version, layout, format). Plan ids and
 # layout names are checked (letters, digits, '.', '-', '_'; no '.' in a layout name).
 DOCUMENT_NAME = re.compile(
-    r"(?P<id>.+)-v(?P<version>\d+)\.(?P<layout>[A-Za-z0-9_-]+)\.(?P<fmt>[a-z]+)"
+    r"(?P<id>.+)-v(?P<version>\d+)\.(?P<layout>[A-Za-z0-9_-]+)\.(?P<fmt>[a-z]+|goal-[0-9]+\.png)"
 )
 
 

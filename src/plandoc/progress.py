@@ -1,0 +1,335 @@
+"""Progress toward each goal, computed from the plan: where it started, where it is, is it working.
+
+For each goal: the baseline, the scores recorded since (by date), the latest
+score and its severity band, the change, how far along the way to the target
+it is, response and remission where the measure defines them, and flags for a
+goal that is not working:
+
+- `stalled`: no improvement over its last `stalled_after` measurements (the
+  latest is not better than the first of them);
+- `worsened`: the latest score is worse than the best one before it (the
+  baseline included) by at least the measure's `meaningful_change` (from the
+  registry) or, for a measure without one, by `worsening_percent` of the
+  baseline (from the layout);
+- `past-target`: the goal's target date has passed and it is not met.
+
+The thresholds live in the instrument registry and the layout manifest
+(`[progress]`), never in code. A goal that is met or discontinued is never
+flagged. Everything is a pure function of the plan, the registry, the rules
+and the date "as of" which progress is read: for a document, the plan's own
+date (its last review, or its latest score if later), so a document does not
+change with the day it is built; for `plandoc status`, today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .instruments import Instrument, Registry
+from .model import BehaviorTracking, Goal, Plan
+
+CLOSED = {"met", "discontinued", "revised"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressRules:
+    """The layout's thresholds (manifest table `[progress]`)."""
+
+    stalled_after: int = 3  # measurements without improvement
+    worsening_percent: float = 20  # of the baseline, when the measure has no meaningful change
+    charts: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    date: dt.date
+    score: float
+    baseline: bool = False  # the goal's baseline, not a recorded progress score
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    kind: str  # stalled, worsened, past-target
+    text: str
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    goal_id: str
+    measure: str  # "PCL-5", or the behaviour ("Panic attacks")
+    unit: str  # "points" for a scale, the behaviour's unit otherwise
+    instrument: Instrument | None  # None for a behaviour the registry does not know
+    lower_is_better: bool
+    baseline: float
+    target: float
+    points: tuple[Point, ...]  # the baseline first, then each scored entry by date
+    status: str  # the goal's status, else its latest entry's, else "not-started"
+    as_of: dt.date
+    flags: tuple[Flag, ...]
+
+    @property
+    def scores(self) -> tuple[Point, ...]:
+        """The recorded scores (without the baseline point)."""
+        return tuple(p for p in self.points if not p.baseline)
+
+    @property
+    def latest(self) -> Point | None:
+        scores = self.scores
+        return scores[-1] if scores else None
+
+    @property
+    def change(self) -> float | None:
+        """Latest minus baseline (negative: the score went down)."""
+        return None if self.latest is None else self.latest.score - self.baseline
+
+    @property
+    def improvement(self) -> float | None:
+        """How much better than the baseline (negative: worse), in the measure's units."""
+        if self.change is None:
+            return None
+        return -self.change if self.lower_is_better else self.change
+
+    @property
+    def percent_of_the_way(self) -> float | None:
+        """How far from baseline to target the latest score is (100: target reached)."""
+        if self.latest is None or self.target == self.baseline:
+            return None
+        return 100 * (self.latest.score - self.baseline) / (self.target - self.baseline)
+
+    @property
+    def band(self) -> str | None:
+        if self.latest is None or self.instrument is None:
+            return None
+        return self.instrument.band(self.latest.score)
+
+    @property
+    def baseline_band(self) -> str | None:
+        return self.instrument.band(self.baseline) if self.instrument else None
+
+    @property
+    def target_reached(self) -> bool:
+        if self.latest is None:
+            return False
+        score = self.latest.score
+        return score <= self.target if self.lower_is_better else score >= self.target
+
+    @property
+    def responded(self) -> bool | None:
+        if self.latest is None or self.instrument is None:
+            return None
+        return self.instrument.responded(self.baseline, self.latest.score)
+
+    @property
+    def in_remission(self) -> bool | None:
+        if self.latest is None or self.instrument is None:
+            return None
+        return self.instrument.in_remission(self.latest.score)
+
+    @property
+    def direction_text(self) -> str:
+        return "lower is better" if self.lower_is_better else "higher is better"
+
+    # --- as the documents show them -----------------------------------------
+
+    @property
+    def latest_text(self) -> str:
+        if self.latest is None:
+            return "none yet"
+        return f"{self.latest.score:g} on {self.latest.date.isoformat()}"
+
+    @property
+    def change_text(self) -> str:
+        if self.improvement is None:
+            return "-"
+        if self.improvement == 0:
+            return "no change"
+        return self._amount(self.improvement)
+
+    def _amount(self, improvement: float) -> str:
+        """16 -> '16 points better'; -2 -> 'worse by 2 (attacks per week)'."""
+        if improvement == 0:
+            return "no change"
+        way = "better" if improvement > 0 else "worse"
+        if self.unit == "points":
+            return f"{abs(improvement):g} points {way}"
+        return f"{way} by {abs(improvement):g} ({self.unit})"
+
+    @property
+    def percent_text(self) -> str:
+        percent = self.percent_of_the_way
+        return "-" if percent is None else f"{round(percent)}%"
+
+    @property
+    def band_text(self) -> str:
+        """The latest score's band, else where it lies against the clinical cut-off."""
+        if self.band or self.latest is None or self.instrument is None:
+            return self.band or "-"
+        cutoff = self.instrument.cutoff
+        if cutoff is None:
+            return "-"
+        past = self.latest.score >= cutoff if self.lower_is_better else self.latest.score <= cutoff
+        side = (
+            ("at or above" if past else "below")
+            if self.lower_is_better
+            else ("at or below" if past else "above")
+        )
+        meaning = (
+            f": {self.instrument.cutoff_meaning}" if past and self.instrument.cutoff_meaning else ""
+        )
+        return f"{side} the cut-off ({cutoff:g}){meaning}"
+
+    @property
+    def response_text(self) -> str:
+        return _yes_no(
+            self.responded,
+            f"{self.instrument.response_percent:g}% better"
+            if (self.instrument and self.instrument.response_percent)
+            else "",
+        )
+
+    @property
+    def remission_text(self) -> str:
+        threshold = ""
+        if self.instrument and self.instrument.remission_below is not None:
+            threshold = f"below {self.instrument.remission_below:g}"
+        elif self.instrument and self.instrument.remission_above is not None:
+            threshold = f"above {self.instrument.remission_above:g}"
+        return _yes_no(self.in_remission, threshold)
+
+    @property
+    def trend_text(self) -> str:
+        """One sentence stating the trend: the text alternative of the chart."""
+        if self.latest is None:
+            return f"{self.measure}: no scores recorded yet; baseline {self.baseline:g}."
+        amount = self._amount(self.improvement or 0)
+        count = len(self.scores)
+        return (
+            f"{self.measure} from {self.baseline:g} at baseline to {self.latest.score:g} on "
+            f"{self.latest.date.isoformat()} ({amount}; {count} score{'s' * (count != 1)}); "
+            f"target {self.target:g}, {self.direction_text}."
+        )
+
+
+def plan_as_of(plan: Plan) -> dt.date:
+    """The date a document reads progress as of: the last review, or the latest score if later."""
+    dates = [plan.plan.last_reviewed or plan.plan.effective]
+    dates += [entry.date for goal in plan.goals for entry in goal.progress]
+    return max(dates)
+
+
+def plan_progress(
+    plan: Plan, registry: Registry, rules: ProgressRules, as_of: dt.date | None = None
+) -> dict[str, GoalProgress]:
+    """Goal id -> its progress, for every goal of the plan."""
+    when = as_of or plan_as_of(plan)
+    return {goal.id: goal_progress(plan, goal, registry, rules, when) for goal in plan.goals}
+
+
+def goal_progress(
+    plan: Plan, goal: Goal, registry: Registry, rules: ProgressRules, as_of: dt.date
+) -> GoalProgress:
+    measure = goal.measure
+    if isinstance(measure, BehaviorTracking):
+        instrument = registry.find_behavior(measure.unit)
+        name, unit = measure.behavior, measure.unit
+    else:
+        instrument = registry.find(measure.instrument)
+        name = instrument.name if instrument else measure.instrument
+        unit = "points"
+    if instrument is not None:
+        lower_is_better = instrument.lower_is_better
+    else:  # a behaviour the registry does not know: the target says which way is better
+        lower_is_better = measure.target <= measure.baseline
+    entries = sorted(
+        (e for e in goal.progress if e.score is not None and e.date <= as_of),
+        key=lambda e: e.date,
+    )
+    points = tuple(Point(e.date, float(e.score)) for e in entries)  # type: ignore[arg-type]
+    start = _baseline_date(plan, goal)
+    if not points or points[0].date > start:
+        points = (Point(start, float(measure.baseline), baseline=True), *points)
+    status = goal.status or next(
+        (e.status for e in reversed(goal.progress) if e.status and e.date <= as_of), None
+    )
+    progress = GoalProgress(
+        goal_id=goal.id,
+        measure=name,
+        unit=unit,
+        instrument=instrument,
+        lower_is_better=lower_is_better,
+        baseline=float(measure.baseline),
+        target=float(measure.target),
+        points=points,
+        status=status or "not-started",
+        as_of=as_of,
+        flags=(),
+    )
+    flags = _flags(progress, goal, rules)
+    return GoalProgress(**{**progress.__dict__, "flags": flags})
+
+
+def _baseline_date(plan: Plan, goal: Goal) -> dt.date:
+    """The date of the baseline: the matching baseline measure's, else the plan's creation."""
+    instrument = getattr(goal.measure, "instrument", None)
+    for result in plan.assessment.baseline_measures:
+        if instrument and result.instrument.strip().upper() == instrument.strip().upper():
+            return result.date
+    return plan.plan.created
+
+
+def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Flag, ...]:
+    if progress.status in CLOSED:
+        return ()
+    flags = []
+    better = _better(progress.lower_is_better)
+    scores = [p.score for p in progress.points]
+    window = [p.score for p in progress.scores][-rules.stalled_after :]
+    if len(window) >= rules.stalled_after and not better(window[-1], window[0]):
+        flags.append(
+            Flag(
+                "stalled",
+                f"no improvement over the last {rules.stalled_after} measurements "
+                f"({', '.join(f'{s:g}' for s in window)})",
+            )
+        )
+    if len(scores) >= 2:
+        best = scores[0]
+        best_at = progress.points[0]
+        for point in progress.points[1:-1]:
+            if better(point.score, best):
+                best, best_at = point.score, point
+        worse_by = (scores[-1] - best) if progress.lower_is_better else (best - scores[-1])
+        threshold = _meaningful_change(progress, rules)
+        if worse_by >= threshold and worse_by > 0:
+            since = "the baseline" if best_at.baseline else f"{best:g} on {best_at.date}"
+            flags.append(
+                Flag(
+                    "worsened",
+                    f"{worse_by:g} {progress.unit} worse than {since} "
+                    f"(a change of {threshold:g} or more is clinically meaningful)",
+                )
+            )
+    if goal.target_date < progress.as_of and not progress.target_reached:
+        flags.append(
+            Flag("past-target", f"target date {goal.target_date} has passed and it is not met")
+        )
+    return tuple(flags)
+
+
+def _meaningful_change(progress: GoalProgress, rules: ProgressRules) -> float:
+    if progress.instrument and progress.instrument.meaningful_change is not None:
+        return progress.instrument.meaningful_change
+    return max(abs(progress.baseline) * rules.worsening_percent / 100, 1.0)
+
+
+def _yes_no(value: bool | None, threshold: str) -> str:
+    if value is None:
+        return "-"
+    return ("yes" if value else "not yet") + (f" ({threshold})" if threshold else "")
+
+
+def _better(lower_is_better: bool):  # type: ignore[no-untyped-def]
+    if lower_is_better:
+        return lambda a, b: a < b
+    return lambda a, b: a > b
