@@ -438,7 +438,10 @@ def status(
     registry = load_registry(config.instruments)
     rows = sort_rows(
         status_row(
-            _check(path, layouts or config.layouts[:1], folders, as_of, registry), as_of, within
+            _check(path, layouts or config.layouts[:1], folders, as_of, registry),
+            as_of,
+            within,
+            registry,
         )
         for path in _plan_files((folder,))
     )

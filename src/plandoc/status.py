@@ -8,6 +8,9 @@ id, version, status, layout, last reviewed, review due, days left, and flags:
 - `unsigned`: no dated client (or guardian) signature;
 - `goal-past-target`: a goal's target date has passed and it is not met
   (nor discontinued or revised);
+- `goal-stalled`: a goal shows no improvement over its last measurements;
+- `goal-worsened`: a goal's latest score is worse than its best by a
+  clinically meaningful amount (the thresholds: see progress.py);
 - `invalid`: the plan has errors (`plandoc validate` says which).
 
 Client names appear only when asked for (`show_names`).
@@ -23,9 +26,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .checks import review_due
+from .instruments import Registry, built_in_registry
 from .pipeline import CheckedPlan
+from .progress import ProgressRules, plan_progress
 
-CLOSED_GOAL = {"met", "discontinued", "revised"}
 COLUMNS = (
     "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left", "flags",
 )  # fmt: skip
@@ -54,7 +58,9 @@ class StatusRow:
         return row
 
 
-def status_row(checked: CheckedPlan, today: dt.date, within: int) -> StatusRow:
+def status_row(
+    checked: CheckedPlan, today: dt.date, within: int, instruments: Registry | None = None
+) -> StatusRow:
     plan, layout = checked.plan, checked.layout
     if plan is None:
         return StatusRow("?", None, "unreadable", "", "", "", None, ("invalid",), file=checked.name)
@@ -67,8 +73,10 @@ def status_row(checked: CheckedPlan, today: dt.date, within: int) -> StatusRow:
         flags.append("due-soon")
     if not any(s.role in ("client", "guardian") and s.date for s in plan.signatures):
         flags.append("unsigned")
-    if any(g.target_date < today and (g.status or "") not in CLOSED_GOAL for g in plan.goals):
-        flags.append("goal-past-target")
+    rules = layout.progress if layout else ProgressRules()
+    progress = plan_progress(plan, instruments or built_in_registry(), rules, as_of=today)
+    kinds = {flag.kind for goal in progress.values() for flag in goal.flags}
+    flags += [f"goal-{kind}" for kind in ("past-target", "stalled", "worsened") if kind in kinds]
     if checked.failed():
         flags.append("invalid")
     return StatusRow(
