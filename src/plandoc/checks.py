@@ -363,6 +363,22 @@ def check_signatures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         )
 
 
+def check_revisions(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    seen: set[int] = set()
+    for index, revision in enumerate(plan.revisions):
+        path = ("revisions", index)
+        if revision.version > plan.plan.version:
+            yield Finding(
+                (*path, "version"),
+                f"version {revision.version} is later than the plan's ({plan.plan.version})",
+            )
+        if revision.version in seen:
+            yield Finding((*path, "version"), f"version {revision.version} is listed twice")
+        seen.add(revision.version)
+        if options.today is not None and revision.date > options.today:
+            yield Finding((*path, "date"), f"{revision.date} is in the future")
+
+
 def client_age(plan: Plan) -> int:
     """The client's age in whole years on the day the plan took effect."""
     born, on = plan.client.date_of_birth, plan.plan.effective
@@ -381,4 +397,5 @@ CHECKS: tuple[Check, ...] = (
     check_contract,
     check_services,
     check_signatures,
+    check_revisions,
 )

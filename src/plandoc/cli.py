@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, diff
 from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
 from .config import load_config
@@ -69,6 +69,7 @@ def main() -> None:
       plandoc render inputs/adult-ptsd.json -f html,docx -o output/
       plandoc build -l standard -l client-copy
       plandoc status --within 14
+      plandoc diff old-plan.json new-plan.json
       plandoc layouts show medicare
     """
 
@@ -448,6 +449,54 @@ def status(
     chosen = report_format or ("table" if sys.stdout.isatty() else "csv")
     render = {"table": render_table, "csv": render_csv, "json": render_json}[chosen]
     click.echo(render(rows, show_names).rstrip("\n"))
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(sorted(diff.FORMATS)),
+    default="text",
+    show_default=True,
+    help="How to print the changes.",
+)
+def diff_command(old: Path, new: Path, report_format: str) -> None:
+    """What changed between two versions of one plan, in clinical terms.
+
+    \b
+    Goals and objectives added, removed, reworded, or with a new status or
+    target date; measures; new scores; methods; diagnoses; the plan's
+    status, dates, time estimate and risk; revisions recorded. Both files
+    must hold the same plan id. Exit status 0 (1 if a file cannot be read).
+
+    \b
+    Examples:
+      plandoc diff plans/TP-7-v1.json plans/TP-7-v2.json
+      plandoc diff old.md new.md --format md > changes.md
+    """
+    plans = []
+    for path in (old, new):
+        checked = check_file(path)
+        if checked.plan is None:
+            _print_problems(checked.problems, err=True)
+            raise PlandocError(f"{path}: cannot compare a plan that cannot be read (see above)")
+        plans.append(checked.plan)
+    before, after = plans
+    if before.plan.id != after.plan.id:
+        raise PlandocError(
+            f"{old} is plan {before.plan.id} and {new} is plan {after.plan.id}: "
+            "diff compares two versions of one plan"
+        )
+    if after.plan.version < before.plan.version:
+        click.echo(
+            f"note: {new} is an older version ({after.plan.version}) than {old} "
+            f"({before.plan.version})",
+            err=True,
+        )
+    changes = diff.compare(before, after)
+    click.echo(diff.FORMATS[report_format](before, after, changes), nl=False)
 
 
 @main.group(invoke_without_command=True)

@@ -326,6 +326,15 @@ class Signature(PlanPart):
     declined_reason: str | None = None
 
 
+class Revision(PlanPart):
+    """One entry of the plan's revision history (an extension of the spec's format)."""
+
+    version: Annotated[int, Field(ge=1)]
+    date: PlanDate
+    summary: Text
+    author: str | None = None
+
+
 # --- the whole plan ----------------------------------------------------------
 
 
@@ -347,6 +356,7 @@ class Plan(PlanPart):
     discharge_criteria: list[Text] = Field(default_factory=list)
     progress_notes: list[ProgressNote] = Field(default_factory=list)
     signatures: list[Signature] = Field(default_factory=list)
+    revisions: list[Revision] = Field(default_factory=list)
 
     @property
     def primary_diagnosis(self) -> Diagnosis | None:
