@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import math
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from xml.sax.saxutils import escape
 
 from .instruments import Band, Instrument
@@ -214,7 +214,6 @@ def _hex(color: tuple[int, int, int]) -> str:
 SCALE = 2  # pixels per SVG unit in the PNG (1280 x 560: about 210 dpi across a page)
 
 
-@lru_cache(maxsize=32)  # Markdown and DOCX of one plan share each picture
 def png(progress: GoalProgress) -> bytes:
     """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode."""
     from PIL import Image, ImageDraw  # imported when a chart is drawn, not at start-up
@@ -248,7 +247,7 @@ def png(progress: GoalProgress) -> bytes:
             xy = (text.x * k + shift * k, text.y * k)
             draw.text(xy, text.text, fill=ink[text.color], font=font, anchor=anchor)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=6)
+    image.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
 
 

@@ -88,13 +88,15 @@ class _BodyBuilder:
     restarts: list[tuple[int, str, int]] = field(default_factory=list)  # numId, abstract, start
     in_code: bool = False
     charts: dict[str, GoalProgress] = field(default_factory=dict)
+    drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
 
-    def add_chart(self, progress: GoalProgress) -> None:
+    def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
         number = len(self.pictures) + 1
-        self.pictures.append((f"chart{number}.png", charts.png(progress)))
+        picture = self.drawn.get(name) or charts.png(progress)
+        self.pictures.append((f"chart{number}.png", picture))
         width = self.reference.text_width * 635  # twips -> EMU
         height = width * charts.HEIGHT // charts.WIDTH
         self.current_runs().append(_Run("", drawing=picture_xml(number, width, height, progress)))
@@ -235,11 +237,14 @@ def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
 
 
 def body_xml(
-    markdown: str, reference: ReferencePackage, charts: dict[str, GoalProgress] | None = None
+    markdown: str,
+    reference: ReferencePackage,
+    charts: dict[str, GoalProgress] | None = None,
+    drawn: dict[str, bytes] | None = None,
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
     (or N) (`.restarts`), and the charts' pictures (`.pictures`)."""
-    b = _BodyBuilder(reference, charts=charts or {})
+    b = _BodyBuilder(reference, charts=charts or {}, drawn=drawn or {})
     for kind, name, value in events(markdown):
         if b.in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the picture carries it as its description
@@ -295,9 +300,10 @@ def body_xml(
             elif name == "Link":
                 b.links.append(safe_link(value["dest_url"]))
             elif name == "Image" and value["dest_url"].startswith("chart:"):
-                chart = b.charts.get(value["dest_url"].removeprefix("chart:"))
+                chart_name = value["dest_url"].removeprefix("chart:")
+                chart = b.charts.get(chart_name)
                 if chart is not None:
-                    b.add_chart(chart)
+                    b.add_chart(chart_name, chart)
                     b.in_chart = True
         else:
             if name in ("Paragraph", "Heading", "Item", "CodeBlock"):
@@ -377,9 +383,12 @@ def add_pictures(parts: dict[str, bytes], pictures: list[tuple[str, bytes]]) -> 
         parts[f"word/media/{name}"] = png
 
 
-def render_docx(document: PlanDocument, layout: Layout) -> bytes:
+def render_docx(
+    document: PlanDocument, layout: Layout, pictures: dict[str, bytes] | None = None
+) -> bytes:
+    """The Word document; `pictures` are the charts' PNGs when already drawn (by name)."""
     reference = reference_package(layout.page_size, layout.font_size)
-    built = body_xml(document.markdown, reference, dict(document.charts))
+    built = body_xml(document.markdown, reference, dict(document.charts), pictures or {})
     body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)
     add_pictures(parts, built.pictures)

@@ -159,17 +159,22 @@ def render_documents(
             f"(it makes {', '.join(layout.formats)})"
         )
     document = compose(plan, layout, instruments)
+    # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
+    pictures = (
+        {name: charts.png(progress) for name, progress in document.charts}
+        if {"md", "docx"} & set(formats)
+        else {}
+    )
     rendered: dict[str, bytes] = {}
     for fmt in formats:
         if fmt == "md":
             prefix = document_name(plan.plan.id, plan.plan.version, layout.name, "")
             rendered[fmt] = markdown_file(document, prefix).encode("utf-8")
-            for name, progress in document.charts:
-                rendered[f"{name}.png"] = charts.png(progress)
+            rendered.update((f"{name}.png", picture) for name, picture in pictures.items())
         elif fmt == "html":
             rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
         elif fmt == "docx":
-            rendered[fmt] = docx_writer.render_docx(document, layout)
+            rendered[fmt] = docx_writer.render_docx(document, layout, pictures)
     return rendered
 
 
