@@ -29,6 +29,11 @@ from .markdown_events import events, safe_link
 from .progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# A "needs attention" note: a warm shade and a rule on its left, set apart from quotations.
+ALERT_PARAGRAPH = (
+    '<w:pBdr><w:left w:val="single" w:sz="18" w:space="6" w:color="B3541E"/></w:pBdr>'
+    '<w:shd w:val="clear" w:color="auto" w:fill="FDF1E8"/><w:ind w:left="144" w:right="144"/>'
+)
 HEADING_STYLES = {"H1": "Title", "H2": "Heading1", "H3": "Heading2"}
 # Characters XML 1.0 cannot hold; the model refuses them, this is the last guard.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -80,6 +85,7 @@ class _BodyBuilder:
     lists: list[tuple[bool, str]] = field(default_factory=list)  # (ordered, numPr)
     item_pending: bool = False
     quote_depth: int = 0
+    alerts: int = 0  # inside a "needs attention" alert (`> [!WARNING]`)
     bold: int = 0
     italic: int = 0
     strike: int = 0
@@ -116,6 +122,8 @@ class _BodyBuilder:
             else:
                 style = "ListContinue" + suffix
             self.item_pending = False
+        elif style is None and self.alerts:
+            self.numbering = ALERT_PARAGRAPH  # shaded, with a rule on the left; not italic
         elif style is None and self.quote_depth:
             style = "Quote"
         self.style, self.runs = style, []
@@ -274,6 +282,7 @@ def body_xml(
             elif name == "BlockQuote":
                 b.close_paragraph()
                 b.quote_depth += 1
+                b.alerts += value == "Warning"
             elif name == "List":
                 b.start_list(value)
             elif name == "Item":
@@ -313,6 +322,7 @@ def body_xml(
             elif name == "BlockQuote":
                 b.close_paragraph()
                 b.quote_depth -= 1
+                b.alerts -= value == "Warning"
             elif name == "List":
                 b.close_paragraph()
                 b.lists.pop()

@@ -146,7 +146,7 @@ class GoalProgress:
             return "no change"
         way = "better" if improvement > 0 else "worse"
         if self.unit == "points":
-            return f"{abs(improvement):g} points {way}"
+            return f"{abs(improvement):g} point{'' if abs(improvement) == 1 else 's'} {way}"
         return f"{way} by {abs(improvement):g} ({self.unit})"
 
     @property
@@ -159,7 +159,7 @@ class GoalProgress:
             return "no change"
         way = "better" if improvement > 0 else "worse"
         if self.unit == "points":
-            return f"{abs(improvement):g} points {way}"
+            return f"{abs(improvement):g} point{'' if abs(improvement) == 1 else 's'} {way}"
         return f"{way} by {abs(improvement):g} ({self.unit})"
 
     @property
