@@ -323,3 +323,31 @@ def test_a_built_folder_lists_chart_files_as_its_own(tmp_path):
     assert second.count("current") == 3 and second.pruned == []
     (out / charts_made[0]).unlink()  # a missing chart rebuilds its plan
     assert build(BuildOptions(inputs, out)).count("built") == 1
+
+
+def test_a_build_reads_the_clinic_measures_and_rebuilds_when_they_change(
+    tmp_path, monkeypatch, plan_data
+):
+    monkeypatch.chdir(tmp_path)
+    measures = tmp_path / "measures.toml"
+    measures.write_text(
+        '[WEMWBS]\ntitle = "Warwick-Edinburgh"\nmin = 14\nmax = 70\nlower_is_better = false\n'
+    )
+    (tmp_path / "plandoc.toml").write_text('instruments = "measures.toml"\n')
+    goal = plan_data["goals"][0]
+    goal["measure"] = {"instrument": "WEMWBS", "baseline": 30, "target": 50}
+    goal["progress"] = [{"date": "2026-09-01", "score": 36}]
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "plan.json").write_text(json.dumps(plan_data))
+    runner = CliRunner()
+    first = runner.invoke(main, ["build", "--as-of", "2026-11-26"])
+    assert first.exit_code == 0 and "1 built" in first.output, first.output
+    assert "1 current" in runner.invoke(main, ["build", "--as-of", "2026-11-26"]).output
+    measures.write_text(measures.read_text() + 'bands = [{ min = 14, max = 40, label = "low" }, '
+                        '{ min = 41, max = 70, label = "high" }]\n')  # fmt: skip
+    again = runner.invoke(main, ["build", "--as-of", "2026-11-26"])
+    assert "1 built" in again.output
+    assert "| Severity | low |" in (tmp_path / "output" / "TP-2026-0042-v2.standard.md").read_text()
+    measures.write_text("[WEMWBS\n")
+    broken = runner.invoke(main, ["build"])
+    assert broken.exit_code == 1 and "measures.toml: not valid TOML" in broken.output
