@@ -15,7 +15,10 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +32,7 @@ CASES = {
     "html": ("html",),
     "docx": ("docx",),
     "md+html+docx": ("md", "html", "docx"),
+    "pdf": ("pdf",),
 }
 
 
@@ -43,6 +47,19 @@ def plans_per_second(files: list[Path], formats: tuple[str, ...], seconds: float
                 render_documents(checked.plan, checked.layout, formats)
             done += 1
     return done / (time.perf_counter() - start)
+
+
+def pages_per_plan(files: list[Path]) -> float:
+    """The samples' mean PDF page count, read back with poppler's pdfinfo."""
+    pages = []
+    with tempfile.TemporaryDirectory() as folder:
+        for path in files:
+            checked = check_file(path)
+            pdf = Path(folder) / "plan.pdf"
+            pdf.write_bytes(render_documents(checked.plan, checked.layout, ("pdf",))["pdf"])
+            info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+            pages.append(int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)))
+    return sum(pages) / len(pages)
 
 
 def main() -> None:
@@ -63,9 +80,14 @@ def main() -> None:
             "max": max(rounds),
         }
         figures = results[label]
+        extra = ""
+        if "pdf" in formats:
+            pages = statistics.median(rounds) * pages_per_plan(files)
+            results[label]["pages_per_second"] = pages
+            extra = f"; {pages:.1f} PDF pages/s"
         print(
             f"{label:24} {figures['median']:8.1f} plans/s "
-            f"(min {figures['min']:.1f}, max {figures['max']:.1f}, {args.rounds} rounds)"
+            f"(min {figures['min']:.1f}, max {figures['max']:.1f}, {args.rounds} rounds{extra})"
         )
     machine = {
         "python": platform.python_version(),

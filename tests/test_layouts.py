@@ -472,7 +472,8 @@ BAD_MANIFESTS = {
     ),
     "cycle": ('extends = "broken"\n', "extends: layouts extend in a cycle: broken -> broken"),
     "blocks without parent": ("[blocks]\ngoals = 'x'\n", "blocks: blocks override a parent"),
-    "bad format": ('formats = ["pdf"]\n', "formats: must list some of: md, html, docx"),
+    "bad format": ('formats = ["rtf"]\n', "formats: must list some of: md, html, docx, pdf"),
+    "pdf without html": ('formats = ["pdf"]\n', "pdf is made from the html: list html too"),
 }
 
 

@@ -76,11 +76,14 @@ class BuildOptions:
     prune: bool = False
     repeat_limit: int = DEFAULT_REPEAT_LIMIT
     instruments: Path | None = None  # the clinic's measures file
+    page_size: str | None = None  # overrides each layout's
 
     def fingerprint(self) -> str:
         """The options that change documents or which plans pass (the clinic's measures too)."""
         measures = _file_hash(str(self.instruments)) if self.instruments else ""
-        return _digest(json.dumps([__version__, self.formats, self.strict, measures]))
+        return _digest(
+            json.dumps([__version__, self.formats, self.strict, measures, self.page_size])
+        )
 
 
 @dataclass(slots=True)
@@ -302,7 +305,7 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
         for layout in checked.layouts:
             formats = options.formats or layout.formats
             registry = load_registry(options.instruments)
-            documents = render_documents(checked.plan, layout, formats, registry)
+            documents = render_documents(checked.plan, layout, formats, registry, options.page_size)
             write_documents(checked.plan, layout, documents, options.output)
             used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     except OutputError:

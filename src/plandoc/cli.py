@@ -37,7 +37,14 @@ from .problems import OutputError, PlandocError, Problem, Severity
 from .reader import PlanSource
 from .status import render_csv, render_json, render_table, sort_rows, status_row
 
-FORMAT_CHOICES = ("md", "html", "docx")
+FORMAT_CHOICES = ("md", "html", "docx", "pdf")
+
+
+page_size_option = click.option(
+    "--page-size",
+    type=click.Choice(["letter", "a4"], case_sensitive=False),
+    help="Paper for HTML print, DOCX and PDF (default: the layout's).",
+)
 
 
 def _formats(
@@ -197,11 +204,12 @@ def validate(
     "--formats",
     callback=_formats,
     metavar="LIST",
-    help="Comma-separated formats: md, html, docx (default: all the layout makes).",
+    help="Comma-separated formats: md, html, docx, pdf (default: the layout's; pdf when asked).",
 )
 @layout_options
 @output_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (no output for such plans).")
+@page_size_option
 def render(
     paths: tuple[Path, ...],
     formats: tuple[str, ...] | None,
@@ -210,6 +218,7 @@ def render(
     as_of: dt.date,
     output: Path,
     strict: bool,
+    page_size: str | None,
 ) -> None:
     """Render plan files (or every plan in folders) into documents.
 
@@ -222,9 +231,13 @@ def render(
       plandoc render inputs/adult-ptsd.json
       plandoc render inputs/ -f html -o /tmp/plans
       plandoc render plan.md -l standard -l client-copy -f docx
+      plandoc render inputs/adult-ptsd.json -l client-copy -f pdf --page-size a4
     """
     registry = load_registry(load_config().instruments)
-    options = _RenderOptions(formats, layouts, layout_folders, as_of, output, strict, registry)
+    size = page_size.lower() if page_size else None
+    options = _RenderOptions(
+        formats, layouts, layout_folders, as_of, output, strict, registry, size
+    )
     sys.exit(_render_all(_plan_files(paths), options))
 
 
@@ -235,7 +248,7 @@ def render(
     "--formats",
     callback=_formats,
     metavar="LIST",
-    help="Comma-separated formats: md, html, docx (default: all the layout makes).",
+    help="Comma-separated formats: md, html, docx, pdf (default: the layout's; pdf when asked).",
 )
 @layout_options
 @click.option(
@@ -255,6 +268,7 @@ def render(
     help="Write the result of every plan as JSON.",
 )
 @repeat_limit_option
+@page_size_option
 def build(
     input_dir: Path | None,
     formats: tuple[str, ...] | None,
@@ -268,6 +282,7 @@ def build(
     prune: bool,
     report: Path | None,
     repeat_limit: int | None,
+    page_size: str | None,
 ) -> None:
     """Build every plan under INPUT_DIR (default: inputs/) into current documents.
 
@@ -299,6 +314,7 @@ def build(
         prune=prune,
         repeat_limit=repeat_limit if repeat_limit is not None else config.repeat_limit,
         instruments=config.instruments,
+        page_size=page_size.lower() if page_size else None,
     )
     load_registry(options.instruments)  # a bad instruments file stops here, with its message
     if not options.input_dir.is_dir():
@@ -570,6 +586,7 @@ class _RenderOptions:
     output: Path
     strict: bool
     instruments: Registry
+    page_size: str | None = None
 
 
 def _plan_files(paths: Iterable[Path]) -> list[Path]:
@@ -594,7 +611,9 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
                 continue
             try:
                 formats = options.formats or layout.formats
-                documents = render_documents(result.plan, layout, formats, options.instruments)
+                documents = render_documents(
+                    result.plan, layout, formats, options.instruments, options.page_size
+                )
             except PlandocError as error:  # e.g. a format the layout does not make
                 click.echo(f"{path}: {error.message}", err=True)
                 failed = True

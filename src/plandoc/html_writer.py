@@ -134,6 +134,9 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
         dict(
             title=document.title,
             language=document.language,
+            author=document.author,
+            created=document.created.isoformat(),
+            modified=document.modified.isoformat(),
             header=document.header,
             body=Markup(render_body(document.markdown, dict(document.charts))),
             stylesheet=Markup(stylesheet(layout, document.header)),

@@ -44,7 +44,8 @@ MANIFEST = "layout.toml"
 PLAN_TEMPLATE = "plan.md.j2"
 PAGE_TEMPLATE = "page.html.j2"
 STYLESHEET = "style.css"
-FORMATS = ("md", "html", "docx")
+FORMATS = ("md", "html", "docx")  # a layout's formats by default
+PDF = "pdf"  # made from the print HTML: any layout with html can make it, when asked
 PAGE_SIZES = ("letter", "a4")
 DEFAULT_LAYOUT = "standard"
 ENVIRONMENT_VARIABLE = "PLANDOC_LAYOUTS"
@@ -87,6 +88,10 @@ class Layout:
     progress: ProgressRules = field(default_factory=ProgressRules)
     parent: Layout | None = field(default=None, compare=False)
     origin: str = "built-in"
+
+    def makes(self, fmt: str) -> bool:
+        """Its own formats, and PDF wherever there is HTML to print."""
+        return fmt in self.formats or (fmt == PDF and "html" in self.formats)
 
     @property
     def manifest_path(self) -> Path:
@@ -289,8 +294,11 @@ def _build(
         return getattr(parent, key) if parent is not None else default
 
     formats = tuple(inherited("formats", FORMATS))
-    if not formats or any(f not in FORMATS for f in formats):
-        raise _manifest_error(manifest, text, "formats", f"must list some of: {', '.join(FORMATS)}")
+    if not formats or any(f not in (*FORMATS, PDF) for f in formats):
+        known = ", ".join((*FORMATS, PDF))
+        raise _manifest_error(manifest, text, "formats", f"must list some of: {known}")
+    if PDF in formats and "html" not in formats:
+        raise _manifest_error(manifest, text, "formats", "pdf is made from the html: list html too")
     if inherited("page_size", "letter") not in PAGE_SIZES:
         raise _manifest_error(
             manifest, text, "page_size", f"must be one of: {', '.join(PAGE_SIZES)}"

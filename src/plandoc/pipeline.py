@@ -8,6 +8,7 @@ layer over these three.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import charts, docx_writer, html_writer
+from . import charts, docx_writer, html_writer, pdf_writer
 from .checks import CheckOptions, check_parts, check_plan, review_due
 from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
@@ -143,20 +144,28 @@ def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
 
 
 def render_documents(
-    plan: Plan, layout: Layout, formats: Iterable[str], instruments: Registry | None = None
+    plan: Plan,
+    layout: Layout,
+    formats: Iterable[str],
+    instruments: Registry | None = None,
+    page_size: str | None = None,
 ) -> dict[str, bytes]:
     """The bytes of each file to write, by the end of its name after the layout's.
 
     One entry per format ("md", "html", "docx"), plus, with Markdown, each
     chart as an image beside it ("goal-1.png"), since Markdown cannot hold
-    one. The Markdown is composed once for all formats.
+    one. The Markdown is composed once for all formats. `page_size` ("letter",
+    "a4") overrides the layout's.
     """
     formats = tuple(formats)
-    unsupported = [fmt for fmt in formats if fmt not in layout.formats]
+    if page_size is not None and page_size != layout.page_size:
+        layout = dataclasses.replace(layout, page_size=page_size)
+    unsupported = [fmt for fmt in formats if not layout.makes(fmt)]
     if unsupported:
         raise PlandocError(
             f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
-            f"(it makes {', '.join(layout.formats)})"
+            f"(it makes {', '.join(layout.formats)}"
+            + (", and pdf when asked)" if "html" in layout.formats else ")")
         )
     document = compose(plan, layout, instruments)
     # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
@@ -175,6 +184,9 @@ def render_documents(
             rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
         elif fmt == "docx":
             rendered[fmt] = docx_writer.render_docx(document, layout, pictures)
+        elif fmt == "pdf":
+            key = f"{plan.plan.id}|{plan.plan.version}"
+            rendered[fmt] = pdf_writer.render_pdf(document, layout, key)
     return rendered
 
 

@@ -1,0 +1,46 @@
+"""The print HTML -> PDF, with WeasyPrint (imported only when a PDF is asked for).
+
+The PDF is the HTML page as printed: the layout's page size, its running
+header (client, date of birth, member id, plan id and version) and "Page X of
+Y" in the margins of every page, table header rows repeated, fonts embedded.
+Deterministic: WeasyPrint takes no clock when the page carries its dates
+(`dcterms.created` / `dcterms.modified`, from the plan), and the PDF's file
+identifier is made from the plan id, version and layout, so the same plan
+gives the same bytes. The title is the layout's title and the plan id, never
+the client's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from .compose import PlanDocument
+from .html_writer import render_page
+from .layouts import Layout
+from .problems import PlandocError
+
+MISSING = (
+    "PDF needs WeasyPrint and the Pango library: pip install 'plandoc[pdf]' and, on "
+    "Debian or Ubuntu, apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation; "
+    "md, html and docx still work without them"
+)
+
+
+def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: WeasyPrint is there, Pango is not
+        raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
+    # WeasyPrint logs every CSS property it ignores; plan text must never reach a log.
+    logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+    logging.getLogger("fontTools").setLevel(logging.CRITICAL)
+    identifier = hashlib.sha256(f"{plan_key}|{layout.name}".encode()).hexdigest()[:32]
+    try:
+        return weasyprint.HTML(string=render_page(document, layout)).write_pdf(
+            pdf_identifier=identifier.encode("ascii")
+        )
+    except Exception as error:  # WeasyPrint failing on a page: say so, in one line
+        raise PlandocError(
+            f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
+        ) from None

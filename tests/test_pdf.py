@@ -1,0 +1,147 @@
+"""PDF copies: WeasyPrint from the print HTML, read back with poppler (pdfinfo, pdftotext)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plandoc.cli import main
+from plandoc.layouts import find_layout
+from plandoc.pipeline import check_file, render_documents
+from plandoc.problems import PlandocError
+
+from .conftest import SAMPLES
+
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md"))
+BUILT_IN = ["standard", "client-copy", "medicare", "medicaid", "managed-care"]
+
+
+def _weasyprint_works() -> str | None:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as error:
+        return f"WeasyPrint or Pango is missing ({error}); .ci/run installs them"
+    if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
+        return "poppler-utils (pdftotext, pdfinfo) is missing; .ci/run installs it"
+    return None
+
+
+MISSING = _weasyprint_works()
+needs_pdf = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+
+
+def pdf_of(sample: Path, layout: str, page_size: str | None = None) -> bytes:
+    checked = check_file(sample, layout)
+    assert checked.plan is not None
+    return render_documents(checked.plan, checked.layout, ("pdf",), page_size=page_size)["pdf"]
+
+
+def poppler(tool: str, pdf: bytes, tmp_path: Path, *arguments: str) -> str:
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run([tool, *arguments, str(path), "-"] if tool == "pdftotext" else
+                            [tool, str(path)], capture_output=True, text=True, check=True)  # fmt: skip
+    return result.stdout
+
+
+@needs_pdf
+@pytest.mark.parametrize("layout", BUILT_IN)
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_every_sample_in_every_layout_prints_with_header_and_page_numbers(sample, layout, tmp_path):
+    pdf = pdf_of(sample, layout)
+    info = poppler("pdfinfo", pdf, tmp_path)
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    checked = check_file(sample, layout)
+    plan = checked.plan
+    assert f"Title:           {checked.layout.title} {plan.plan.id} v{plan.plan.version}" in info
+    assert plan.client.name not in info.split("Producer")[0]  # not in the metadata
+    text = poppler("pdftotext", pdf, tmp_path, "-layout")
+    page_texts = text.split("\f")[:pages]
+    assert len(page_texts) == pages
+    for number, page in enumerate(page_texts, 1):
+        assert f"Page {number} of {pages}" in page, (number, page[-300:])
+        assert f"Plan {plan.plan.id} v{plan.plan.version}" in page
+    for goal in plan.goals:  # every goal is on paper
+        assert goal.statement.split()[0] in text
+
+
+@needs_pdf
+def test_page_size_comes_from_the_layout_unless_overridden(tmp_path):
+    sample = SAMPLES / "adult-ptsd.json"
+    assert find_layout("standard").page_size == "letter"
+    assert "612 x 792 pts (letter)" in poppler("pdfinfo", pdf_of(sample, "standard"), tmp_path)
+    a4 = poppler("pdfinfo", pdf_of(sample, "standard", page_size="a4"), tmp_path)
+    assert "(A4)" in a4
+
+
+@needs_pdf
+def test_two_renders_are_byte_identical_even_in_another_process(tmp_path):
+    sample = SAMPLES / "adolescent-depression.md"
+    first = pdf_of(sample, "standard")
+    assert first == pdf_of(sample, "standard")
+    script = (
+        "import sys; from pathlib import Path; from plandoc.pipeline import check_file, "
+        "render_documents; c = check_file(Path(sys.argv[1]), 'standard'); "
+        "sys.stdout.buffer.write(render_documents(c.plan, c.layout, ('pdf',))['pdf'])"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script, str(sample)], capture_output=True, check=True
+    ).stdout
+    assert other == first
+
+
+@needs_pdf
+def test_the_dates_and_fonts_come_from_the_plan_and_are_embedded(tmp_path):
+    pdf = pdf_of(SAMPLES / "adult-ptsd.json", "standard")
+    info = poppler("pdfinfo", pdf, tmp_path)
+    assert "CreationDate:    Mon Aug  3 00:00:00 2026 UTC" in info
+    assert "ModDate:         Thu Oct 29 00:00:00 2026 UTC" in info
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = [line for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows and all(" yes " in row for row in rows)  # every font embedded
+
+
+@needs_pdf
+def test_render_and_build_make_pdf_when_asked(tmp_path):
+    runner = CliRunner()
+    rendered = runner.invoke(
+        main, ["render", str(SAMPLES / "adult-ptsd.json"), "-f", "pdf", "-o", str(tmp_path / "r")]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    assert (tmp_path / "r" / "TP-2026-0042-v2.standard.pdf").read_bytes().startswith(b"%PDF-")
+    built = runner.invoke(
+        main, ["build", str(SAMPLES), "-o", str(tmp_path / "b"), "-f", "html,pdf", "-j", "1"]
+    )
+    assert built.exit_code == 0, built.output
+    assert len(list((tmp_path / "b").glob("*.pdf"))) == 3
+    again = runner.invoke(
+        main, ["build", str(SAMPLES), "-o", str(tmp_path / "b"), "-f", "html,pdf", "-j", "1"]
+    )
+    assert "0 built, 3 current" in again.output
+    a4 = runner.invoke(
+        main,
+        ["build", str(SAMPLES), "-o", str(tmp_path / "b"), "-f", "html,pdf", "--page-size", "a4"],
+    )
+    assert "3 built" in a4.output  # another page size is another document
+
+
+def test_without_weasyprint_pdf_is_a_clear_error_and_other_formats_still_work(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails
+    checked = check_file(SAMPLES / "adult-ptsd.json")
+    with pytest.raises(PlandocError, match="md, html and docx still work"):
+        render_documents(checked.plan, checked.layout, ("pdf",))
+    assert render_documents(checked.plan, checked.layout, ("html",))["html"]
+    result = CliRunner().invoke(
+        main, ["render", str(SAMPLES / "adult-ptsd.json"), "-f", "pdf", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "pip install 'plandoc[pdf]'" in result.output
+    assert "Traceback" not in result.output and not list(tmp_path.glob("*.pdf"))
