@@ -72,16 +72,22 @@ def check_parts(parts: SimpleNamespace, options: CheckOptions | None = None) -> 
 # --- identification -----------------------------------------------------------
 
 
-def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
-    plan_id = plan.plan.id
+def plan_id_problem(plan_id: str) -> str | None:
+    """What is wrong with a plan id as part of a file name, or None."""
     if not PLAN_ID.fullmatch(plan_id) or ".." in plan_id:
-        yield Finding(
-            ("plan", "id"),
+        return (
             "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit "
-            "(it becomes the output file name)",
+            "(it becomes the output file name)"
         )
-    elif plan_id.split(".")[0].upper() in WINDOWS_RESERVED:
-        yield Finding(("plan", "id"), f"'{plan_id}' is a reserved file name on Windows")
+    if plan_id.split(".")[0].upper() in WINDOWS_RESERVED:
+        return f"'{plan_id}' is a reserved file name on Windows"
+    return None
+
+
+def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    problem = plan_id_problem(plan.plan.id)
+    if problem:
+        yield Finding(("plan", "id"), problem)
     if not LANGUAGE_TAG.fullmatch(plan.plan.language):
         yield Finding(("plan", "language"), "must be a BCP 47 language tag such as 'en' or 'es-US'")
 

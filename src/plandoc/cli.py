@@ -17,9 +17,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__, diff
+from . import __version__, diff, new_plan
 from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
+from .checks import plan_id_problem
 from .config import load_config
 from .crossplan import repeated_statements, statement_keys
 from .instruments import Registry, load_registry
@@ -35,6 +36,7 @@ from .pipeline import (
 )
 from .problems import OutputError, PlandocError, Problem, Severity
 from .reader import PlanSource
+from .schema import schema_text
 from .status import render_csv, render_json, render_table, sort_rows, status_row
 
 FORMAT_CHOICES = ("md", "html", "docx", "pdf")
@@ -88,6 +90,15 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter("expected a date YYYY-MM-DD") from None
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    callback=_as_of,
+    metavar="DATE",
+    help="The date taken as today (default: today).",
+)
 
 
 def layout_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -465,6 +476,116 @@ def status(
     chosen = report_format or ("table" if sys.stdout.isatty() else "csv")
     render = {"table": render_table, "csv": render_csv, "json": render_json}[chosen]
     click.echo(render(rows, show_names).rstrip("\n"))
+
+
+@main.command()
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to FILE (default: print it).",
+)  # fmt: skip
+def schema(output: Path | None) -> None:
+    """The JSON Schema of the plan format, for editors (generated from plandoc's model).
+
+    \b
+    Point your editor at it to see mistakes while you type; see the README
+    for VS Code settings (JSON plans, and the YAML front-matter of Markdown
+    plans).
+
+    \b
+    Examples:
+      plandoc schema -o plan.schema.json
+    """
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, "utf-8")
+    except OSError as error:
+        raise PlandocError(f"cannot write {output}: {error.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("plan_id", required=False)
+@click.option(
+    "--format", "file_format", type=click.Choice(["md", "json"]),
+    help="Markdown with YAML front-matter (default for a new plan) or JSON.",
+)  # fmt: skip
+@click.option("-l", "--layout", "layout_name", help="The layout the plan is written for.")
+@click.option(
+    "--layouts", "layout_folders", multiple=True, metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path), help="Also look for layouts in DIR.",
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
+@click.option(
+    "--from", "previous", type=click.Path(dir_okay=False, path_type=Path),
+    help="Start the next version of this plan instead of a new plan.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@as_of_option
+def new(
+    plan_id: str | None,
+    file_format: str | None,
+    layout_name: str | None,
+    layout_folders: tuple[Path, ...],
+    output: Path | None,
+    previous: Path | None,
+    force: bool,
+    as_of: dt.date,
+) -> None:
+    """Start a plan: a skeleton with every section the layout requires.
+
+    \b
+    Placeholders read "FILL IN: ..."; `plandoc validate` names each one
+    still to fill, so an unfinished plan is never rendered. With --from,
+    start the next version of an existing plan: version + 1, last reviewed
+    today, goals and objectives carried over with their status and
+    progress, signatures cleared, a revision entry to describe.
+
+    \b
+    Examples:
+      plandoc new TP-2027-0001
+      plandoc new TP-2027-0001 --format json -l managed-care -o inputs/tp-0001.json
+      plandoc new --from inputs/tp-0001.md
+    """
+    config = load_config()
+    folders = (*config.layout_folders, *layout_folders)
+    if previous is not None:
+        checked = check_file(
+            previous, layout_name, folders, as_of, load_registry(config.instruments)
+        )
+        if checked.plan is None or checked.failed():
+            _print_problems(checked.all_problems, err=True)
+            raise PlandocError(f"{previous}: fix the plan's errors (above) before its next version")
+        if plan_id is not None and plan_id != checked.plan.plan.id:
+            raise PlandocError(f"{previous} is plan {checked.plan.plan.id}, not {plan_id}")
+        layout = checked.layout
+        assert layout is not None and checked.source.data is not None
+        data = new_plan.next_version(checked.source.data, as_of, layout.review_interval_days)
+        file_format = file_format or ("md" if previous.suffix.lower() == ".md" else "json")
+        version = data["plan"]["version"]
+        target = output or previous.with_name(f"{checked.plan.plan.id}-v{version}.{file_format}")
+    else:
+        if plan_id is None:
+            raise click.UsageError("give a PLAN_ID for a new plan, or --from OLD_PLAN")
+        problem = plan_id_problem(plan_id)
+        if problem:
+            raise PlandocError(f"plan id '{plan_id}': {problem}")
+        layout = find_layout(layout_name or (config.layouts[:1] or ("standard",))[0], folders)
+        data = new_plan.skeleton(plan_id, layout, as_of)
+        file_format = file_format or "md"
+        target = output or config.input / f"{plan_id}.{file_format}"
+    if target.exists() and not force:
+        raise PlandocError(f"{target} exists; use --force to overwrite it")
+    text = new_plan.as_markdown(data) if file_format == "md" else new_plan.as_json(data)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomically(target, text.encode("utf-8"))
+    except OSError as error:
+        raise PlandocError(f"cannot write {target}: {error.strerror}") from None
+    left = sum(1 for _ in new_plan.placeholders(data))
+    click.echo(f"wrote {target}: {left} placeholders to fill, then `plandoc validate {target}`")
 
 
 @main.command("diff")

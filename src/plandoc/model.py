@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -192,7 +193,7 @@ class PresentingProblem(PlanPart):
 class Diagnosis(PlanPart):
     code: Code
     description: Text
-    primary: bool
+    primary: StrictBool  # true or false: "yes" is not read as true
 
 
 # --- treatment contract ------------------------------------------------------
@@ -204,7 +205,7 @@ class Responsibility(PlanPart):
 
 
 class ClientAgreement(PlanPart):
-    agreed: bool
+    agreed: StrictBool
     date: PlanDate | None = None
     declined_reason: str | None = None
 

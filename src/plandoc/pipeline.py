@@ -23,6 +23,7 @@ from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
+from .new_plan import placeholders
 from .problems import Finding, OutputError, PlandocError, Problem, Severity
 from .reader import PLAN_SUFFIXES, PlanSource, read_plan
 from .rules import RuleContext
@@ -77,6 +78,9 @@ def _fails(problems: list[Problem], strict: bool) -> bool:
     return any(p.severity is Severity.ERROR or strict for p in problems)
 
 
+STILL_TO_FILL = "still to fill: "
+
+
 def check_file(
     path: Path,
     layout_names: Iterable[str] | str | None = None,
@@ -91,8 +95,33 @@ def check_file(
     unknown layout named by the command line raises PlandocError; one named
     by the plan is a problem of that plan. `today` is needed by the checks
     that bound a date by today's (skipped without it). `instruments` are the
-    measures known (default: the built-in ones).
+    measures known (default: the built-in ones). A placeholder left from
+    `plandoc new` is one problem, "still to fill", and nothing else is said
+    of that field.
     """
+    checked = _check_file(path, layout_names, layout_folders, today, instruments)
+    unfilled = {p.field for p in checked.all_problems if p.message.startswith(STILL_TO_FILL)}
+    if unfilled:
+
+        def keep(problem: Problem) -> bool:
+            within = any(problem.field[: len(path)] == path for path in unfilled)
+            return problem.message.startswith(STILL_TO_FILL) or not within
+
+        checked.problems = [p for p in checked.problems if keep(p)]
+        checked.layout_problems = {
+            name: [p for p in problems if keep(p)]
+            for name, problems in checked.layout_problems.items()
+        }
+    return checked
+
+
+def _check_file(
+    path: Path,
+    layout_names: Iterable[str] | str | None = None,
+    layout_folders: Iterable[Path] = (),
+    today: dt.date | None = None,
+    instruments: Registry | None = None,
+) -> CheckedPlan:
     registry = instruments or built_in_registry()
     names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
     folders = list(layout_folders)
@@ -101,12 +130,15 @@ def check_file(
     if source.data is None:
         return checked
     plan, findings = parse_plan(source.data)
+    left = list(placeholders(source.data))  # a skeleton's "FILL IN: ..." not yet filled
+    findings += [Finding(path, f"{STILL_TO_FILL}{what}") for path, what in left]
     checked.problems += _locate(source, findings)
     if plan is None:
         # Still report what the cross-field checks find in the parts that are valid.
         parts = valid_parts(source.data)
         known = {(f.field, f.message) for f in findings}
-        options = CheckOptions(instruments=registry, today=today)
+        interval = _review_interval(source.data, names, folders)
+        options = CheckOptions(interval, instruments=registry, today=today)
         extra = [f for f in check_parts(parts, options) if (f.field, f.message) not in known]
         checked.problems += _locate(source, extra)
         checked.problems.sort(key=lambda p: p.line or 0)
@@ -134,6 +166,19 @@ def check_file(
         checked.layout_problems[layout.name] = _locate(source, findings)
     checked.plan = plan
     return checked
+
+
+def _review_interval(data: object, names: list[str], folders: list[Path]) -> int | None:
+    """The review interval of an unreadable plan's layouts, when they can be found."""
+    plan_part = data.get("plan") if isinstance(data, dict) else None
+    own = plan_part.get("layout") if isinstance(plan_part, dict) else None
+    intervals = []
+    for name in names or [own if isinstance(own, str) else DEFAULT_LAYOUT]:
+        try:
+            intervals.append(find_layout(name, folders).review_interval_days)
+        except PlandocError:
+            return None
+    return None if None in intervals else min(intervals)  # type: ignore[type-var]
 
 
 def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:

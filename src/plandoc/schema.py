@@ -1,0 +1,266 @@
+"""The JSON Schema of the plan format, generated from the model so it cannot drift.
+
+`plan_schema()` asks pydantic for the schema of `model.Plan`, then adds what an
+editor shows while a clinician types: a description and an example for every
+field (from `FIELD_DOCS` below, kept beside the model), `x-` keys allowed on
+every part, codes that may be written as numbers in YAML, and dates as
+`format: date`. A field of the model without its description here is an error
+when the schema is made, and a test makes the schema, so a new field cannot
+ship undocumented.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import model
+
+SCHEMA_ID = "https://plandoc.example/schema/plan-1.json"
+
+# Model -> field -> (description, example). Examples are fictional.
+FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
+    "Plan": {
+        "plandoc": ("Version of the plan format; always 1.", 1),
+        "plan": ("Identification of this plan: id, version, status and dates.", None),
+        "client": ("The person the plan is for.", None),
+        "provider": ("The clinician responsible for the plan.", None),
+        "assessment": ("History, onset, prior treatment, risk, strengths and baselines.", None),
+        "presenting_problem": ("Why the client came, in clinical and in their own words.", None),
+        "diagnoses": ("ICD-10-CM diagnoses; exactly one is primary.", None),
+        "contract": ("The treatment contract: who does what, and which modality.", None),
+        "goals": ("Measurable goals, each with objectives (the steps toward it).", None),
+        "methods": ("The interventions the objectives use.", None),
+        "time_estimate": ("How many sessions, how often, over how many weeks.", None),
+        "services": ("CPT services requested (payer layouts may require them).", None),
+        "discharge_criteria": ("When treatment will end.", ["PCL-5 below 33 on two reviews"]),
+        "progress_notes": ("The plan-level progress summary at each review.", None),
+        "signatures": ("Who signed the plan, or why not.", None),
+        "revisions": ("The revision history: one entry per version.", None),
+    },
+    "PlanInfo": {
+        "id": ("Plan id: letters, digits, '.', '-', '_'; it names the output files.", "TP-0001"),
+        "version": ("Version of this plan, from 1; documents of each version are kept.", 2),
+        "status": ("Where the plan stands.", "active"),
+        "created": ("When the plan was first written (YYYY-MM-DD).", "2026-08-03"),
+        "effective": ("When the plan took effect (YYYY-MM-DD).", "2026-08-03"),
+        "review_by": ("When the plan must be reviewed (YYYY-MM-DD).", "2027-01-27"),
+        "last_reviewed": ("When the plan was last reviewed (YYYY-MM-DD).", "2026-10-29"),
+        "layout": ("The layout its documents use by default.", "standard"),
+        "language": ("The plan's language, a BCP 47 tag.", "en"),
+    },
+    "Client": {
+        "name": ("The client's full name.", "Alex Rivera"),
+        "date_of_birth": ("Date of birth (YYYY-MM-DD).", "1990-04-12"),
+        "preferred_name": ("The name the client goes by.", "Alex"),
+        "pronouns": ("The client's pronouns.", "they/them"),
+        "gender": ("Gender, as the client states it.", "non-binary"),
+        "address": ("Postal address.", "1 Example Street, Springfield"),
+        "phone": ("Phone number.", "555-0100"),
+        "email": ("Email address.", "alex@example.org"),
+        "emergency_contact": ("Who to call in an emergency.", None),
+        "coverage": ("Insurance coverage.", None),
+    },
+    "EmergencyContact": {
+        "name": ("Contact's name.", "Sam Rivera"),
+        "relationship": ("Relationship to the client.", "sister"),
+        "phone": ("Contact's phone number.", "555-0101"),
+    },
+    "Coverage": {
+        "payer": ("The insurer.", "Example Health Plan"),
+        "plan_name": ("The insurance plan.", "PPO Silver"),
+        "member_id": ("The client's member id.", "M123456789"),
+        "group_number": ("Group number.", "G-1000"),
+        "authorization_number": ("Current authorization for sessions.", "AUTH-1"),
+    },
+    "Provider": {
+        "name": ("The clinician's name.", "Morgan Reyes"),
+        "credentials": ("Licence or degree letters.", "LCSW"),
+        "npi": ("National Provider Identifier: 10 digits with a valid check digit.", "1234567893"),
+        "license": ("State licence number.", "LCSW-1"),
+        "organization": ("Practice or clinic.", "Example Counseling"),
+        "phone": ("Practice phone number.", "555-0102"),
+        "supervisor": ("Clinical supervisor, when there is one.", None),
+    },
+    "Supervisor": {
+        "name": ("The supervisor's name.", "Jamie Chen"),
+        "credentials": ("Licence or degree letters.", "PhD"),
+        "npi": ("National Provider Identifier.", "1245319599"),
+    },
+    "Assessment": {
+        "history": ("Psychosocial history (Markdown).", "Works as a nurse; lives with a partner."),
+        "symptom_onset": ("When and how symptoms began (Markdown).", "After a car accident."),
+        "prior_treatment": ("Earlier treatment (Markdown).", "None."),
+        "medications": ("Current medications.", ["None"]),
+        "risk": ("Current risk and its basis.", None),
+        "strengths": ("The client's strengths.", ["Supportive family"]),
+        "barriers": ("Barriers to treatment.", ["Shift work"]),
+        "baseline_measures": ("Scores at intake.", None),
+    },
+    "Risk": {
+        "level": ("Current risk level.", "low"),
+        "summary": ("The basis of the risk level.", "Denies suicidal ideation."),
+    },
+    "MeasureResult": {
+        "instrument": ("A known instrument (PHQ-9, GAD-7, PCL-5...).", "PHQ-9"),
+        "date": ("When it was scored (YYYY-MM-DD).", "2026-08-03"),
+        "score": ("The total score, inside the instrument's range.", 16),
+    },
+    "PresentingProblem": {
+        "text": ("The presenting problem (Markdown).", "Low mood for six months."),
+        "client_words": ("The problem in the client's own words.", "I can't get going."),
+    },
+    "Diagnosis": {
+        "code": ("ICD-10-CM code, with its dot.", "F32.1"),
+        "description": ("The diagnosis in words.", "Major depressive disorder, moderate"),
+        "primary": ("Whether this is the primary diagnosis (exactly one is).", True),
+    },
+    "Contract": {
+        "summary": ("What client and clinician agree to (Markdown).", "Weekly CBT."),
+        "modality": ("The therapy modality.", "Cognitive behavioural therapy"),
+        "type": ("Individual, couple, family or group.", "individual"),
+        "responsibilities": ("Who does what.", None),
+        "client_agreement": ("Whether the client agreed, when, or why not.", None),
+    },
+    "Responsibility": {
+        "party": ("Who has these duties.", "client"),
+        "duties": ("The duties.", ["Attend weekly sessions"]),
+    },
+    "ClientAgreement": {
+        "agreed": ("Whether the client agreed to the plan.", True),
+        "date": ("When they agreed (YYYY-MM-DD).", "2026-08-03"),
+        "declined_reason": ("Why the client has not agreed.", None),
+    },
+    "Goal": {
+        "id": ("Goal id, unique in the plan.", "G1"),
+        "term": ("Short- or long-term.", "short"),
+        "statement": ("The goal, measurable.", "Reduce depressive symptoms to the mild range."),
+        "client_words": ("The goal in the client's own words.", "I want to enjoy things again."),
+        "target_date": ("When it should be reached (YYYY-MM-DD).", "2027-01-31"),
+        "measure": ("How it is measured: a rating scale or a counted behaviour.", None),
+        "objectives": ("The steps toward the goal (at least one).", None),
+        "status": ("Where the goal stands.", "in-progress"),
+        "progress": ("Scores and notes recorded since, by date.", None),
+    },
+    "RatingScale": {
+        "instrument": ("A known instrument (PHQ-9, GAD-7, PCL-5...).", "PHQ-9"),
+        "baseline": ("The score at the start.", 16),
+        "target": ("The score to reach.", 8),
+    },
+    "BehaviorTracking": {
+        "behavior": ("The behaviour counted.", "Panic attacks"),
+        "unit": ("What a count means.", "attacks per week"),
+        "baseline": ("The count at the start.", 4),
+        "target": ("The count to reach.", 0),
+    },
+    "ProgressEntry": {
+        "date": (
+            "When it was recorded (YYYY-MM-DD), from the plan's creation to today.",
+            "2026-09-01",
+        ),
+        "score": ("The score on the goal's measure.", 12),
+        "status": ("The goal's status then.", "in-progress"),
+        "note": ("A short note.", "Completed the activity log."),
+    },
+    "Objective": {
+        "id": ("Objective id, unique in the plan.", "G1.1"),
+        "statement": ("The step, observable.", "Log three enjoyable activities a week."),
+        "target_date": ("When it should be done (YYYY-MM-DD).", "2026-10-31"),
+        "methods": ("Ids of the methods it uses (each must exist).", ["M1"]),
+        "status": ("Where the objective stands.", "not-started"),
+    },
+    "Method": {
+        "id": ("Method id, unique in the plan.", "M1"),
+        "name": ("The intervention.", "Cognitive behavioural therapy"),
+        "description": ("What it involves.", "Weekly sessions with homework."),
+        "responsible": ("Who carries it out.", "clinician"),
+        "frequency": ("How often.", "weekly"),
+        "session_minutes": ("Length of a session, in minutes.", 50),
+    },
+    "TimeEstimate": {
+        "sessions": ("Number of sessions.", 16),
+        "frequency": ("How often.", "weekly"),
+        "weeks": ("Over how many weeks.", 20),
+        "note": ("A short note.", "Then monthly boosters."),
+    },
+    "Service": {
+        "cpt": ("CPT code.", "90837"),
+        "description": ("The service.", "Psychotherapy, 60 minutes"),
+        "frequency": ("How often.", "weekly"),
+        "units": ("Units requested.", 16),
+    },
+    "ProgressNote": {
+        "date": ("The review's date (YYYY-MM-DD).", "2026-10-29"),
+        "text": ("Progress and outcomes at that review (Markdown).", "Mood improving."),
+    },
+    "Signature": {
+        "role": ("Who signs.", "client"),
+        "name": ("The signer's name.", "Alex Rivera"),
+        "credentials": ("Licence or degree letters (clinicians).", "LCSW"),
+        "date": ("When they signed (YYYY-MM-DD); or give declined_reason.", "2026-08-03"),
+        "declined_reason": ("Why there is no signature.", None),
+    },
+    "Revision": {
+        "version": ("The version this entry describes (not later than plan.version).", 2),
+        "date": ("When that version was made (YYYY-MM-DD).", "2026-10-29"),
+        "summary": ("What changed, in a sentence.", "Twelve-week review: goal 1 revised."),
+        "author": ("Who made it.", "Morgan Reyes, LCSW"),
+    },
+}
+
+_CODE_FIELDS = (
+    {("PlanInfo", "id"), ("Provider", "npi"), ("Supervisor", "npi")}
+    | {(name, "id") for name in ("Goal", "Objective", "Method")}
+    | {("Diagnosis", "code"), ("Service", "cpt"), ("Coverage", "member_id")}
+)
+
+
+def plan_schema() -> dict[str, Any]:
+    schema = model.Plan.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
+    definitions = schema.setdefault("$defs", {})
+    definitions["Plan"] = {k: v for k, v in schema.items() if k not in ("$defs",)}
+    for name, definition in definitions.items():
+        _document(name, definition)
+    top = definitions.pop("Plan")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "plandoc treatment plan (format 1)",
+        "description": "A mental-health treatment plan as plandoc reads it: the JSON form, "
+        "or the YAML front-matter of the Markdown form.",
+        **{k: v for k, v in top.items() if k not in ("title", "description")},
+        "$defs": definitions,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(plan_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _document(name: str, definition: dict[str, Any]) -> None:
+    properties = definition.get("properties")
+    if properties is None:
+        return
+    properties.pop("x-", None)  # the model's own holder of x- keys
+    docs = FIELD_DOCS.get(name)
+    if docs is None:
+        raise RuntimeError(f"schema: no field descriptions for {name} (add them to FIELD_DOCS)")
+    for field, prop in properties.items():
+        if field not in docs:
+            raise RuntimeError(f"schema: {name}.{field} has no description in FIELD_DOCS")
+        description, example = docs[field]
+        prop.pop("title", None)
+        prop["description"] = description
+        if example is not None:
+            prop["examples"] = [example]
+        if (name, field) in _CODE_FIELDS:  # YAML `npi: 1234567893` is read as its digits
+            optional = {"type": "null"} in prop.get("anyOf", [])
+            for key in ("type", "minLength", "anyOf"):
+                prop.pop(key, None)
+            prop["anyOf"] = [{"type": "string"}, {"type": "integer"}] + (
+                [{"type": "null"}] if optional else []
+            )
+    definition["additionalProperties"] = False
+    definition["patternProperties"] = {"^x-": {"description": "Your own data, carried along."}}
+    definition.pop("title", None)
+    definition.setdefault("description", (model.__dict__[name].__doc__ or "").strip() or name)
