@@ -145,3 +145,23 @@ def test_without_weasyprint_pdf_is_a_clear_error_and_other_formats_still_work(
     )
     assert result.exit_code == 1 and "pip install 'plandoc[pdf]'" in result.output
     assert "Traceback" not in result.output and not list(tmp_path.glob("*.pdf"))
+
+
+@needs_pdf
+def test_a_table_crossing_a_page_repeats_its_header_row(tmp_path, plan_data, write_plan):
+    import datetime as dt
+
+    start = dt.date(2026, 8, 3)
+    plan_data["goals"][0]["progress"] = [
+        {"date": (start + dt.timedelta(days=i)).isoformat(), "score": 52 - i // 3,
+         "note": f"Session {i + 1}: worksheet reviewed."}
+        for i in range(70)
+    ]  # fmt: skip
+    checked = check_file(write_plan(plan_data), today=dt.date(2026, 11, 26))
+    assert not checked.failed(), [str(p) for p in checked.problems]
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    pages = poppler("pdftotext", pdf, tmp_path, "-layout").split("\f")
+    carrying = [page for page in pages if "Session 3" in page or "Session 60" in page]
+    with_rows = [page for page in pages if "worksheet reviewed" in page]
+    assert len(with_rows) >= 2  # the table crosses at least one page break
+    assert all("Progress date" in page and "Score" in page for page in with_rows), carrying
