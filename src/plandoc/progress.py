@@ -153,30 +153,6 @@ class GoalProgress:
     def baseline_text(self) -> str:
         return f"{self.baseline:g}" + (f" ({self.baseline_band})" if self.baseline_band else "")
 
-    def _amount(self, improvement: float) -> str:
-        """16 -> '16 points better'; -2 -> 'worse by 2 (attacks per week)'."""
-        if improvement == 0:
-            return "no change"
-        way = "better" if improvement > 0 else "worse"
-        if self.unit == "points":
-            return f"{abs(improvement):g} point{'' if abs(improvement) == 1 else 's'} {way}"
-        return f"{way} by {abs(improvement):g} ({self.unit})"
-
-    @property
-    def plain_text(self) -> str:
-        """Progress in plain words, for the client's own copy."""
-        if self.latest is None or self.improvement is None:
-            return "We have not measured this again yet."
-        said = f"Your latest result, on {self.latest.date.isoformat()}, was {self.latest.score:g}"
-        if self.target_reached:
-            return f"{said}: you have reached the goal's target of {self.target:g}."
-        if self.improvement > 0:
-            share = round(self.percent_of_the_way or 0)
-            return f"{said}: better than at the start, and {share}% of the way to the target."
-        if self.improvement == 0:
-            return f"{said}: the same as at the start."
-        return f"{said}: harder than at the start."
-
     @property
     def percent_text(self) -> str:
         percent = self.percent_of_the_way
