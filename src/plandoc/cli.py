@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, diff, new_plan
+from . import __version__, diff, fhir, new_plan
 from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
 from .checks import plan_id_problem
@@ -29,6 +29,7 @@ from .pipeline import (
     CheckedPlan,
     check_file,
     find_plan_files,
+    make_output_folder,
     plan_file_names,
     render_documents,
     write_atomically,
@@ -586,6 +587,88 @@ def new(
         raise PlandocError(f"cannot write {target}: {error.strerror}") from None
     left = sum(1 for _ in new_plan.placeholders(data))
     click.echo(f"wrote {target}: {left} placeholders to fill, then `plandoc validate {target}`")
+
+
+@main.command("export-fhir")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@output_option
+@as_of_option
+def export_fhir(paths: tuple[Path, ...], output: Path, as_of: dt.date) -> None:
+    """Export plans as HL7 FHIR R4 Bundles (<plan id>-v<version>.fhir.json).
+
+    \b
+    Each bundle holds the Patient, Practitioner, Coverage, a Condition per
+    diagnosis, a Goal per goal and per objective, an Observation per score
+    and one CarePlan; references resolve inside the bundle and ids are the
+    same for the same plan. A plan with errors is reported and not exported.
+
+    \b
+    Examples:
+      plandoc export-fhir inputs/adult-ptsd.json -o fhir/
+      plandoc export-fhir inputs/
+    """
+    registry = load_registry(load_config().instruments)
+    failed = False
+    for path in _plan_files(paths):
+        checked = _check(path, (), (), as_of, registry)
+        _print_problems(checked.all_problems, err=True)
+        if checked.plan is None or checked.failed():
+            failed = True
+            continue
+        bundle = fhir.export_bundle(checked.plan, registry)
+        make_output_folder(output)
+        target = output / f"{checked.plan.plan.id}-v{checked.plan.plan.version}.fhir.json"
+        text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+        write_atomically(target, text.encode("utf-8"))
+        click.echo(f"wrote {target}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("import-fhir")
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The plan.")
+@click.option(
+    "--format", "file_format", type=click.Choice(["md", "json"]), default="md", show_default=True,
+    help="Write the plan as Markdown with front-matter, or JSON.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool) -> None:
+    """Turn a FHIR R4 Bundle (or a CarePlan with its resources contained) into a plan.
+
+    \b
+    What FHIR does not carry (the treatment contract, the time estimate,
+    the narrative history...) is left as "FILL IN: ..." placeholders that
+    `plandoc validate` names; what plandoc cannot map is listed.
+
+    \b
+    Examples:
+      plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
+    """
+    try:
+        data = json.loads(bundle.read_bytes())
+    except OSError as error:
+        raise PlandocError(f"{bundle}: cannot read: {error.strerror}") from None
+    except ValueError as error:
+        raise PlandocError(f"{bundle}: not valid JSON ({error})") from None
+    try:
+        plan, unmapped = fhir.import_plan(data)
+    except fhir.FhirError as error:
+        raise PlandocError(f"{bundle}: {error}") from None
+    plan_id = str(plan["plan"]["id"])
+    if output is None:
+        problem = plan_id_problem(plan_id)
+        if problem:
+            raise PlandocError(f"{bundle}: plan id '{plan_id}' {problem}; give -o FILE")
+        output = load_config().input / f"{plan_id}.{file_format}"
+    if output.exists() and not force:
+        raise PlandocError(f"{output} exists; use --force to overwrite it")
+    text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
+    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomically(output, text.encode("utf-8"))
+    for line in unmapped:
+        click.echo(f"{bundle}: not mapped: {line}", err=True)
+    left = sum(1 for _ in new_plan.placeholders(plan))
+    click.echo(f"wrote {output}: {left} placeholders to fill, then `plandoc validate {output}`")
 
 
 @main.command("diff")
