@@ -246,3 +246,44 @@ def test_export_refuses_a_plan_with_errors(tmp_path, plan_data, write_plan):
                                        str(tmp_path / "f")])  # fmt: skip
     assert result.exit_code == 1 and "not an ICD-10-CM code" in result.output
     assert not (tmp_path / "f").exists() or not list((tmp_path / "f").iterdir())
+
+
+LONE_CARE_PLAN = {  # a CarePlan on its own, as EHRs and the FHIR examples often give one
+    "resourceType": "CarePlan",
+    "id": "weight-1",
+    "contained": [
+        {"resourceType": "Condition", "id": "p1", "code": {"text": "Obesity"}},
+        {"resourceType": "Goal", "id": "goal", "lifecycleStatus": "active",
+         "description": {"text": "Reach a weight of 75 kg."},
+         "subject": {"reference": "Patient/elsewhere"}},
+    ],
+    "status": "active",
+    "intent": "plan",
+    "subject": {"reference": "Patient/elsewhere", "display": "Test Person"},
+    "addresses": [{"reference": "#p1"}],
+    "goal": [{"reference": "#goal"}],
+    "activity": [{"detail": {"kind": "Observation", "code": {"text": "Daily weighing"},
+                             "status": "in-progress", "scheduledString": "daily"}}],
+}  # fmt: skip
+
+
+def test_a_lone_care_plan_may_refer_outside_itself_by_display(tmp_path):
+    plan, unmapped = fhir.import_plan(copy.deepcopy(LONE_CARE_PLAN))
+    assert plan["client"]["name"] == "Test Person"
+    assert plan["goals"][0]["statement"] == "Reach a weight of 75 kg."
+    assert plan["methods"][0]["name"] == "Daily weighing"
+    assert plan["diagnoses"][0]["description"] == "Obesity"
+    assert (
+        "CarePlan.subject: Patient/elsewhere is outside the file; its display is used" in unmapped
+    )
+    assert "Condition/p1.code: no ICD-10-CM coding (Obesity)" in unmapped
+    assert "CarePlan.activity[0].detail.kind: not mapped" in unmapped
+    no_display = copy.deepcopy(LONE_CARE_PLAN)
+    del no_display["subject"]["display"]
+    with pytest.raises(fhir.FhirError, match="outside the file and has no display"):
+        fhir.import_plan(no_display)
+    path, out = tmp_path / "cp.json", tmp_path / "cp.md"
+    path.write_text(json.dumps(LONE_CARE_PLAN))
+    assert CliRunner().invoke(main, ["import-fhir", str(path), "-o", str(out)]).exit_code == 0
+    result = CliRunner().invoke(main, ["validate", str(out)])
+    assert result.exit_code == 1 and "diagnoses[0].code: still to fill" in result.output

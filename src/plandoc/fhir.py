@@ -434,6 +434,15 @@ R5_ONLY = {
 EARLIER_ONLY = {"Goal": {"status"}, "CarePlan": {"definition"}}
 
 
+# What the display of a reference out of a lone CarePlan can stand for.
+OUTSIDE = {
+    "Patient": lambda text: {"name": [{"text": text}]},
+    "Practitioner": lambda text: {"name": [{"text": text}]},
+    "Condition": lambda text: {"code": {"text": text}},
+    "Goal": lambda text: {"description": {"text": text}},
+}
+
+
 class FhirError(Exception):
     """A bundle plandoc cannot read: one line naming the resource and path."""
 
@@ -505,6 +514,7 @@ class _Reader:
         self.unmapped: list[str] = []
         self.by_url: dict[str, dict[str, Any]] = {}
         self.used: set[int] = set()
+        self.standalone = data["resourceType"] == "CarePlan"  # may refer to resources elsewhere
         kind = data["resourceType"]
         if kind == "Bundle":
             for index, entry in enumerate(data.get("entry", [])):
@@ -550,12 +560,22 @@ class _Reader:
         if not target:
             raise FhirError(f"{path}: no reference to a {kind}")
         resource = self.by_url.get(target)
+        if resource is None and self.standalone and not target.startswith("#"):
+            return self._outside(reference, target, path, kind)
         if resource is None:
             raise FhirError(f"{path}: reference {target} is not in the bundle (dangling)")
         if resource.get("resourceType") != kind:
             raise FhirError(f"{path}: {target} is a {resource.get('resourceType')}, not a {kind}")
         self.used.add(id(resource))
         return resource
+
+    def _outside(self, reference: dict[str, Any], target: str, path: str, kind: str) -> Any:
+        """A reference out of a lone CarePlan (`Patient/example`): its display stands in."""
+        display = reference.get("display")
+        if not display or kind not in OUTSIDE:
+            raise FhirError(f"{path}: {target} is outside the file and has no display to use")
+        self.unmapped.append(f"{path}: {target} is outside the file; its display is used")
+        return {"resourceType": kind, **OUTSIDE[kind](display)}
 
     def note_unread(self, resource: dict[str, Any], where: str) -> None:
         extra = sorted(set(resource) - READ.get(resource["resourceType"], set()))
