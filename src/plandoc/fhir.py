@@ -23,8 +23,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from .instruments import Registry
+from .instruments import Registry, built_in_registry
 from .model import BehaviorTracking, Goal, Plan
+from .new_plan import fill
 
 NAMESPACE = uuid.UUID("6f1d6c2e-58b1-4f55-9d52-6a8f0f1c7e3a")  # plandoc's, for uuid5 ids
 EXT = "urn:plandoc:fhir:"  # plandoc's own extensions (a plan field with no FHIR element)
@@ -456,8 +457,6 @@ def import_plan(data: Any) -> tuple[dict[str, Any], list[str]]:
     """
     reader = _Reader(data)
     care_plan = reader.care_plan
-    from .new_plan import fill
-
     plan_data: dict[str, Any] = {"plandoc": 1, "plan": reader.plan_info(care_plan)}
     patient = reader.resolve(care_plan.get("subject"), "CarePlan.subject", "Patient")
     plan_data["client"] = reader.client(patient)
@@ -597,8 +596,6 @@ class _Reader:
     # --- parts --------------------------------------------------------------------
 
     def plan_info(self, care_plan: dict[str, Any]) -> dict[str, Any]:
-        from .new_plan import fill
-
         status = care_plan.get("status")
         if status not in PLAN_STATUSES:
             raise FhirError(f"CarePlan.status: '{status}' has no plandoc status")
@@ -620,8 +617,6 @@ class _Reader:
         return info
 
     def client(self, patient: dict[str, Any]) -> dict[str, Any]:
-        from .new_plan import fill
-
         names = {n.get("use", "official"): _name_text(n) for n in patient.get("name", [])}
         client: dict[str, Any] = {
             "name": names.get("official") or next(iter(names.values()), None)
@@ -652,8 +647,6 @@ class _Reader:
         return client
 
     def coverage(self, patient: dict[str, Any]) -> dict[str, Any] | None:
-        from .new_plan import fill
-
         found = [
             r for r in self.by_url.values()
             if r.get("resourceType") == "Coverage"
@@ -680,8 +673,6 @@ class _Reader:
         return {key: value for key, value in data.items() if value is not None}
 
     def provider(self, practitioner: dict[str, Any] | None) -> dict[str, Any]:
-        from .new_plan import fill
-
         if practitioner is None:
             return {"name": fill("the clinician's name"), "credentials": fill("credentials")}
         qualifications = [
@@ -706,8 +697,6 @@ class _Reader:
         return provider
 
     def diagnoses(self, care_plan: dict[str, Any]) -> list[dict[str, Any]]:
-        from .new_plan import fill
-
         diagnoses = []
         for index, ref in enumerate(care_plan.get("addresses", [])):
             condition = self.resolve(ref, f"CarePlan.addresses[{index}]", "Condition")
@@ -729,8 +718,6 @@ class _Reader:
 
     def methods(self, care_plan: dict[str, Any]) -> list[tuple[dict[str, Any], list[str]]]:
         """Each activity with a detail -> (method, the urls of the goals it serves)."""
-        from .new_plan import fill
-
         methods = []
         for index, activity in enumerate(care_plan.get("activity", [])):
             detail = activity.get("detail")
@@ -769,8 +756,6 @@ class _Reader:
         return methods
 
     def goals(self, care_plan: dict[str, Any], methods: list) -> list[dict[str, Any]]:  # type: ignore[type-arg]
-        from .new_plan import fill
-
         listed = [
             (ref.get("reference", ""), self.resolve(ref, f"CarePlan.goal[{i}]", "Goal"))
             for i, ref in enumerate(care_plan.get("goal", []))
@@ -800,8 +785,6 @@ class _Reader:
         methods: list,  # type: ignore[type-arg]
         urls: dict[int, str],
     ) -> dict[str, Any]:
-        from .new_plan import fill
-
         ext = _extensions(goal)
         target = (goal.get("target") or [{}])[0]
         category = " ".join(c.get("text", "") for c in goal.get("category", []))
@@ -830,8 +813,6 @@ class _Reader:
         return data
 
     def measure(self, target: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
-        from .new_plan import fill
-
         concept = target.get("measure") or {}
         quantity = target.get("detailQuantity") or {}
         baseline = ext.get("baseline", {}).get("valueQuantity", {}).get("value")
@@ -857,8 +838,6 @@ class _Reader:
         methods: list,
         urls: dict[int, str],  # type: ignore[type-arg]
     ) -> dict[str, Any]:
-        from .new_plan import fill
-
         url = urls.get(id(goal), "")
         used = [method["id"] for method, targets in methods if url in targets]
         data = {
@@ -953,8 +932,6 @@ def _status(goal: dict[str, Any]) -> str | None:
 
 
 def _instrument_name(loinc: str | None, text: str | None) -> str | None:
-    from .instruments import built_in_registry
-
     registry = built_in_registry()
     if loinc:
         for instrument in registry.instruments.values():
