@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import charts, docx_writer, html_writer, pdf_writer
 from .checks import CheckOptions, check_parts, check_plan, review_due
@@ -24,7 +25,7 @@ from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
 from .new_plan import placeholders
-from .problems import Finding, OutputError, PlandocError, Problem, Severity
+from .problems import FieldPath, Finding, OutputError, PlandocError, Problem, Severity
 from .reader import PLAN_SUFFIXES, PlanSource, read_plan
 from .rules import RuleContext
 
@@ -79,6 +80,25 @@ def _fails(problems: list[Problem], strict: bool) -> bool:
 
 
 STILL_TO_FILL = "still to fill: "
+UNPRINTABLE = "holds a character no document can carry"
+# Characters XML 1.0 (so DOCX, and HTML) cannot hold, and lone UTF-16 surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+SHADOWING = (STILL_TO_FILL, UNPRINTABLE)  # say only this of a field
+
+
+def unprintable_text(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """Every text value holding a character documents cannot carry: (path, message)."""
+    if isinstance(data, str):
+        match = _UNPRINTABLE.search(data)
+        if match:
+            code = f"U+{ord(match.group()):04X}"
+            yield path, f"{UNPRINTABLE} ({code}, at character {match.start() + 1}); remove it"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from unprintable_text(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from unprintable_text(value, (*path, index))
 
 
 def check_file(
@@ -96,16 +116,17 @@ def check_file(
     by the plan is a problem of that plan. `today` is needed by the checks
     that bound a date by today's (skipped without it). `instruments` are the
     measures known (default: the built-in ones). A placeholder left from
-    `plandoc new` is one problem, "still to fill", and nothing else is said
-    of that field.
+    `plandoc new`, or a character no document can carry (NUL, other control
+    characters, U+FFFE, a lone surrogate), is one problem of its field, and
+    nothing else is said of that field.
     """
     checked = _check_file(path, layout_names, layout_folders, today, instruments)
-    unfilled = {p.field for p in checked.all_problems if p.message.startswith(STILL_TO_FILL)}
+    unfilled = {p.field for p in checked.all_problems if p.message.startswith(SHADOWING)}
     if unfilled:
 
         def keep(problem: Problem) -> bool:
             within = any(problem.field[: len(path)] == path for path in unfilled)
-            return problem.message.startswith(STILL_TO_FILL) or not within
+            return problem.message.startswith(SHADOWING) or not within
 
         checked.problems = [p for p in checked.problems if keep(p)]
         checked.layout_problems = {
@@ -132,6 +153,7 @@ def _check_file(
     plan, findings = parse_plan(source.data)
     left = list(placeholders(source.data))  # a skeleton's "FILL IN: ..." not yet filled
     findings += [Finding(path, f"{STILL_TO_FILL}{what}") for path, what in left]
+    findings += [Finding(path, message) for path, message in unprintable_text(source.data)]
     checked.problems += _locate(source, findings)
     if plan is None:
         # Still report what the cross-field checks find in the parts that are valid.
