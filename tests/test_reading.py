@@ -132,7 +132,7 @@ BAD_INPUT = {
         ":3: plandoc: key given twice",
     ),
     "YAML alias": ("bad.md", "---\na: &x [1]\nb: *x\n---\n", ":3: b: YAML aliases"),
-    "empty file": ("bad.json", "", ":1: not valid JSON"),
+    "empty file": ("bad.json", "", ":1: the file is empty"),
     "not UTF-8": ("bad.json", b'{"a": "\xff"}', ":1: not UTF-8 text"),
     "text outside sections": (
         "bad.md",

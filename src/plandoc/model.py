@@ -392,7 +392,8 @@ def parse_plan(data: Any) -> tuple[Plan | None, list[Finding]]:
     try:
         return Plan.model_validate(data), []
     except ValidationError as error:
-        return None, [_finding(e) for e in error.errors(include_url=False, include_input=False)]
+        findings = [_finding(e) for e in error.errors(include_url=False, include_input=False)]
+        return None, list(dict.fromkeys(findings))  # a number's two union arms: one line
 
 
 def valid_parts(data: Any) -> SimpleNamespace:
@@ -423,6 +424,8 @@ def _part_adapter(name: str) -> TypeAdapter[Any]:
 
 def _finding(error: Any) -> Finding:
     path = _clean_loc(error["loc"])
+    if path and path[-1] in ("int", "float"):  # Score = int | float: pydantic reports each arm
+        return Finding(path[:-1], "must be a number")
     kind = error["type"]
     if kind == "extra_forbidden":
         return Finding(path, _unknown_key_message(path))

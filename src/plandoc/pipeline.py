@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import tempfile
@@ -83,12 +84,16 @@ STILL_TO_FILL = "still to fill: "
 UNPRINTABLE = "holds a character no document can carry"
 # Characters XML 1.0 (so DOCX, and HTML) cannot hold, and lone UTF-16 surrogates.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-SHADOWING = (STILL_TO_FILL, UNPRINTABLE)  # say only this of a field
+NOT_FINITE = "must be a finite number"
+SHADOWING = (STILL_TO_FILL, UNPRINTABLE, NOT_FINITE)  # say only this of a field
 
 
 def unprintable_text(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
-    """Every text value holding a character documents cannot carry: (path, message)."""
-    if isinstance(data, str):
+    """Every value no document can carry: a text holding a control character, or a
+    number that is not finite (YAML's .inf and .nan): (path, message)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, f"{NOT_FINITE} ({data})"
+    elif isinstance(data, str):
         match = _UNPRINTABLE.search(data)
         if match:
             code = f"U+{ord(match.group()):04X}"

@@ -9,6 +9,7 @@ the program (a missing file, an unknown layout); they subclass
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         label = "" if self.severity is Severity.ERROR else "warning: "
         field = f"{self.field_name}: " if self.field else ""
-        return f"{where}: {field}{label}{self.message}"
+        return one_line(f"{where}: {field}{label}{self.message}")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -60,6 +61,15 @@ class Finding:
     field: FieldPath
     message: str
     severity: Severity = Severity.ERROR
+
+
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """A problem is one line: control characters (a newline in a key...) are shown escaped."""
+    return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(),
+                       text)  # fmt: skip
 
 
 def format_field_path(path: Sequence[str | int]) -> str:

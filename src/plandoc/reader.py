@@ -74,6 +74,10 @@ def read_plan(path: Path) -> PlanSource:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return _fail(source, line, "not UTF-8 text (save the file as UTF-8)")
+    if not text.strip():
+        return _fail(
+            source, 1, "the file is empty: a plan starts with `{` (JSON) or `---` (Markdown)"
+        )
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -108,10 +112,16 @@ def _read_json(source: PlanSource, text: str) -> None:
             duplicates.append("")
         return obj
 
+    def constant(name: str) -> Any:
+        raise ValueError(name)
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     except json.JSONDecodeError as error:
         _fail(source, error.lineno, f"not valid JSON: {error.msg} (column {error.colno})")
+        return
+    except ValueError as error:  # Python reads NaN and Infinity; JSON has no such numbers
+        _fail(source, None, f"not valid JSON: {error} is not a JSON number")
         return
     source.source_map = JsonSourceMap(text)
     if not isinstance(data, dict):

@@ -91,7 +91,7 @@ class _JsonScanner:
             self.items(path)
         else:
             match = (_STRING if char == '"' else _SCALAR).match(self.text, self.pos)
-            self.pos = match.end() if match else len(self.text)
+            self.pos = match.end() if match and match.end() > self.pos else len(self.text)
 
     def members(self, path: FieldPath) -> None:
         self.pos += 1
@@ -106,6 +106,7 @@ class _JsonScanner:
                 self.skip()
             match = _STRING.match(self.text, self.pos)
             if match is None:
+                self.pos = len(self.text)
                 return
             key = json.loads(match.group())
             child = (*path, key)
@@ -128,7 +129,11 @@ class _JsonScanner:
                 return
             if self.text.startswith(",", self.pos):
                 self.pos += 1
+            start = self.pos
             self.value((*path, index))
+            if self.pos <= start:  # nothing it can read: stop, never loop (the JSON is bad)
+                self.pos = len(self.text)
+                return
             index += 1
 
 
