@@ -386,7 +386,7 @@ def _care_plan(
         "id": ids.id("CarePlan", "plan"),
         "extension": extensions,
         "identifier": [{"system": PLAN_ID, "value": info.id}],
-        "status": info.status if info.status != "draft" else "draft",
+        "status": info.status,  # the same codes in FHIR
         "intent": "plan",
         "category": [{"coding": [{"system": CAREPLAN_CATEGORY, "code": "assess-plan"}],
                       "text": "Mental health treatment plan"}],
