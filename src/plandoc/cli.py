@@ -98,19 +98,13 @@ as_of_option = click.option(
     "as_of",
     callback=_as_of,
     metavar="DATE",
-    help="The date taken as today (default: today).",
+    help="The date taken as today, for rules and checks bounded by it (default: today).",
 )
 
 
 def layout_options(function: Callable[..., None]) -> Callable[..., None]:
     """-l/--layout (repeatable), --layouts DIR (repeatable) and --as-of, for every plan command."""
-    function = click.option(
-        "--as-of",
-        "as_of",
-        callback=_as_of,
-        metavar="DATE",
-        help="Date that rules bounded by today use (default: today).",
-    )(function)
+    function = as_of_option(function)
     function = click.option(
         "--layouts",
         "layout_folders",

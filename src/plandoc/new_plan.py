@@ -24,6 +24,7 @@ import yaml
 
 from .layouts import Layout
 from .problems import FieldPath
+from .reader import leaves
 
 FILL = "FILL IN"
 
@@ -32,17 +33,19 @@ def fill(what: str) -> str:
     return f"{FILL}: {what}"
 
 
-def placeholders(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+def placeholder(value: Any) -> str | None:
+    """What goes in place of a placeholder ("FILL IN: the client's name"), or None."""
+    if isinstance(value, str) and value.strip().startswith(FILL):
+        return value.strip()[len(FILL) :].lstrip(": ").strip() or "a value"
+    return None
+
+
+def placeholders(data: Any) -> Iterator[tuple[FieldPath, str]]:
     """Every placeholder still in the data: (field path, what goes there)."""
-    if isinstance(data, str):
-        if data.strip().startswith(FILL):
-            yield path, data.strip()[len(FILL) :].lstrip(": ").strip() or "a value"
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from placeholders(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from placeholders(value, (*path, index))
+    for path, value in leaves(data):
+        what = placeholder(value)
+        if what is not None:
+            yield path, what
 
 
 def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:

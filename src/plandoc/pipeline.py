@@ -25,9 +25,9 @@ from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
-from .new_plan import placeholders
-from .problems import FieldPath, Finding, OutputError, PlandocError, Problem, Severity
-from .reader import PLAN_SUFFIXES, PlanSource, read_plan
+from .new_plan import placeholder
+from .problems import Finding, OutputError, PlandocError, Problem, Severity
+from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
 from .rules import RuleContext
 
 OUTPUT_MODE = 0o600
@@ -88,22 +88,29 @@ NOT_FINITE = "must be a finite number"
 SHADOWING = (STILL_TO_FILL, UNPRINTABLE, NOT_FINITE)  # say only this of a field
 
 
-def unprintable_text(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
-    """Every value no document can carry: a text holding a control character, or a
-    number that is not finite (YAML's .inf and .nan): (path, message)."""
-    if isinstance(data, float) and not math.isfinite(data):
-        yield path, f"{NOT_FINITE} ({data})"
-    elif isinstance(data, str):
-        match = _UNPRINTABLE.search(data)
+def unusable_value(value: Any) -> str | None:
+    """Why no document can carry this value (a control character in a text, a number
+    that is not finite: YAML's .inf and .nan), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{NOT_FINITE} ({value})"
+    if isinstance(value, str):
+        match = _UNPRINTABLE.search(value)
         if match:
             code = f"U+{ord(match.group()):04X}"
-            yield path, f"{UNPRINTABLE} ({code}, at character {match.start() + 1}); remove it"
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from unprintable_text(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from unprintable_text(value, (*path, index))
+            return f"{UNPRINTABLE} ({code}, at character {match.start() + 1}); remove it"
+    return None
+
+
+def _value_findings(data: Any) -> list[Finding]:
+    """One walk over the plain data: placeholders left, and values no document can carry."""
+    findings = []
+    for path, value in leaves(data):
+        what = placeholder(value)  # a skeleton's "FILL IN: ..." not yet filled
+        if what is not None:
+            findings.append(Finding(path, f"{STILL_TO_FILL}{what}"))
+        elif (why := unusable_value(value)) is not None:
+            findings.append(Finding(path, why))
+    return findings
 
 
 def check_file(
@@ -156,9 +163,7 @@ def _check_file(
     if source.data is None:
         return checked
     plan, findings = parse_plan(source.data)
-    left = list(placeholders(source.data))  # a skeleton's "FILL IN: ..." not yet filled
-    findings += [Finding(path, f"{STILL_TO_FILL}{what}") for path, what in left]
-    findings += [Finding(path, message) for path, message in unprintable_text(source.data)]
+    findings += _value_findings(source.data)
     checked.problems += _locate(source, findings)
     if plan is None:
         # Still report what the cross-field checks find in the parts that are valid.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,3 +328,15 @@ def _add_progress_note(source: PlanSource, data: dict[str, Any], section: _Secti
     notes.append({"date": date, "text": section.text})
     source.source_map.overrides[path] = section.line
     source.source_map.overrides[("progress_notes",)] = section.line
+
+
+def leaves(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
+    """Every scalar of plain data with its field path: ("goals", 0, "statement"), value."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from leaves(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from leaves(value, (*path, index))
+    else:
+        yield path, data
