@@ -61,11 +61,11 @@ def export_bundle(plan: Plan, instruments: Registry) -> dict[str, Any]:
     entries = [_patient(plan, ids), _practitioner(plan, ids)]
     if plan.client.coverage:
         entries.append(_coverage(plan, ids, patient))
-    conditions = [_condition(plan, d, ids, patient) for d in plan.diagnoses]
+    conditions = [_condition(d, ids, patient) for d in plan.diagnoses]
     entries += conditions
     goal_resources, observations = [], []
     for goal in plan.goals:
-        goal_resources.append(_goal(plan, goal, ids, patient, instruments))
+        goal_resources.append(_goal(goal, ids, patient, instruments))
         goal_resources += [_objective(objective, ids, patient) for objective in goal.objectives]
         observations += _observations(goal, ids, patient, instruments)
     baselines = [
@@ -180,7 +180,7 @@ def _practitioner(plan: Plan, ids: _Ids) -> dict[str, Any]:
     })  # fmt: skip
 
 
-def _condition(plan: Plan, diagnosis: Any, ids: _Ids, patient: dict) -> dict[str, Any]:  # type: ignore[type-arg]
+def _condition(diagnosis: Any, ids: _Ids, patient: dict) -> dict[str, Any]:  # type: ignore[type-arg]
     return {
         "resourceType": "Condition",
         "id": ids.id("Condition", diagnosis.code),
@@ -230,7 +230,6 @@ def _quantity(goal: Goal, value: float) -> dict[str, Any]:
 
 
 def _goal(
-    plan: Plan,
     goal: Goal,
     ids: _Ids,
     patient: dict,
