@@ -23,6 +23,7 @@ change with the day it is built; for `plandoc status`, today.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -264,7 +265,7 @@ def goal_progress(
         flags=(),
     )
     flags = _flags(progress, goal, rules)
-    return GoalProgress(**{**progress.__dict__, "flags": flags})
+    return dataclasses.replace(progress, flags=flags)
 
 
 def _baseline_date(plan: Plan, goal: Goal) -> dt.date:
