@@ -9,7 +9,7 @@ import pytest
 
 from plandoc.checks import npi_is_valid
 from plandoc.pipeline import check_file
-from plandoc.problems import Severity
+from plandoc.problems import Severity, shown
 
 Plan = dict[str, Any]
 
@@ -284,7 +284,9 @@ WARNINGS = [
 def _problems(write_plan, plan_data, change):
     change(plan_data)
     checked = check_file(write_plan(plan_data))
-    return checked, [(p.field_name, p.message, p.severity) for p in checked.problems]
+    return checked, [
+        (p.field_name, shown(p.message, values=True), p.severity) for p in checked.problems
+    ]
 
 
 @pytest.mark.parametrize(("name", "change", "field", "message"), ERRORS, ids=[e[0] for e in ERRORS])
@@ -362,7 +364,7 @@ def test_a_progress_date_after_today_is_an_error_naming_today(write_plan, plan_d
     plan_data["goals"][0]["progress"][-1]["date"] = "2026-12-01"
     path = write_plan(plan_data)
     before = check_file(path, today=dt.date(2026, 11, 30))
-    problems = [(p.field_name, p.message) for p in before.problems]
+    problems = [(p.field_name, shown(p.message, values=True)) for p in before.problems]
     assert ("goals[0].progress[3].date", "2026-12-01 is in the future (today is 2026-11-30)") in (
         problems
     )

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from plandoc import diff
 from plandoc.cli import main
 from plandoc.pipeline import check_file, render_documents
+from plandoc.problems import shown
 
 from .conftest import SAMPLES
 
@@ -180,7 +181,10 @@ def test_revisions_show_as_a_history_and_are_checked(write_plan, plan_data):
     assert "| 2 | 2026-10-29 | Twelve-week review. |  |" in markdown
     plan_data["revisions"].append({"version": 3, "date": "2026-11-01", "summary": "Later."})
     plan_data["revisions"].append({"version": 1, "date": "2026-08-03", "summary": "Again."})
-    problems = {(p.field_name, p.message) for p in check_file(write_plan(plan_data)).problems}
+    problems = {
+        (p.field_name, shown(p.message, values=True))
+        for p in check_file(write_plan(plan_data)).problems
+    }
     assert ("revisions[2].version", "version 3 is later than the plan's (2)") in problems
     assert ("revisions[3].version", "version 1 is listed twice") in problems
 

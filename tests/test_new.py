@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from plandoc.cli import main
 from plandoc.pipeline import check_file
+from plandoc.problems import shown
 from plandoc.reader import read_plan
 from plandoc.schema import FIELD_DOCS, plan_schema
 
@@ -67,7 +68,7 @@ def test_new_then_fill_in_then_validate_then_render(tmp_path, layout, monkeypatc
     text = path.read_text()
     assert "# What" not in text and "# The person the plan is for." in text  # comments
     assert f"created: '{TODAY}'" in text and f"effective: '{TODAY}'" in text
-    untouched = runner.invoke(main, ["validate", str(path), "--as-of", TODAY])
+    untouched = runner.invoke(main, ["validate", str(path), "--as-of", TODAY, "--values"])
     assert untouched.exit_code == 1
     assert "client.name: still to fill: the client's full name" in untouched.output
     assert "goals[0].measure.baseline: still to fill: the score now" in untouched.output
@@ -136,7 +137,11 @@ def test_from_starts_the_next_version(tmp_path, sample):
             o.get("status") for o in old_goal["objectives"]
         ]
     checked = check_file(new_path, today=__import__("datetime").date(2026, 11, 26))
-    messages = {(p.field_name, p.message) for p in checked.problems if p.severity == "error"}
+    messages = {
+        (p.field_name, shown(p.message, values=True))
+        for p in checked.problems
+        if p.severity == "error"
+    }
     last = len(after["revisions"]) - 1
     assert (f"revisions[{last}].summary", "still to fill: what changed") in messages
 

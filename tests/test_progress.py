@@ -87,14 +87,16 @@ def test_a_clinic_adds_its_own_measure_in_plandoc_toml(tmp_path, monkeypatch, pl
     goal["progress"] = [{"date": "2026-09-01", "score": 36}]
     (tmp_path / "plan.json").write_text(json.dumps(plan_data))
     runner = CliRunner()
-    unknown = runner.invoke(main, ["validate", "plan.json", "--as-of", "2026-11-26"])
+    unknown = runner.invoke(main, ["validate", "plan.json", "--as-of", "2026-11-26", "--values"])
     assert unknown.exit_code == 1 and "unknown instrument 'WEMWBS'" in unknown.output
     (tmp_path / "plandoc.toml").write_text('instruments = "measures.toml"\n')
     known = runner.invoke(main, ["validate", "plan.json", "--as-of", "2026-11-26"])
     assert known.exit_code == 0, known.output
     goal["progress"][0]["score"] = 71
     (tmp_path / "plan.json").write_text(json.dumps(plan_data))
-    out_of_range = runner.invoke(main, ["validate", "plan.json", "--as-of", "2026-11-26"])
+    out_of_range = runner.invoke(
+        main, ["validate", "plan.json", "--as-of", "2026-11-26", "--values"]
+    )
     assert "71 is outside the WEMWBS range (14 to 70)" in out_of_range.output
 
 

@@ -152,7 +152,7 @@ def test_bad_input_is_one_clear_line_exit_1_and_no_output(tmp_path, case):
     else:
         path.write_text(content, "utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["render", str(path), "-o", str(out)])
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(out), "--values"])
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output

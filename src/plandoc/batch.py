@@ -51,7 +51,7 @@ from .pipeline import (
     write_atomically,
     write_documents,
 )
-from .problems import OutputError, PlandocError, Severity
+from .problems import OutputError, PlandocError, Problem, Severity, file_name
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ class PlanRecord:
     Document names are made from it (`pipeline.document_name`), not stored.
     """
 
-    input: str  # the path, for the terminal and the report; never in the manifest
+    input: str  # the path: for the terminal, in the report only when asked; never in the manifest
     status: str = "pending"  # checked, built, current, failed
     plan_id: str | None = None
     version: int | None = None
@@ -105,7 +105,7 @@ class PlanRecord:
     entry: str = ""
     errors: int = 0
     warnings: int = 0
-    messages: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     def _field(self, index: int) -> str:
         return self.entry.split("|")[index] if self.entry else ""
@@ -133,9 +133,10 @@ class PlanRecord:
     def statement_keys(self) -> list[str]:
         return [key for key in self._field(4).split(",") if key]
 
-    def as_report(self) -> dict[str, object]:
+    def as_report(self, input_key: str, names: bool) -> dict[str, object]:
+        """The plan's result: no plan values, and its file's path only when `names`."""
         return {
-            "input": self.input,
+            **({"input": self.input} if names else {"input_key": input_key}),
             "plan_id": self.plan_id,
             "version": self.version,
             "layouts": self.layouts(),
@@ -143,7 +144,7 @@ class PlanRecord:
             "status": self.status,
             "errors": self.errors,
             "warnings": self.warnings,
-            "messages": list(self.messages),
+            "problems": [problem.as_dict(names=names) for problem in self.problems],
         }
 
 
@@ -162,8 +163,12 @@ class BuildResult:
     def failed(self) -> bool:
         return any(r.status == "failed" for r in self.records)
 
-    def report(self) -> Iterator[bytes]:
-        """The JSON report (`--report`), in pieces: one plan at a time, never the whole text."""
+    def report(self, input_dir: Path, names: bool = False) -> Iterator[bytes]:
+        """The JSON report (`--report`), in pieces: one plan at a time, never the whole text.
+
+        It holds no plan values; plans are named by id and version, and by the
+        same key as in the manifest (`input_key`), or with `names` by their path.
+        """
         head = {
             "plandoc": __version__,
             "built": self.count("built"),
@@ -180,7 +185,8 @@ class BuildResult:
         yield b' "plans": ['
         for number, record in enumerate(self.records):
             separator = ",\n  " if number else "\n  "
-            yield (separator + json.dumps(record.as_report())).encode("utf-8")
+            entry = record.as_report(_plan_key(record.input, input_dir), names)
+            yield (separator + json.dumps(entry)).encode("utf-8")
         yield b"\n ]\n}\n"
 
 
@@ -259,7 +265,7 @@ class _Outcome(NamedTuple):
     statements: str = ""  # the check pass: its statement keys, for the cross-plan lint
     errors: int = 0
     warnings: int = 0
-    messages: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
 
 _STATUSES = {status: status for status in ("pending", "checked", "built", "current", "failed")}
@@ -273,7 +279,7 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
         record.entry, record.input_hash = outcome.entry, ""
     record.errors += outcome.errors
     record.warnings += outcome.warnings
-    record.messages += outcome.messages
+    record.problems += outcome.problems
 
 
 def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
@@ -287,7 +293,7 @@ def _check_one(path: str, options: BuildOptions) -> _Outcome:
     counts = {
         "errors": sum(p.severity is Severity.ERROR for p in problems),
         "warnings": sum(p.severity is Severity.WARNING for p in problems),
-        "messages": tuple(str(p) for p in problems),
+        "problems": tuple(problems),
     }
     if checked.plan is None or checked.any_failed(options.strict):
         return _Outcome("failed", **counts)
@@ -311,7 +317,7 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     except OutputError:
         raise  # the disk, not the plan: the build stops
     except PlandocError as error:  # e.g. a format the layout does not make
-        return _Outcome("failed", errors=1, messages=(f"{path}: {error.message}",))
+        return _Outcome("failed", errors=1, problems=(Problem(path, None, (), error.message),))
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]
     fields.append(",".join(statement_keys(checked.plan)))
@@ -329,8 +335,9 @@ def _call(
         except PlandocError:
             raise  # a problem of the whole build (an unknown layout), not of this plan
         except Exception as error:
-            message = f"{arguments[0]}: internal error ({type(error).__name__}); please report it"
-            outcome = _Outcome("failed", errors=1, messages=(message,))
+            message = f"internal error ({type(error).__name__}); please report it"
+            problem = Problem(str(arguments[0]), None, (), message)
+            outcome = _Outcome("failed", errors=1, problems=(problem,))
         done.append((number, outcome))
     return done
 
@@ -400,14 +407,15 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
     for plan_id, version in clashes:
         claimants = claims[(plan_id, version)]
         assert isinstance(claimants, list)
-        files = " and ".join(r.input for r in claimants)
+        files = " and ".join(file_name(r.input) for r in claimants)
+        message = (
+            f"plan {plan_id} version {version} is in two files: {files}; "
+            "give each plan its own id, or raise the version"
+        )
         for record in claimants:
             record.status = "failed"
             record.errors += 1
-            record.messages += (
-                f"{record.input}: plan {plan_id} version {version} is in two files: {files}; "
-                "give each plan its own id, or raise the version",
-            )
+            record.problems += (Problem(record.input, None, ("plan", "id"), message),)
 
 
 # --- the build manifest ----------------------------------------------------------

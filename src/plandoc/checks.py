@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 from .instruments import Instrument, Registry, built_in_registry
 from .model import Goal, Plan, RatingScale
-from .problems import FieldPath, Finding, Severity
+from .problems import FieldPath, Finding, Severity, plan_value
 
 WARNING = Severity.WARNING
 
@@ -80,8 +80,44 @@ def plan_id_problem(plan_id: str) -> str | None:
             "(it becomes the output file name)"
         )
     if plan_id.split(".")[0].upper() in WINDOWS_RESERVED:
-        return f"'{plan_id}' is a reserved file name on Windows"
+        return f"{plan_value(plan_id, quote=True)} is a reserved file name on Windows"
     return None
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def check_file_name(file_name: str, plan: Plan) -> Iterator[Finding]:
+    """Warn when a plan's file name holds the client's name, date of birth or member id.
+
+    File names show in terminals, logs, backups and folder listings that are
+    not protected the way plan contents are; plandoc names its own files by
+    plan id, and a clinic should name plan files the same way.
+    """
+    stem = file_name.rsplit(".", 1)[0].casefold()
+    words = set(_WORDS.findall(stem))
+    joined = "".join(_WORDS.findall(stem))
+    client = plan.client
+    names = [client.name, client.preferred_name or ""]
+    name_words = {w for n in names for w in _WORDS.findall(n.casefold()) if len(w) >= 3}
+    full_names = ["".join(_WORDS.findall(n.casefold())) for n in names if n]
+    born = client.date_of_birth
+    dates = (born.isoformat(), born.strftime("%Y%m%d"), born.strftime("%m%d%Y"))
+    member = (client.coverage.member_id or "").casefold() if client.coverage else ""
+    found = []
+    if words & name_words or any(len(n) >= 6 and n in joined for n in full_names):
+        found.append(("client", "name"))
+    if any(d in stem or d.replace("-", "") in joined for d in dates):
+        found.append(("client", "date_of_birth"))
+    if len(member) >= 4 and "".join(_WORDS.findall(member)) in joined:
+        found.append(("client", "coverage", "member_id"))
+    for path in found:
+        yield Finding(
+            path,
+            "is in the plan's file name: file names show in logs, listings and backups; "
+            "name the file by plan id (as `plandoc new` does)",
+            WARNING,
+        )
 
 
 def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
@@ -154,7 +190,9 @@ def check_dates(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
                 yield Finding(path, "must not be before plan.effective")
             elif objective.target_date > goal.target_date:
                 yield Finding(
-                    path, f"is after its goal's target date ({goal.target_date})", WARNING
+                    path,
+                    f"is after its goal's target date ({plan_value(goal.target_date)})",
+                    WARNING,
                 )
 
 
@@ -185,10 +223,10 @@ def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         if not ICD10CM.fullmatch(code):
             hint = ""
             if ICD10CM.fullmatch(f"{code[:3]}.{code[3:]}"):
-                hint = f"; write it with a dot: {code[:3]}.{code[3:]}"
+                hint = f"; write it with a dot: {plan_value(f'{code[:3]}.{code[3:]}')}"
             yield Finding(path, f"not an ICD-10-CM code (such as F43.10){hint}")
         if code in seen:
-            yield Finding(path, f"diagnosis {code} is listed twice")
+            yield Finding(path, f"diagnosis {plan_value(code)} is listed twice")
         seen.add(code)
 
 
@@ -200,17 +238,23 @@ def check_ids(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
     goal_ids.update(o.id for goal in plan.goals for o in goal.objectives)
     for g, goal in enumerate(plan.goals):
         if goal_ids[goal.id] > 1:
-            yield Finding(("goals", g, "id"), f"id '{goal.id}' is used more than once in the plan")
+            yield Finding(
+                ("goals", g, "id"),
+                f"id {plan_value(goal.id, quote=True)} is used more than once in the plan",
+            )
         for o, objective in enumerate(goal.objectives):
             if goal_ids[objective.id] > 1:
                 yield Finding(
                     ("goals", g, "objectives", o, "id"),
-                    f"id '{objective.id}' is used more than once in the plan",
+                    f"id {plan_value(objective.id, quote=True)} is used more than once in the plan",
                 )
     method_ids = Counter(method.id for method in plan.methods)
     for m, method in enumerate(plan.methods):
         if method_ids[method.id] > 1:
-            yield Finding(("methods", m, "id"), f"method id '{method.id}' is used more than once")
+            yield Finding(
+                ("methods", m, "id"),
+                f"method id {plan_value(method.id, quote=True)} is used more than once",
+            )
 
 
 def check_method_references(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
@@ -222,14 +266,19 @@ def check_method_references(plan: Plan, options: CheckOptions) -> Iterator[Findi
                 used.add(method_id)
                 if method_id not in known:
                     close = difflib.get_close_matches(method_id, known, n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    hint = f" (did you mean {plan_value(close[0], quote=True)}?)" if close else ""
                     yield Finding(
                         ("goals", g, "objectives", o, "methods", r),
-                        f"no method has id '{method_id}'{hint}; methods are: {', '.join(known)}",
+                        f"no method has id {plan_value(method_id, quote=True)}{hint}; "
+                        f"methods are: {plan_value(', '.join(known))}",
                     )
     for m, method in enumerate(plan.methods):
         if method.id not in used:
-            yield Finding(("methods", m), f"method '{method.id}' is used by no objective", WARNING)
+            yield Finding(
+                ("methods", m),
+                f"method {plan_value(method.id, quote=True)} is used by no objective",
+                WARNING,
+            )
 
 
 def check_goals(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
@@ -285,27 +334,31 @@ def _check_progress_dates(
         if entry.date < plan.plan.created:
             yield Finding(
                 (*path, "progress", p, "date"),
-                f"{entry.date} is before the plan was created ({plan.plan.created}); "
-                "earlier scores belong in assessment.baseline_measures",
+                f"{plan_value(entry.date)} is before the plan was created "
+                f"({plan_value(plan.plan.created)}); earlier scores belong in "
+                "assessment.baseline_measures",
             )
         elif today is not None and entry.date > today:
             yield Finding(
-                (*path, "progress", p, "date"), f"{entry.date} is in the future (today is {today})"
+                (*path, "progress", p, "date"),
+                f"{plan_value(entry.date)} is in the future (today is {today})",
             )
 
 
 def _out_of_range(path: FieldPath, score: float, instrument: Instrument) -> Finding:
     return Finding(
-        path, f"{score:g} is outside the {instrument.name} range ({instrument.range_text})"
+        path,
+        f"{plan_value(f'{score:g}')} is outside the {instrument.name} range "
+        f"({instrument.range_text})",
     )
 
 
 def _unknown_instrument(path: FieldPath, name: str, instruments: Registry) -> Finding:
     close = instruments.closest(name)
-    hint = f"did you mean {close}? " if close else ""
+    hint = f"did you mean {close}? " if close else ""  # a known name, not plan text
     return Finding(
         path,
-        f"unknown instrument '{name}': {hint}known ones are "
+        f"unknown instrument {plan_value(name, quote=True)}: {hint}known ones are "
         f"{', '.join(instruments.scale_names())}; a clinic adds its own in the file named "
         "by `instruments` in plandoc.toml",
     )
@@ -320,7 +373,7 @@ def check_baseline_measures(plan: Plan, options: CheckOptions) -> Iterator[Findi
         elif not instrument.contains(result.score):
             yield _out_of_range((*path, "score"), result.score, instrument)
         if options.today is not None and result.date > options.today:
-            message = f"{result.date} is in the future (today is {options.today})"
+            message = f"{plan_value(result.date)} is in the future (today is {options.today})"
             yield Finding((*path, "date"), message)
 
 
@@ -376,13 +429,16 @@ def check_revisions(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         if revision.version > plan.plan.version:
             yield Finding(
                 (*path, "version"),
-                f"version {revision.version} is later than the plan's ({plan.plan.version})",
+                f"version {plan_value(revision.version)} is later than the plan's "
+                f"({plan_value(plan.plan.version)})",
             )
         if revision.version in seen:
-            yield Finding((*path, "version"), f"version {revision.version} is listed twice")
+            yield Finding(
+                (*path, "version"), f"version {plan_value(revision.version)} is listed twice"
+            )
         seen.add(revision.version)
         if options.today is not None and revision.date > options.today:
-            yield Finding((*path, "date"), f"{revision.date} is in the future")
+            yield Finding((*path, "date"), f"{plan_value(revision.date)} is in the future")
 
 
 def client_age(plan: Plan) -> int:

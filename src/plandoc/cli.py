@@ -7,6 +7,7 @@ Exit status: 0 success, 1 a plan failed its checks or could not be rendered
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -35,7 +36,7 @@ from .pipeline import (
     write_atomically,
     write_documents,
 )
-from .problems import OutputError, PlandocError, Problem, Severity
+from .problems import DISPLAY, OutputError, PlandocError, Problem, Severity, plan_value
 from .reader import PlanSource
 from .schema import schema_text
 from .status import render_csv, render_json, render_table, sort_rows, status_row
@@ -69,7 +70,8 @@ def _formats(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="plandoc")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """plandoc: treatment plans kept as JSON or Markdown files, turned into
     insurance-ready Markdown, HTML and Word documents.
 
@@ -82,6 +84,22 @@ def main() -> None:
       plandoc diff old-plan.json new-plan.json
       plandoc layouts show medicare
     """
+    DISPLAY.reset()
+    ctx.call_on_close(DISPLAY.explain)
+
+
+def _set_values(ctx: click.Context, param: click.Parameter, values: bool | None) -> None:
+    DISPLAY.reset(values)
+
+
+values_option = click.option(
+    "--values/--no-values",
+    default=None,
+    expose_value=False,
+    callback=_set_values,
+    help="Show values from plans in messages, or hide them "
+    "(default: shown on a terminal, hidden in a log, pipe or file).",
+)
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
@@ -133,6 +151,13 @@ output_option = click.option(
 )
 
 
+report_names_option = click.option(
+    "--show-names",
+    is_flag=True,
+    help="Put each input file's path in the JSON report (file names may hold client names).",
+)
+
+
 repeat_limit_option = click.option(
     "--repeat-limit",
     type=click.IntRange(min=1),
@@ -154,6 +179,8 @@ repeat_limit_option = click.option(
     show_default=True,
     help="Report as text lines or one JSON document.",
 )
+@report_names_option
+@values_option
 def validate(
     paths: tuple[Path, ...],
     layouts: tuple[str, ...],
@@ -162,6 +189,7 @@ def validate(
     strict: bool,
     report_format: str,
     repeat_limit: int | None,
+    show_names: bool,
 ) -> None:
     """Check plan files (or every plan in folders) and report every problem.
 
@@ -188,7 +216,7 @@ def validate(
         ((r.plan.plan.id, statement_keys(r.plan)) for r in results if r.plan), limit
     )
     if report_format == "json":
-        report = _json_report(results, strict)
+        report = _json_report(results, strict, show_names)
         report["repeated_statements"] = [
             {"kind": r.kind, "plan_ids": list(r.plan_ids)} for r in repeated
         ]
@@ -216,6 +244,7 @@ def validate(
 @output_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (no output for such plans).")
 @page_size_option
+@values_option
 def render(
     paths: tuple[Path, ...],
     formats: tuple[str, ...] | None,
@@ -271,10 +300,12 @@ def render(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE.json",
-    help="Write the result of every plan as JSON.",
+    help="Write the result of every plan as JSON (no plan values; paths with --show-names).",
 )
+@report_names_option
 @repeat_limit_option
 @page_size_option
+@values_option
 def build(
     input_dir: Path | None,
     formats: tuple[str, ...] | None,
@@ -289,6 +320,7 @@ def build(
     report: Path | None,
     repeat_limit: int | None,
     page_size: str | None,
+    show_names: bool,
 ) -> None:
     """Build every plan under INPUT_DIR (default: inputs/) into current documents.
 
@@ -341,8 +373,7 @@ def build(
         ) from None
     for record in result.records:
         if record.status == "failed" or record.warnings:
-            for message in record.messages:
-                click.echo(message, err=True)
+            _print_problems(record.problems, err=True)
     for repeated in result.repeated:
         click.echo(repeated.message(), err=True)
     for name in result.orphans:
@@ -359,7 +390,7 @@ def build(
         err=True,
     )
     if report:
-        write_atomically(report, result.report())
+        write_atomically(report, result.report(options.input_dir, show_names))
     sys.exit(1 if result.failed or (options.strict and result.repeated) else 0)
 
 
@@ -519,6 +550,7 @@ def schema(output: Path | None) -> None:
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 @as_of_option
+@values_option
 def new(
     plan_id: str | None,
     file_format: str | None,
@@ -587,6 +619,7 @@ def new(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @output_option
 @as_of_option
+@values_option
 def export_fhir(paths: tuple[Path, ...], output: Path, as_of: dt.date) -> None:
     """Export plans as HL7 FHIR R4 Bundles (<plan id>-v<version>.fhir.json).
 
@@ -626,6 +659,7 @@ def export_fhir(paths: tuple[Path, ...], output: Path, as_of: dt.date) -> None:
     help="Write the plan as Markdown with front-matter, or JSON.",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@values_option
 def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool) -> None:
     """Turn a FHIR R4 Bundle (or a CarePlan with its resources contained) into a plan.
 
@@ -652,7 +686,9 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
     if output is None:
         problem = plan_id_problem(plan_id)
         if problem:
-            raise PlandocError(f"{bundle}: plan id '{plan_id}' {problem}; give -o FILE")
+            raise PlandocError(
+                f"{bundle}: plan id {plan_value(plan_id, quote=True)} {problem}; give -o FILE"
+            )
         output = load_config().input / f"{plan_id}.{file_format}"
     if output.exists() and not force:
         raise PlandocError(f"{output} exists; use --force to overwrite it")
@@ -660,7 +696,7 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomically(output, text.encode("utf-8"))
     for line in unmapped:
-        click.echo(f"{bundle}: not mapped: {line}", err=True)
+        DISPLAY.echo(f"{bundle}: not mapped: {line}", err=True)
     left = sum(1 for _ in new_plan.placeholders(plan))
     click.echo(f"wrote {output}: {left} placeholders to fill, then `plandoc validate {output}`")
 
@@ -676,6 +712,7 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
     show_default=True,
     help="How to print the changes.",
 )
+@values_option
 def diff_command(old: Path, new: Path, report_format: str) -> None:
     """What changed between two versions of one plan, in clinical terms.
 
@@ -787,6 +824,11 @@ class _RenderOptions:
     page_size: str | None = None
 
 
+def _file_key(path: str) -> str:
+    """A file named without its path (which may hold a client's name): a hash of it."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def _plan_files(paths: Iterable[Path]) -> list[Path]:
     return list(find_plan_files(paths))
 
@@ -813,7 +855,7 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
                     result.plan, layout, formats, options.instruments, options.page_size
                 )
             except PlandocError as error:  # e.g. a format the layout does not make
-                click.echo(f"{path}: {error.message}", err=True)
+                DISPLAY.echo(f"{path}: {error.message}", err=True)
                 failed = True
                 continue
             except Exception as error:  # a bug of ours: say so without a traceback or values
@@ -858,7 +900,7 @@ def _internal_error(path: Path, stage: str, error: Exception) -> Problem:
 
 def _print_problems(problems: Iterable[Problem], err: bool) -> None:
     for problem in problems:
-        click.echo(str(problem), err=err)
+        DISPLAY.echo(problem.marked(), err=err)
 
 
 def _summary(results: list[CheckedPlan], strict: bool) -> str:
@@ -872,18 +914,19 @@ def _summary(results: list[CheckedPlan], strict: bool) -> str:
     )
 
 
-def _json_report(results: list[CheckedPlan], strict: bool) -> dict[str, object]:
+def _json_report(results: list[CheckedPlan], strict: bool, names: bool) -> dict[str, object]:
+    """One JSON document: never a plan value; file paths only with `names`."""
     return {
         "plandoc": __version__,
         "strict": strict,
         "plans": [
             {
-                "file": r.name,
+                **({"file": r.name} if names else {"file_key": _file_key(r.name)}),
                 "plan_id": r.plan.plan.id if r.plan else None,
                 "version": r.plan.plan.version if r.plan else None,
                 "valid": not r.any_failed(strict),
                 "layouts": [layout.name for layout in r.layouts],
-                "problems": [p.as_dict() for p in r.all_problems],
+                "problems": [p.as_dict(names) for p in r.all_problems],
             }
             for r in results
         ],

@@ -26,6 +26,7 @@ from typing import Any
 from .instruments import Registry, built_in_registry
 from .model import BehaviorTracking, Goal, Plan
 from .new_plan import fill
+from .problems import plan_value
 
 NAMESPACE = uuid.UUID("6f1d6c2e-58b1-4f55-9d52-6a8f0f1c7e3a")  # plandoc's, for uuid5 ids
 EXT = "urn:plandoc:fhir:"  # plandoc's own extensions (a plan field with no FHIR element)
@@ -561,9 +562,13 @@ class _Reader:
         if resource is None and self.standalone and not target.startswith("#"):
             return self._outside(reference, target, path, kind)
         if resource is None:
-            raise FhirError(f"{path}: reference {target} is not in the bundle (dangling)")
+            raise FhirError(
+                f"{path}: reference {plan_value(target)} is not in the bundle (dangling)"
+            )
         if resource.get("resourceType") != kind:
-            raise FhirError(f"{path}: {target} is a {resource.get('resourceType')}, not a {kind}")
+            raise FhirError(
+                f"{path}: {plan_value(target)} is a {resource.get('resourceType')}, not a {kind}"
+            )
         self.used.add(id(resource))
         return resource
 
@@ -571,8 +576,12 @@ class _Reader:
         """A reference out of a lone CarePlan (`Patient/example`): its display stands in."""
         display = reference.get("display")
         if not display or kind not in OUTSIDE:
-            raise FhirError(f"{path}: {target} is outside the file and has no display to use")
-        self.unmapped.append(f"{path}: {target} is outside the file; its display is used")
+            raise FhirError(
+                f"{path}: {plan_value(target)} is outside the file and has no display to use"
+            )
+        self.unmapped.append(
+            f"{path}: {plan_value(target)} is outside the file; its display is used"
+        )
         return {"resourceType": kind, **OUTSIDE[kind](display)}
 
     def note_unread(self, resource: dict[str, Any], where: str) -> None:
@@ -585,7 +594,7 @@ class _Reader:
             if id(resource) in seen:
                 continue
             seen.add(id(resource))
-            where = f"{resource['resourceType']}/{resource.get('id', url)}"
+            where = f"{resource['resourceType']}/{plan_value(resource.get('id', url))}"
             if id(resource) in self.used:
                 self.note_unread(resource, where)
             else:
@@ -597,7 +606,9 @@ class _Reader:
     def plan_info(self, care_plan: dict[str, Any]) -> dict[str, Any]:
         status = care_plan.get("status")
         if status not in PLAN_STATUSES:
-            raise FhirError(f"CarePlan.status: '{status}' has no plandoc status")
+            raise FhirError(
+                f"CarePlan.status: {plan_value(status, quote=True)} has no plandoc status"
+            )
         identifier = _identifier(care_plan, PLAN_ID) or care_plan.get("id") or fill("plan id")
         ext = _extensions(care_plan)
         created = (care_plan.get("created") or "")[:10]
@@ -703,7 +714,9 @@ class _Reader:
             icd = next((c for c in code.get("coding", []) if c.get("system") == ICD10CM), None)
             if icd is None:
                 where = f"Condition/{condition.get('id')}.code"
-                self.unmapped.append(f"{where}: no ICD-10-CM coding ({code.get('text', '')})")
+                self.unmapped.append(
+                    f"{where}: no ICD-10-CM coding ({plan_value(code.get('text', ''))})"
+                )
             primary = _extensions(condition).get("primary-diagnosis", {}).get("valueBoolean")
             diagnoses.append({
                 "code": icd["code"] if icd else fill("ICD-10-CM code"),

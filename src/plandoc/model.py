@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import difflib
 import re
+from collections.abc import Iterator
 from functools import cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, get_args
@@ -29,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .problems import FieldPath, Finding
+from .problems import FORMAT_KEYS, FieldPath, Finding, plan_value
 
 FORMAT_VERSION = 1
 
@@ -45,7 +46,7 @@ def _parse_date(value: Any) -> Any:
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"{value.strip()} is not a real calendar date") from None
+            raise ValueError(f"{plan_value(value.strip())} is not a real calendar date") from None
     raise ValueError("must be a date written YYYY-MM-DD")
 
 
@@ -458,7 +459,10 @@ def _unknown_key_message(path: FieldPath) -> str:
     known = [name for name in model.model_fields if name != "extensions"] if model else []
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown key '{key}'{hint}; custom data goes in keys starting with 'x-'"
+    return (
+        f"unknown key {plan_value(key, quote=True)}{hint}; "
+        "custom data goes in keys starting with 'x-'"
+    )
 
 
 def _model_at(path: FieldPath) -> type[BaseModel] | None:
@@ -481,3 +485,23 @@ def model_in(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
+
+
+def _format_keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[str]:
+    """Every key the plan format defines, from the model down."""
+    seen.add(model)
+    for name, field in model.model_fields.items():
+        yield field.alias or name
+        for inner in _models_in(field.annotation):
+            if inner not in seen:
+                yield from _format_keys(inner, seen)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+FORMAT_KEYS.update(_format_keys(Plan, set()))

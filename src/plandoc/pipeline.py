@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from . import charts, docx_writer, html_writer, pdf_writer
-from .checks import CheckOptions, check_parts, check_plan, review_due
+from .checks import CheckOptions, check_file_name, check_parts, check_plan, review_due
 from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import Plan, parse_plan, valid_parts
 from .new_plan import placeholder
-from .problems import Finding, OutputError, PlandocError, Problem, Severity
+from .problems import Finding, OutputError, PlandocError, Problem, Severity, plan_value
 from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
 from .rules import RuleContext
 
@@ -92,7 +92,7 @@ def unusable_value(value: Any) -> str | None:
     """Why no document can carry this value (a control character in a text, a number
     that is not finite: YAML's .inf and .nan), or None."""
     if isinstance(value, float) and not math.isfinite(value):
-        return f"{NOT_FINITE} ({value})"
+        return f"{NOT_FINITE} ({plan_value(value)})"
     if isinstance(value, str):
         match = _UNPRINTABLE.search(value)
         if match:
@@ -107,7 +107,7 @@ def _value_findings(data: Any) -> list[Finding]:
     for path, value in leaves(data):
         what = placeholder(value)  # a skeleton's "FILL IN: ..." not yet filled
         if what is not None:
-            findings.append(Finding(path, f"{STILL_TO_FILL}{what}"))
+            findings.append(Finding(path, f"{STILL_TO_FILL}{plan_value(what)}"))
         elif (why := unusable_value(value)) is not None:
             findings.append(Finding(path, why))
     return findings
@@ -188,6 +188,7 @@ def _check_file(
     interval = None if None in intervals else min(intervals)  # type: ignore[type-var]
     options = CheckOptions(interval, registry, today)
     checked.problems += _locate(source, check_plan(plan, options))
+    checked.problems += _locate(source, check_file_name(path.name, plan))
     for layout in checked.layouts:
         context = RuleContext(today, review_due(plan, layout.review_interval_days))
         findings = [

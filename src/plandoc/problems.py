@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,21 +37,31 @@ class Problem:
 
     @property
     def field_name(self) -> str:
-        return format_field_path(self.field)
+        """The field path as written: `goals[0].objectives[1].methods`."""
+        return shown(format_field_path(self.field), values=True)
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        return self.text(values=True)
+
+    def marked(self) -> str:
+        """`FILE:LINE: field.path: message`, one line, its values and file name still marked."""
+        where = f"{file_name(self.file)}:{self.line}" if self.line else file_name(self.file)
         label = "" if self.severity is Severity.ERROR else "warning: "
-        field = f"{self.field_name}: " if self.field else ""
+        field = f"{format_field_path(self.field)}: " if self.field else ""
         return one_line(f"{where}: {field}{label}{self.message}")
 
-    def as_dict(self) -> dict[str, object]:
+    def text(self, values: bool, names: bool = True) -> str:
+        """The problem as printed: plan values only when `values`, its file only when `names`."""
+        return shown(self.marked(), values, names)
+
+    def as_dict(self, names: bool = True) -> dict[str, object]:
+        """For a JSON report: never a plan value; the file's path only when `names`."""
         return {
-            "file": self.file,
+            **({"file": self.file} if names else {}),
             "line": self.line,
-            "field": self.field_name,
+            "field": one_line(shown(format_field_path(self.field), values=False)),
             "severity": self.severity.value,
-            "message": self.message,
+            "message": one_line(shown(self.message, values=False, names=names)),
         }
 
 
@@ -63,6 +74,45 @@ class Finding:
     severity: Severity = Severity.ERROR
 
 
+# --- values from plans, and file names, inside messages ----------------------------
+#
+# A message may quote the plan: a date, a code, a score, an unknown key. Every
+# such value is wrapped with `plan_value()` where the message is made, and every
+# input file name with `file_name()`; whoever prints the message decides what is
+# shown. Plan values go only to the terminal of the person running the command
+# (never to a log, a JSON report or a file, and not at all with --no-values);
+# file names, which a clinic may have made from client names, stay out of JSON
+# reports unless asked for. The marks are private-use characters, and any in
+# the value itself are replaced, so a plan cannot end its own mark early.
+
+_VALUE, _VALUE_END, _NAME, _NAME_END = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKS = re.compile("[\ue000-\ue003]")
+_MARKED_VALUE = re.compile("\ue000[^\ue001]*\ue001")
+_MARKED_NAME = re.compile("\ue002[^\ue003]*\ue003")
+HIDDEN_VALUE = "[value hidden]"
+HIDDEN_NAME = "[file name hidden]"
+
+
+def plan_value(item: object, quote: bool = False) -> str:
+    """A plan value inside a message: shown or hidden when the message is printed."""
+    text = _MARKS.sub("\ufffd", str(item))
+    return f"{_VALUE}'{text}'{_VALUE_END}" if quote else f"{_VALUE}{text}{_VALUE_END}"
+
+
+def file_name(path: object) -> str:
+    """An input file's name inside a message (it may hold a client's name)."""
+    return f"{_NAME}{_MARKS.sub(chr(0xFFFD), str(path))}{_NAME_END}"
+
+
+def shown(text: str, values: bool, names: bool = True) -> str:
+    """A message as printed: values and file names shown or replaced."""
+    if not values:
+        text = _MARKED_VALUE.sub(HIDDEN_VALUE, text)
+    if not names:
+        text = _MARKED_NAME.sub(HIDDEN_NAME, text)
+    return _MARKS.sub("", text)
+
+
 _UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
@@ -72,15 +122,65 @@ def one_line(text: str) -> str:
                        text)  # fmt: skip
 
 
+# The plan format's own keys (filled in by `model`): any other key in a field
+# path was written by the plan's author, so it is a plan value like any other.
+FORMAT_KEYS: set[str] = set()
+
+
 def format_field_path(path: Sequence[str | int]) -> str:
-    """("goals", 0, "objectives") -> "goals[0].objectives"."""
+    """("goals", 0, "objectives") -> "goals[0].objectives"; a key of the author's is marked."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else part
+            key = part if part in FORMAT_KEYS or not FORMAT_KEYS else plan_value(part)
+            text += f".{key}" if text else key
     return text
+
+
+class Display:
+    """Whether printed messages show plan values: set once per command by the command line.
+
+    `values` None (the default) shows them only when the stream is a terminal,
+    so a log, a pipe or a file never gets them; True or False decides for all.
+    """
+
+    def __init__(self) -> None:
+        self.values: bool | None = None
+        self.hid_values = False
+
+    def reset(self, values: bool | None = None) -> None:
+        self.values, self.hid_values = values, False
+
+    def line(self, text: str, err: bool) -> str:
+        """A marked message as it may be printed on stdout (or stderr, when `err`)."""
+        stream = sys.stderr if err else sys.stdout
+        show = self.values if self.values is not None else _is_terminal(stream)
+        if not show and _MARKED_VALUE.search(text):
+            self.hid_values = True
+        return shown(text, show)
+
+    def echo(self, text: str, err: bool = False) -> None:
+        click.echo(self.line(text, err), err=err)
+
+    def explain(self) -> None:
+        """Once, at the end: say why values were hidden, when the user did not ask."""
+        if self.hid_values and self.values is None:
+            click.echo(
+                "plandoc: values from plans are hidden in messages that do not go to a "
+                "terminal; --values shows them",
+                err=True,
+            )
+            self.hid_values = False
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+DISPLAY = Display()
 
 
 class PlandocError(click.ClickException):
@@ -89,7 +189,9 @@ class PlandocError(click.ClickException):
     exit_code = 1
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"plandoc: error: {self.format_message()}", err=True, file=file)
+        message = DISPLAY.line(one_line(self.format_message()), err=True)
+        click.echo(f"plandoc: error: {message}", err=True, file=file)
+        DISPLAY.explain()
 
 
 class OutputError(PlandocError):

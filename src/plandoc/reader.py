@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from .problems import FieldPath, Problem
+from .problems import FieldPath, Problem, plan_value
 from .sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
 
 PLAN_SUFFIXES = (".json", ".md")
@@ -122,7 +122,7 @@ def _read_json(source: PlanSource, text: str) -> None:
         _fail(source, error.lineno, f"not valid JSON: {error.msg} (column {error.colno})")
         return
     except ValueError as error:  # Python reads NaN and Infinity; JSON has no such numbers
-        _fail(source, None, f"not valid JSON: {error} is not a JSON number")
+        _fail(source, None, f"not valid JSON: {plan_value(error)} is not a JSON number")
         return
     source.source_map = JsonSourceMap(text)
     if not isinstance(data, dict):
@@ -185,8 +185,8 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             line = mark.line + first_line if mark else first_line
-            problem = getattr(error, "problem", None) or str(error)
-            _problem(source, line, (), f"not valid YAML: {problem}")
+            problem = getattr(error, "problem", None) or type(error).__name__
+            _problem(source, line, (), f"not valid YAML: {_quotes_as_values(problem)}")
             return None
         if node is None:
             return None
@@ -203,7 +203,8 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
         except (yaml.YAMLError, ValueError, TypeError) as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + first_line if mark else first_line
-            _problem(source, line, (), f"cannot read this YAML value: {error}")
+            problem = getattr(error, "problem", None) or str(error)
+            _problem(source, line, (), f"cannot read this YAML value: {plan_value(problem)}")
             return None
     finally:
         loader.dispose()
@@ -268,6 +269,14 @@ def _sections(body: list[str], first_line: int, source: PlanSource) -> list[_Sec
     return sections
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _quotes_as_values(message: str) -> str:
+    """A YAML library message quotes the file ('found undefined alias 'x''): mark the quotes."""
+    return _QUOTED.sub(lambda match: plan_value(match.group()), message)
+
+
 def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
     if section.level == 1:
         if section.text.strip():
@@ -281,12 +290,17 @@ def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) 
             source,
             section.line,
             (),
-            f"section '## {section.title}' matches no field and would be dropped; "
-            f"sections are: {known}",
+            f"section {plan_value('## ' + section.title, quote=True)} matches no field "
+            f"and would be dropped; sections are: {known}",
         )
         return
     if path in source.source_map.overrides:
-        _problem(source, section.line, path, f"section '## {section.title}' is given twice")
+        _problem(
+            source,
+            section.line,
+            path,
+            f"section {plan_value('## ' + section.title, quote=True)} is given twice",
+        )
         return
     if path == ("progress_notes",):
         _add_progress_note(source, data, section)
@@ -301,7 +315,8 @@ def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) 
             source,
             section.line,
             path,
-            f"given both in the front-matter (line {written}) and as section '## {section.title}'",
+            f"given both in the front-matter (line {written}) and as section "
+            f"{plan_value('## ' + section.title, quote=True)}",
         )
         return
     parent[field_name] = section.text

@@ -1,0 +1,320 @@
+"""Protected health information stays where it belongs.
+
+Plan values reach only the terminal of the person running the command: never a
+log, a pipe, a JSON report or a file, and not even the terminal with
+--no-values. Input file names (which a clinic may have made from client names)
+stay out of JSON reports unless asked for, and a file named after its client
+is a warning. The client copy never shows billing or internal content, whatever
+that content is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plandoc import problems
+from plandoc.cli import main
+from plandoc.pipeline import check_file, render_documents
+from plandoc.problems import HIDDEN_VALUE, plan_value, shown
+
+from .test_layouts import _plan_with_every_internal_field
+
+PROPERTY = settings(
+    max_examples=int(os.environ.get("PLANDOC_EXAMPLES", "40")),
+    derandomize="PLANDOC_EXAMPLES" not in os.environ,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def _set(data, path, value):
+    for key in path[:-1]:
+        data = data[key]
+    data[path[-1]] = value
+
+
+# Each case puts one plan value where a message would quote it; the secret is that value.
+def _unknown_key(d):
+    d["client"]["zqsecretkey"] = "x"
+
+
+def _unknown_instrument(d):
+    d["goals"][0]["measure"]["instrument"] = "ZQ-SECRET-9"
+
+
+def _unknown_method(d):
+    d["goals"][0]["objectives"][0]["methods"] = ["MZQSECRET"]
+
+
+def _duplicate_goal_id(d):
+    d["goals"][0]["id"] = d["goals"][1]["id"] = "GZQSECRET"
+
+
+def _bad_diagnosis(d):
+    twice = {"code": "F50.89", "description": "x", "primary": False}
+    d["diagnoses"] += [twice, twice]
+
+
+def _impossible_date(d):
+    d["client"]["date_of_birth"] = "1983-02-29"
+
+
+def _score_out_of_range(d):
+    d["goals"][0]["progress"][0]["score"] = 4471.5
+
+
+def _custom_key_with_a_control_character(d):
+    d["x-zqsecret"] = "a\x00b"
+
+
+CASES = {
+    "unknown key": (_unknown_key, "zqsecretkey"),
+    "unknown instrument": (_unknown_instrument, "ZQ-SECRET-9"),
+    "unknown method": (_unknown_method, "MZQSECRET"),
+    "duplicate goal id": (_duplicate_goal_id, "GZQSECRET"),
+    "diagnosis twice": (_bad_diagnosis, "F50.89"),
+    "impossible date": (_impossible_date, "1983-02-29"),
+    "score out of range": (_score_out_of_range, "4471.5"),
+    "custom key": (_custom_key_with_a_control_character, "zqsecret"),
+}
+
+
+@pytest.fixture
+def as_terminal(monkeypatch):
+    """Make plandoc believe its output goes to a terminal."""
+    monkeypatch.setattr(problems, "_is_terminal", lambda stream: True)
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_a_plan_value_reaches_only_the_terminal_of_the_person_running_the_command(
+    write_plan, plan_data, tmp_path, tmp_path_factory, case
+):
+    change, secret = CASES[case]
+    change(plan_data)
+    path = write_plan(plan_data, "TP-2026-0042.json")
+    shown_to_terminal = _run("validate", path, "--values")
+    assert shown_to_terminal.exit_code == 1
+    assert secret in shown_to_terminal.output  # the message does quote it: the test can fail
+    # A pipe or a log (not a terminal): hidden, and the user is told why once.
+    logged = _run("validate", path)
+    assert logged.exit_code == 1 and secret not in logged.output
+    assert HIDDEN_VALUE in logged.output
+    assert logged.output.count("--values shows them") == 1
+    # JSON reports: never, even with --values.
+    report = _run("validate", path, "--format", "json", "--values")
+    assert secret not in report.stdout and json.loads(report.stdout)["plans"][0]["problems"]
+    build_report = tmp_path_factory.mktemp("reports") / "build.json"
+    built = _run("build", path.parent, "-o", tmp_path / "out", "--report", build_report)
+    assert built.exit_code == 1 and secret not in built.output
+    assert secret not in build_report.read_text()
+    manifest = (tmp_path / "out" / ".plandoc-build.json").read_text()
+    assert secret not in manifest
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_no_values_hides_them_from_the_terminal_too(write_plan, plan_data, as_terminal, case):
+    change, secret = CASES[case]
+    change(plan_data)
+    path = write_plan(plan_data, "TP-2026-0042.json")
+    on_terminal = _run("validate", path)
+    assert secret in on_terminal.output  # a terminal shows values by default
+    hidden = _run("validate", path, "--no-values")
+    assert hidden.exit_code == 1 and secret not in hidden.output
+    assert HIDDEN_VALUE in hidden.output and "--values shows them" not in hidden.output
+
+
+def test_values_in_markdown_sections_and_yaml_errors_are_hidden(tmp_path):
+    plan = (Path(__file__).parents[1] / "inputs" / "adolescent-depression.md").read_text()
+    section = tmp_path / "section.md"
+    section.write_text(plan.replace("## History", "## Zqsecret Heading"))
+    bad_tag = tmp_path / "tag.md"
+    bad_tag.write_text("---\nplan: !zqsecret x\n---\n")
+    for path in (section, bad_tag):
+        result = _run("validate", path, "--no-values")
+        assert result.exit_code == 1, result.output
+        assert "zqsecret" not in result.output.casefold(), result.output
+        assert "zqsecret" in _run("validate", path, "--values").output.casefold()
+
+
+def test_fhir_import_errors_hide_the_bundles_values(tmp_path):
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:cp",
+                "resource": {
+                    "resourceType": "CarePlan",
+                    "status": "zqsecret",
+                    "intent": "plan",
+                    "subject": {"reference": "urn:uuid:patient"},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    hidden = _run("import-fhir", path, "-o", tmp_path / "p.md", "--no-values")
+    assert hidden.exit_code == 1 and "zqsecret" not in hidden.output
+    assert "zqsecret" in _run("import-fhir", path, "-o", tmp_path / "p.md", "--values").output
+
+
+MARKS = "\ue000\ue001\ue002\ue003"
+VALUE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from(MARKS))
+
+
+@PROPERTY
+@given(text=VALUE_TEXT)
+def test_no_value_escapes_its_mark_whatever_it_holds(text):
+    """A value holding the marks themselves cannot end its mark early and show its tail."""
+    message = f"before {plan_value('ZQX' + text + 'XQZ')} after {plan_value(text, quote=True)}"
+    hidden = shown(message, values=False)
+    assert "ZQX" not in hidden and "XQZ" not in hidden
+    assert hidden == f"before {HIDDEN_VALUE} after {HIDDEN_VALUE}"
+
+
+KEYS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
+
+
+@PROPERTY
+@given(key=KEYS, where=st.sampled_from([(), ("client",), ("goals", 0), ("methods", 0)]),
+       instrument=KEYS, method=KEYS)  # fmt: skip
+def test_any_text_the_author_wrote_is_hidden_from_messages(
+    tmp_path, plan_data, key, where, instrument, method
+):
+    secret_key = f"QZK{key}"
+    target = plan_data
+    for part in where:
+        target = target[part]
+    target[secret_key] = "x"
+    plan_data["goals"][0]["measure"]["instrument"] = f"QZI{instrument}"
+    plan_data["goals"][0]["objectives"][0]["methods"] = [f"QZM{method}"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan_data))
+    checked = check_file(tmp_path / "plan.json")
+    assert checked.all_problems
+    for problem in checked.all_problems:
+        for text in (problem.text(values=False), json.dumps(problem.as_dict(names=False))):
+            assert "QZK" not in text and "QZI" not in text and "QZM" not in text, text
+    everything = " ".join(str(p) for p in checked.all_problems)
+    assert "QZK" in everything  # shown, the values are there: the search is real
+
+
+# --- file names --------------------------------------------------------------------
+
+
+def test_reports_name_files_only_when_asked(write_plan, plan_data, tmp_path, tmp_path_factory):
+    plan_data["goals"][0]["objectives"][0]["methods"] = ["M9"]
+    path = write_plan(plan_data, "zqfolder-name.json")
+    report = json.loads(_run("validate", path, "--format", "json").stdout)
+    assert "zqfolder" not in json.dumps(report)
+    (entry,) = report["plans"]
+    assert entry["plan_id"] == "TP-2026-0042" and len(entry["file_key"]) == 16
+    named = json.loads(_run("validate", path, "--format", "json", "--show-names").stdout)
+    assert named["plans"][0]["file"] == str(path)
+    build_report = tmp_path_factory.mktemp("reports") / "build.json"
+    _run("build", path.parent, "-o", tmp_path / "out", "--report", build_report)
+    text = build_report.read_text()
+    assert "zqfolder" not in text and json.loads(text)["plans"][0]["input_key"]
+    _run("build", path.parent, "-o", tmp_path / "out", "--report", build_report, "--show-names")
+    assert json.loads(build_report.read_text())["plans"][0]["input"] == str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("alex-morgan.json", "client.name"),
+        ("Morgan_plan.json", "client.name"),
+        ("alexmorgan.json", "client.name"),
+        ("plan-1988-03-14.json", "client.date_of_birth"),
+        ("19880314.json", "client.date_of_birth"),
+        ("M-7731904.json", "client.coverage.member_id"),
+    ],
+)
+def test_a_file_named_after_its_client_is_a_warning_that_does_not_repeat_the_name(
+    write_plan, plan_data, name, field
+):
+    plan_data["client"].update(name="Alex Morgan", date_of_birth="1988-03-14")
+    plan_data["client"].setdefault("coverage", {"payer": "P"})["member_id"] = "M-7731904"
+    checked = check_file(write_plan(plan_data, name))
+    warnings = [p for p in checked.problems if "file name" in p.message]
+    assert [p.field_name for p in warnings] == [field]
+    assert "Morgan" not in warnings[0].message and "1988" not in warnings[0].message
+    assert not checked.failed() and checked.failed(strict=True)
+
+
+@pytest.mark.parametrize("name", ["TP-2026-0042.json", "plan.json", "morganite-notes.json"])
+def test_a_file_named_by_plan_id_is_not(write_plan, plan_data, name):
+    plan_data["client"].update(name="Alex Morgan", date_of_birth="1988-03-14")
+    checked = check_file(write_plan(plan_data, name))
+    assert not [p for p in checked.problems if "file name" in p.message]
+
+
+# --- the client copy, under fuzzing ------------------------------------------------
+
+INTERNAL = [
+    ("client", "coverage", "payer"),
+    ("client", "coverage", "plan_name"),
+    ("client", "coverage", "member_id"),
+    ("client", "coverage", "group_number"),
+    ("client", "coverage", "authorization_number"),
+    ("provider", "license"),
+    ("assessment", "risk", "summary"),
+    ("services", 0, "description"),
+    ("diagnoses", 0, "description"),
+    ("assessment", "medications", 0),
+    ("assessment", "history"),
+    ("progress_notes", 0, "text"),
+    ("x-internal", "flag"),
+]
+SECRET_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=0, max_size=40
+)
+
+
+def _client_copy_text(documents):
+    texts = [documents["md"].decode(), documents["html"].decode()]
+    with zipfile.ZipFile(io.BytesIO(documents["docx"])) as package:
+        texts += [
+            package.read(name).decode("utf-8")
+            for name in package.namelist()
+            if name.endswith((".xml", ".rels"))
+        ]
+    return "\n".join(texts)
+
+
+@PROPERTY
+@given(texts=st.lists(SECRET_TEXT, min_size=len(INTERNAL), max_size=len(INTERNAL)))
+def test_the_client_copy_never_shows_billing_or_internal_content_whatever_it_is(
+    tmp_path, plan_data, texts
+):
+    plan_data = _plan_with_every_internal_field(plan_data)
+    secrets = {}
+    for number, (path, text) in enumerate(zip(INTERNAL, texts, strict=True)):
+        secret = f"QZS{number:02d}Q"  # a marker no layout prints, then any text at all
+        _set(plan_data, path, f"{secret}{text}")
+        secrets[path] = secret
+    (tmp_path / "plan.json").write_text(json.dumps(plan_data))
+    checked = check_file(tmp_path / "plan.json", "client-copy")
+    assert not checked.failed(), [str(p) for p in checked.all_problems]
+    documents = render_documents(checked.plan, checked.layout, ("md", "html", "docx"))
+    text = _client_copy_text(documents)
+    for path, secret in secrets.items():
+        assert secret not in text, path
+    standard = check_file(tmp_path / "plan.json", "standard")
+    shown_text = _client_copy_text(
+        render_documents(standard.plan, standard.layout, ("md", "html", "docx"))
+    )
+    assert secrets[("client", "coverage", "member_id")] in shown_text  # the search is real
