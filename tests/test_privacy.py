@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from plandoc.cli import main
 from plandoc.pipeline import check_file, render_documents
 from plandoc.problems import HIDDEN_VALUE, plan_value, shown
 
+from .conftest import SAMPLES
 from .test_layouts import _plan_with_every_internal_field
 
 PROPERTY = settings(
@@ -318,3 +320,71 @@ def test_the_client_copy_never_shows_billing_or_internal_content_whatever_it_is(
         render_documents(standard.plan, standard.layout, ("md", "html", "docx"))
     )
     assert secrets[("client", "coverage", "member_id")] in shown_text  # the search is real
+
+
+# --- file permissions ----------------------------------------------------------------
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in [folder, *folder.iterdir()]}
+
+
+def test_everything_written_is_owner_only_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SAMPLES, tmp_path / "inputs")
+    assert _run("build", "--report", "reports/build.json").exit_code == 0
+    assert _run("new", "TP-9", "-o", "drafts/TP-9.md").exit_code == 0
+    assert _run("export-fhir", "inputs/adult-ptsd.json", "-o", "fhir").exit_code == 0
+    for folder in ("output", "fhir"):
+        modes = _modes(tmp_path / folder)
+        assert modes.pop(folder) == 0o700
+        assert set(modes.values()) == {0o600}, modes
+    assert (tmp_path / "drafts").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "drafts" / "TP-9.md").stat().st_mode & 0o777 == 0o600
+
+
+def test_plandoc_toml_file_mode_relaxes_it_for_a_clinic_group(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    previous = os.umask(0o077)  # the mode is what the clinic set, whatever the umask
+    try:
+        _check_relaxed_modes(tmp_path)
+    finally:
+        os.umask(previous)
+
+
+def _check_relaxed_modes(tmp_path):
+    shutil.copytree(SAMPLES, tmp_path / "inputs")
+    assert _run("build").exit_code == 0
+    (tmp_path / "plandoc.toml").write_text('file_mode = "0640"\n')
+    rebuilt = _run("build", "--report", "reports/build.json")
+    assert rebuilt.exit_code == 0 and "3 built" in rebuilt.output  # a new mode rewrites all
+    modes = _modes(tmp_path / "output")
+    assert modes.pop("output") == 0o700  # a folder that was there is left as it is
+    assert set(modes.values()) == {0o640}, modes
+    assert (tmp_path / "reports" / "build.json").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "reports").stat().st_mode & 0o777 == 0o750
+    assert _run("render", "inputs/adult-ptsd.json", "-f", "html", "-o", "shared").exit_code == 0
+    assert set(_modes(tmp_path / "shared").values()) == {0o750, 0o640}
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('"640"', None),
+        ('"0666"', "others may never write"),
+        ('"0755"', "never executable"),
+        ('"0440"', "owner must be able to read and write"),
+        ('"rw-r-----"', "octal mode"),
+        ("640", "must be str"),
+    ],
+)
+def test_a_bad_file_mode_is_one_clear_error(tmp_path, monkeypatch, value, says):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SAMPLES, tmp_path / "inputs")
+    (tmp_path / "plandoc.toml").write_text(f"strict = false\nfile_mode = {value}\n")
+    result = _run("build")
+    if says is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1 and "plandoc.toml:2: file_mode: " in result.output
+    assert says in result.output and not (tmp_path / "output").exists()

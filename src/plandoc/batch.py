@@ -42,9 +42,11 @@ from .instruments import load_registry
 from .layouts import Layout, find_layout
 from .pipeline import (
     DOCUMENT_NAME,
+    OUTPUT_MODE,
     CheckedPlan,
     check_file,
     document_name,
+    folder_mode,
     make_output_folder,
     plan_file_names,
     render_documents,
@@ -77,12 +79,18 @@ class BuildOptions:
     repeat_limit: int = DEFAULT_REPEAT_LIMIT
     instruments: Path | None = None  # the clinic's measures file
     page_size: str | None = None  # overrides each layout's
+    file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
 
     def fingerprint(self) -> str:
-        """The options that change documents or which plans pass (the clinic's measures too)."""
+        """The options that change documents or which plans pass (the clinic's measures too).
+
+        The file mode is one: changing it rewrites every document with the new mode.
+        """
         measures = _file_hash(str(self.instruments)) if self.instruments else ""
         return _digest(
-            json.dumps([__version__, self.formats, self.strict, measures, self.page_size])
+            json.dumps(
+                [__version__, self.formats, self.strict, measures, self.page_size, self.file_mode]
+            )
         )
 
 
@@ -195,10 +203,10 @@ Progress = Callable[[PlanRecord], None]
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     started = time.perf_counter()
-    make_output_folder(options.output)
+    make_output_folder(options.output, folder_mode(options.file_mode))
     _remove_unfinished_writes(options.output)
     records = [PlanRecord(name) for name in plan_file_names([options.input_dir])]
-    manifest = Manifest.load(options.output, options.fingerprint())
+    manifest = Manifest.load(options.output, options.fingerprint(), options.file_mode)
     manifest.keep_only(_plan_key(r.input, options.input_dir) for r in records)
     layouts = _LayoutFingerprints(options.layout_folders)
     statements = StatementIndex()
@@ -312,7 +320,7 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
             formats = options.formats or layout.formats
             registry = load_registry(options.instruments)
             documents = render_documents(checked.plan, layout, formats, registry, options.page_size)
-            write_documents(checked.plan, layout, documents, options.output)
+            write_documents(checked.plan, layout, documents, options.output, options.file_mode)
             used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     except OutputError:
         raise  # the disk, not the plan: the build stops
@@ -427,24 +435,32 @@ _ENTRY = re.compile(r"[0-9a-f]{32}\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*")
 class Manifest:
     """Plan key (a hash of the plan file's path) -> its entry (see PlanRecord)."""
 
-    def __init__(self, folder: Path, options_fingerprint: str, entries: dict[str, str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        options_fingerprint: str,
+        entries: dict[str, str],
+        mode: int = OUTPUT_MODE,
+    ) -> None:
         self.folder = folder
+        self.mode = mode
         self.options = options_fingerprint
         self.entries = entries
         self.saved_at = time.monotonic()
 
     @classmethod
-    def load(cls, folder: Path, options_fingerprint: str) -> Manifest:
+    def load(cls, folder: Path, options_fingerprint: str, mode: int = OUTPUT_MODE) -> Manifest:
+        empty = cls(folder, options_fingerprint, {}, mode)
         try:
             data = json.loads((folder / MANIFEST_NAME).read_bytes())
             if data.get("format") != MANIFEST_FORMAT or data.get("options") != options_fingerprint:
-                return cls(folder, options_fingerprint, {})  # other options: everything rebuilds
+                return empty  # other options: everything rebuilds
             entries = data["plans"]
             if not all(isinstance(e, str) and _ENTRY.fullmatch(e) for e in entries.values()):
-                return cls(folder, options_fingerprint, {})  # edited by hand: rebuild
-            return cls(folder, options_fingerprint, entries)
+                return empty  # edited by hand: rebuild
+            return cls(folder, options_fingerprint, entries, mode)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return cls(folder, options_fingerprint, {})
+            return empty
 
     def is_current(
         self, record: PlanRecord, options: BuildOptions, layouts: _LayoutFingerprints
@@ -477,7 +493,7 @@ class Manifest:
     def save(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
             return
-        write_atomically(self.folder / MANIFEST_NAME, self._text())
+        write_atomically(self.folder / MANIFEST_NAME, self._text(), self.mode)
         self.saved_at = time.monotonic()
 
     def _text(self) -> Iterator[bytes]:

@@ -27,9 +27,11 @@ from .crossplan import repeated_statements, statement_keys
 from .instruments import Registry, load_registry
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
 from .pipeline import (
+    OUTPUT_MODE,
     CheckedPlan,
     check_file,
     find_plan_files,
+    folder_mode,
     make_output_folder,
     plan_file_names,
     render_documents,
@@ -268,10 +270,11 @@ def render(
       plandoc render plan.md -l standard -l client-copy -f docx
       plandoc render inputs/adult-ptsd.json -l client-copy -f pdf --page-size a4
     """
-    registry = load_registry(load_config().instruments)
+    config = load_config()
+    registry = load_registry(config.instruments)
     size = page_size.lower() if page_size else None
     options = _RenderOptions(
-        formats, layouts, layout_folders, as_of, output, strict, registry, size
+        formats, layouts, layout_folders, as_of, output, strict, registry, size, config.file_mode
     )
     sys.exit(_render_all(_plan_files(paths), options))
 
@@ -353,6 +356,7 @@ def build(
         repeat_limit=repeat_limit if repeat_limit is not None else config.repeat_limit,
         instruments=config.instruments,
         page_size=page_size.lower() if page_size else None,
+        file_mode=config.file_mode,
     )
     load_registry(options.instruments)  # a bad instruments file stops here, with its message
     if not options.input_dir.is_dir():
@@ -390,7 +394,8 @@ def build(
         err=True,
     )
     if report:
-        write_atomically(report, result.report(options.input_dir, show_names))
+        make_output_folder(report.parent, folder_mode(options.file_mode))
+        write_atomically(report, result.report(options.input_dir, show_names), options.file_mode)
     sys.exit(1 if result.failed or (options.strict and result.repeated) else 0)
 
 
@@ -607,8 +612,8 @@ def new(
         raise PlandocError(f"{target} exists; use --force to overwrite it")
     text = new_plan.as_markdown(data) if file_format == "md" else new_plan.as_json(data)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(target, text.encode("utf-8"))
+        make_output_folder(target.parent, folder_mode(config.file_mode))
+        write_atomically(target, text.encode("utf-8"), config.file_mode)
     except OSError as error:
         raise PlandocError(f"cannot write {target}: {error.strerror}") from None
     left = sum(1 for _ in new_plan.placeholders(data))
@@ -634,7 +639,8 @@ def export_fhir(paths: tuple[Path, ...], output: Path, as_of: dt.date) -> None:
       plandoc export-fhir inputs/adult-ptsd.json -o fhir/
       plandoc export-fhir inputs/
     """
-    registry = load_registry(load_config().instruments)
+    config = load_config()
+    registry = load_registry(config.instruments)
     failed = False
     for path in _plan_files(paths):
         checked = _check(path, (), (), as_of, registry)
@@ -643,10 +649,10 @@ def export_fhir(paths: tuple[Path, ...], output: Path, as_of: dt.date) -> None:
             failed = True
             continue
         bundle = fhir.export_bundle(checked.plan, registry)
-        make_output_folder(output)
+        make_output_folder(output, folder_mode(config.file_mode))
         target = output / f"{checked.plan.plan.id}-v{checked.plan.plan.version}.fhir.json"
         text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
-        write_atomically(target, text.encode("utf-8"))
+        write_atomically(target, text.encode("utf-8"), config.file_mode)
         click.echo(f"wrote {target}")
     sys.exit(1 if failed else 0)
 
@@ -672,6 +678,7 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
     Examples:
       plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
     """
+    config = load_config()
     try:
         data = json.loads(bundle.read_bytes())
     except OSError as error:
@@ -689,12 +696,12 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
             raise PlandocError(
                 f"{bundle}: plan id {plan_value(plan_id, quote=True)} {problem}; give -o FILE"
             )
-        output = load_config().input / f"{plan_id}.{file_format}"
+        output = config.input / f"{plan_id}.{file_format}"
     if output.exists() and not force:
         raise PlandocError(f"{output} exists; use --force to overwrite it")
     text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
-    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomically(output, text.encode("utf-8"))
+    make_output_folder(output.parent, folder_mode(config.file_mode))
+    write_atomically(output, text.encode("utf-8"), config.file_mode)
     for line in unmapped:
         DISPLAY.echo(f"{bundle}: not mapped: {line}", err=True)
     left = sum(1 for _ in new_plan.placeholders(plan))
@@ -822,6 +829,7 @@ class _RenderOptions:
     strict: bool
     instruments: Registry
     page_size: str | None = None
+    file_mode: int = OUTPUT_MODE
 
 
 def _file_key(path: str) -> str:
@@ -864,7 +872,10 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
                 _print_problems([problem], err=True)
                 failed = True
                 continue
-            for target in write_documents(result.plan, layout, documents, options.output):
+            written_now = write_documents(
+                result.plan, layout, documents, options.output, options.file_mode
+            )
+            for target in written_now:
                 click.echo(f"wrote {target}")
                 written += 1
     summary = _summary(results, options.strict)

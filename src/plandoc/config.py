@@ -9,6 +9,7 @@
     jobs = 2                    # worker processes (default: the number of CPUs)
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
     instruments = "clinic-instruments.toml"  # the clinic's own measures (see README)
+    file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
 
 Command-line flags override it.
 """
@@ -34,7 +35,9 @@ _KEYS: dict[str, type] = {
     "jobs": int,
     "repeat_limit": int,
     "instruments": str,
+    "file_mode": str,
 }
+OWNER_ONLY = 0o600
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class ProjectConfig:
     jobs: int | None = None
     repeat_limit: int = 3
     instruments: Path | None = None
+    file_mode: int = OWNER_ONLY
 
 
 def load_config(folder: Path = Path()) -> ProjectConfig:
@@ -71,6 +75,8 @@ def load_config(folder: Path = Path()) -> ProjectConfig:
             raise PlandocError(f"{path}:{line}: {key}: must be a list of text")
         if key in ("jobs", "repeat_limit") and value < 1:
             raise PlandocError(f"{path}:{line}: {key}: must be 1 or more")
+        if key == "file_mode" and (problem := file_mode_problem(value)):
+            raise PlandocError(f"{path}:{line}: {key}: {problem}")
     return ProjectConfig(
         input=Path(data.get("input", "inputs")),
         output=Path(data.get("output", "output")),
@@ -81,4 +87,23 @@ def load_config(folder: Path = Path()) -> ProjectConfig:
         jobs=data.get("jobs"),
         repeat_limit=data.get("repeat_limit", 3),
         instruments=Path(data["instruments"]) if "instruments" in data else None,
+        file_mode=int(data["file_mode"], 8) if "file_mode" in data else OWNER_ONLY,
     )
+
+
+def file_mode_problem(text: str) -> str | None:
+    """What is wrong with a `file_mode` ("0640"), or None.
+
+    The owner must be able to read and write; nobody may execute a document;
+    others (outside the owner and group) may never write one.
+    """
+    if not re.fullmatch(r"0?[0-7]{3}", text):
+        return 'must be an octal mode such as "0600" (the default) or "0640"'
+    mode = int(text, 8)
+    if mode & 0o600 != 0o600:
+        return "the owner must be able to read and write (6 as the first digit)"
+    if mode & 0o111:
+        return "documents are never executable: use only 0, 4 and 6"
+    if mode & 0o002:
+        return "others may never write the documents: the last digit is 0 or 4"
+    return None

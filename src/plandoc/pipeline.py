@@ -30,8 +30,13 @@ from .problems import Finding, OutputError, PlandocError, Problem, Severity, pla
 from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
 from .rules import RuleContext
 
-OUTPUT_MODE = 0o600
+OUTPUT_MODE = 0o600  # every plan is protected health information: owner only, by default
 FOLDER_MODE = 0o700
+
+
+def folder_mode(file_mode: int) -> int:
+    """The mode of a new folder for files of `file_mode`: searchable by whoever may read."""
+    return file_mode | (file_mode & 0o444) >> 2
 
 
 @dataclass
@@ -295,27 +300,36 @@ DOCUMENT_NAME = re.compile(
 
 
 def write_documents(
-    plan: Plan, layout: Layout, documents: dict[str, bytes], output_folder: Path
+    plan: Plan,
+    layout: Layout,
+    documents: dict[str, bytes],
+    output_folder: Path,
+    mode: int = OUTPUT_MODE,
 ) -> list[Path]:
     """Write each document atomically (a temporary file, then a rename)."""
-    make_output_folder(output_folder)
+    make_output_folder(output_folder, folder_mode(mode))
     written = []
     for fmt, content in documents.items():
         target = output_folder / output_name(plan, layout, fmt)
-        write_atomically(target, content)
+        write_atomically(target, content, mode)
         written.append(target)
     return written
 
 
-def make_output_folder(folder: Path) -> None:
+def make_output_folder(folder: Path, mode: int = FOLDER_MODE) -> None:
+    """Create the folder (and its parents) with `mode`, whatever the umask; leave one that is."""
     try:
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(mode=mode, parents=True, exist_ok=True)
+            os.chmod(folder, mode)
     except OSError as error:
         raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
 
 
-def write_atomically(target: Path, content: bytes | Iterable[bytes]) -> None:
-    """Readers see the old file or the new one, never half of one.
+def write_atomically(
+    target: Path, content: bytes | Iterable[bytes], mode: int = OUTPUT_MODE
+) -> None:
+    """Readers see the old file or the new one, never half of one; it is created with `mode`.
 
     `content` is the bytes, or pieces of them written one after the other (so a
     large file need not be held whole in memory).
@@ -333,7 +347,7 @@ def write_atomically(target: Path, content: bytes | Iterable[bytes]) -> None:
                     stream.write(piece)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, OUTPUT_MODE)
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
