@@ -7,6 +7,8 @@ validates renders in every format of every built-in layout.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import io
 import json
 import os
@@ -23,7 +25,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plandoc.cli import main
+from plandoc.model import (
+    MOST_GOALS,
+    MOST_OBJECTIVES,
+    MOST_OTHER,
+    MOST_PROGRESS,
+    MOST_PROGRESS_NOTES,
+)
 from plandoc.pipeline import check_file, render_documents
+from plandoc.reader import MAX_PLAN_BYTES
 
 from .conftest import SAMPLES
 
@@ -294,3 +304,73 @@ def test_any_text_in_any_field_renders_everywhere_and_never_becomes_markup(
         ours = tags(documents[layout]["html"].decode())
         theirs = tags(plain[layout]["html"].decode())
         assert ours == theirs, layout
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def _plan_at_the_limits(plan_data, goals=MOST_GOALS, objectives=MOST_OBJECTIVES,
+                        progress=MOST_PROGRESS):  # fmt: skip
+    template = plan_data["goals"][0]
+    plan_data["goals"] = []
+    for g in range(goals):
+        goal = copy.deepcopy(template)
+        goal["id"] = f"G{g + 1}"
+        goal["objectives"] = [
+            {**template["objectives"][0], "id": f"G{g + 1}.{o + 1}"} for o in range(objectives)
+        ]
+        goal["progress"] = [
+            {"date": (dt.date(2026, 8, 3) + dt.timedelta(days=i % 100)).isoformat(),
+             "score": 50 - i % 30}
+            for i in range(progress)
+        ]  # fmt: skip
+        plan_data["goals"].append(goal)
+    return plan_data
+
+
+def test_a_plan_at_every_count_limit_fits_the_file_limit_and_renders(write_plan, plan_data):
+    path = write_plan(json.dumps(_plan_at_the_limits(plan_data), separators=(",", ":")))
+    assert (
+        path.stat().st_size < MAX_PLAN_BYTES
+    )  # compact JSON; indented, the file limit comes first
+    checked = check_file(path, today=dt.date(2026, 11, 26))
+    assert not checked.failed(), [str(p) for p in checked.problems][:5]
+    documents = render_documents(checked.plan, checked.layout, ("md", "html", "docx"))
+    assert documents["md"].decode().count("### Goal ") == MOST_GOALS
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "most"),
+    [
+        (lambda d: _plan_at_the_limits(d, goals=MOST_GOALS + 1, progress=1), "goals", MOST_GOALS),
+        (lambda d: _plan_at_the_limits(d, goals=1, objectives=MOST_OBJECTIVES + 1),
+         "goals[0].objectives", MOST_OBJECTIVES),
+        (lambda d: _plan_at_the_limits(d, goals=1, progress=MOST_PROGRESS + 1),
+         "goals[0].progress", MOST_PROGRESS),
+        (lambda d: d.update(progress_notes=d["progress_notes"][:1] * (MOST_PROGRESS_NOTES + 1)),
+         "progress_notes", MOST_PROGRESS_NOTES),
+        (lambda d: d["assessment"].update(medications=["x"] * (MOST_OTHER + 1)),
+         "assessment.medications", MOST_OTHER),
+        (lambda d: d.update(methods=d["methods"][:1] * (MOST_OTHER + 1)), "methods", MOST_OTHER),
+    ],
+    ids=["goals", "objectives", "progress", "progress notes", "medications", "methods"],
+)  # fmt: skip
+def test_past_a_count_limit_is_one_clear_error_naming_the_list(
+    write_plan, plan_data, change, field, most
+):
+    change(plan_data)
+    checked = check_file(write_plan(plan_data))
+    assert checked.failed()
+    found = [p for p in checked.problems if p.field_name == field]
+    assert [p.message for p in found] == [
+        f"holds {most + 1} entries; a plan may hold at most {most} here (README: Limits)"
+    ]
+    assert found[0].line is not None
+
+
+def test_the_readme_states_the_limits_the_code_enforces():
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    section = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    for number in (MOST_GOALS, MOST_OBJECTIVES, MOST_PROGRESS, MOST_PROGRESS_NOTES, MOST_OTHER):
+        assert f"{number:,}" in section, number
+    assert f"{MAX_PLAN_BYTES // 1024 // 1024} MiB" in section

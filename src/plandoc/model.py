@@ -58,6 +58,14 @@ def _code_text(value: Any) -> Any:
 
 
 PlanDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+# The most of each list a plan may hold (README, "Limits"): enough for any real plan, and
+# a bound on the time and memory a document takes. Past one is an error naming the list.
+MOST_GOALS = 50
+MOST_OBJECTIVES = 30  # per goal
+MOST_PROGRESS = 500  # entries per goal: weekly scores for nearly ten years
+MOST_PROGRESS_NOTES = 500
+MOST_OTHER = 100  # any other list: diagnoses, methods, services, signatures, medications...
+
 Code = Annotated[str, BeforeValidator(_code_text)]
 Text = Annotated[str, Field(min_length=1)]
 Score = int | float
@@ -174,11 +182,11 @@ class Assessment(PlanPart):
     history: Text
     symptom_onset: Text
     prior_treatment: Text
-    medications: list[Text] = Field(default_factory=list)
+    medications: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
     risk: Risk | None = None
-    strengths: list[Text] = Field(default_factory=list)
-    barriers: list[Text] = Field(default_factory=list)
-    baseline_measures: list[MeasureResult] = Field(default_factory=list)
+    strengths: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    barriers: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    baseline_measures: list[MeasureResult] = Field(default_factory=list, max_length=MOST_OTHER)
 
 
 class PresentingProblem(PlanPart):
@@ -202,7 +210,7 @@ class Diagnosis(PlanPart):
 
 class Responsibility(PlanPart):
     party: Party
-    duties: Annotated[list[Text], Field(min_length=1)]
+    duties: Annotated[list[Text], Field(min_length=1, max_length=MOST_OTHER)]
 
 
 class ClientAgreement(PlanPart):
@@ -215,7 +223,7 @@ class Contract(PlanPart):
     summary: Text
     modality: Text
     type: Literal["individual", "group", "family", "couples"]
-    responsibilities: list[Responsibility] = Field(default_factory=list)
+    responsibilities: list[Responsibility] = Field(default_factory=list, max_length=MOST_OTHER)
     client_agreement: ClientAgreement | None = None
 
 
@@ -276,7 +284,7 @@ class Objective(PlanPart):
     id: Code
     statement: Text
     target_date: PlanDate
-    methods: Annotated[list[Code], Field(min_length=1)]
+    methods: Annotated[list[Code], Field(min_length=1, max_length=MOST_OTHER)]
     status: GoalStatus | None = None
 
 
@@ -287,9 +295,9 @@ class Goal(PlanPart):
     client_words: str | None = None
     target_date: PlanDate
     measure: Measure
-    objectives: Annotated[list[Objective], Field(min_length=1)]
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=MOST_OBJECTIVES)]
     status: GoalStatus | None = None
-    progress: list[ProgressEntry] = Field(default_factory=list)
+    progress: list[ProgressEntry] = Field(default_factory=list, max_length=MOST_PROGRESS)
 
 
 class Method(PlanPart):
@@ -349,16 +357,16 @@ class Plan(PlanPart):
     provider: Provider
     assessment: Assessment
     presenting_problem: PresentingProblem
-    diagnoses: Annotated[list[Diagnosis], Field(min_length=1)]
+    diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=MOST_OTHER)]
     contract: Contract
-    goals: Annotated[list[Goal], Field(min_length=1)]
-    methods: Annotated[list[Method], Field(min_length=1)]
+    goals: Annotated[list[Goal], Field(min_length=1, max_length=MOST_GOALS)]
+    methods: Annotated[list[Method], Field(min_length=1, max_length=MOST_OTHER)]
     time_estimate: TimeEstimate
-    services: list[Service] = Field(default_factory=list)
-    discharge_criteria: list[Text] = Field(default_factory=list)
-    progress_notes: list[ProgressNote] = Field(default_factory=list)
-    signatures: list[Signature] = Field(default_factory=list)
-    revisions: list[Revision] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list, max_length=MOST_OTHER)
+    discharge_criteria: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    progress_notes: list[ProgressNote] = Field(default_factory=list, max_length=MOST_PROGRESS_NOTES)
+    signatures: list[Signature] = Field(default_factory=list, max_length=MOST_OTHER)
+    revisions: list[Revision] = Field(default_factory=list, max_length=MOST_OTHER)
 
     @property
     def primary_diagnosis(self) -> Diagnosis | None:
@@ -432,6 +440,12 @@ def _finding(error: Any) -> Finding:
         return Finding(path, _unknown_key_message(path))
     if kind == "literal_error":
         return Finding(path, f"must be one of: {error['ctx']['expected']}")
+    if kind == "too_long":
+        most, found = error["ctx"]["max_length"], error["ctx"]["actual_length"]
+        return Finding(
+            path,
+            f"holds {found} entries; a plan may hold at most {most} here (README: Limits)",
+        )
     if kind == "too_short":
         return Finding(path, f"needs at least {error['ctx']['min_length']}")
     if kind in ("greater_than_equal", "greater_than"):
