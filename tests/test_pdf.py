@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import sys
@@ -10,12 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from plandoc import pdf_writer
 from plandoc.cli import main
 from plandoc.layouts import find_layout
 from plandoc.pipeline import check_file, render_documents
 from plandoc.problems import PlandocError
 
-from .conftest import SAMPLES
+from .conftest import ROOT, SAMPLES
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md"))
 BUILT_IN = ["standard", "client-copy", "medicare", "medicaid", "managed-care"]
@@ -165,3 +167,31 @@ def test_a_table_crossing_a_page_repeats_its_header_row(tmp_path, plan_data, wri
     with_rows = [page for page in pages if "worksheet reviewed" in page]
     assert len(with_rows) >= 2  # the table crosses at least one page break
     assert all("Progress date" in page and "Score" in page for page in with_rows), carrying
+
+
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+@needs_pdf
+def test_a_pdf_loads_no_file_or_url_even_when_a_layout_names_one(tmp_path, monkeypatch):
+    (tmp_path / "secret.png").write_bytes(PIXEL)
+    folder = tmp_path / "layouts" / "leaky"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('extends = "standard"\ntitle = "Leaky"\n')
+    style = (ROOT / "templates" / "standard" / "style.css").read_text()
+    (folder / "style.css").write_text(
+        style + f'\nbody {{ background: url("{(tmp_path / "secret.png").as_uri()}") }}\n'
+    )
+    checked = check_file(SAMPLES / "adult-ptsd.json", "leaky", [folder.parent])
+    assert checked.plan is not None
+
+    def pdf() -> bytes:
+        return render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+
+    assert b"/Subtype /Image" not in pdf()
+    import weasyprint
+
+    monkeypatch.setattr(pdf_writer, "fetcher", lambda module: weasyprint.URLFetcher())
+    assert b"/Subtype /Image" in pdf()  # a fetcher that loads files would embed it

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from .compose import PlanDocument
 from .html_writer import render_page
@@ -37,10 +38,22 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
     logging.getLogger("fontTools").setLevel(logging.CRITICAL)
     identifier = hashlib.sha256(f"{plan_key}|{layout.name}".encode()).hexdigest()[:32]
     try:
-        return weasyprint.HTML(string=render_page(document, layout)).write_pdf(
-            pdf_identifier=identifier.encode("ascii")
+        page = weasyprint.HTML(
+            string=render_page(document, layout), url_fetcher=fetcher(weasyprint)
         )
+        return page.write_pdf(pdf_identifier=identifier.encode("ascii"))
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
             f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
         ) from None
+
+
+def fetcher(weasyprint: Any) -> Any:
+    """WeasyPrint's fetcher for a page: nothing from the network or the file system.
+
+    A plan's page is self-contained (inline CSS, charts as inline SVG); a URL in
+    it could only come from a layout, and must not send a request (one that
+    could carry what the page holds) or read a local file into a document.
+    WeasyPrint skips what it cannot fetch and goes on.
+    """
+    return weasyprint.URLFetcher(allowed_protocols=frozenset())
