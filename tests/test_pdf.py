@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from plandoc import pdf_writer
 from plandoc.cli import main
@@ -195,3 +199,33 @@ def test_a_pdf_loads_no_file_or_url_even_when_a_layout_names_one(tmp_path, monke
 
     monkeypatch.setattr(pdf_writer, "fetcher", lambda module: weasyprint.URLFetcher())
     assert b"/Subtype /Image" in pdf()  # a fetcher that loads files would embed it
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(
+    str.strip
+)
+FIELDS = [("client", "name"), ("goals", 0, "statement"), ("goals", 0, "client_words"),
+          ("methods", 0, "description"), ("presenting_problem", "text")]  # fmt: skip
+
+
+@needs_pdf
+@settings(
+    max_examples=int(os.environ.get("PLANDOC_EXAMPLES", "4")),
+    derandomize="PLANDOC_EXAMPLES" not in os.environ,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(texts=st.lists(TEXT, min_size=len(FIELDS), max_size=len(FIELDS)))
+def test_any_text_that_validates_prints_in_every_layout_that_makes_html(tmp_path, plan_data, texts):
+    for (*parents, key), text in zip(FIELDS, texts, strict=True):
+        target = plan_data
+        for part in parents:
+            target = target[part]
+        target[key] = text
+    (tmp_path / "plan.json").write_text(json.dumps(plan_data))
+    for layout in BUILT_IN:
+        checked = check_file(tmp_path / "plan.json", layout)
+        if checked.plan is None or checked.layout_failed(checked.layout):
+            continue
+        pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+        assert "Page 1 of" in poppler("pdftotext", pdf, tmp_path), layout
