@@ -388,3 +388,17 @@ def test_a_bad_file_mode_is_one_clear_error(tmp_path, monkeypatch, value, says):
         return
     assert result.exit_code == 1 and "plandoc.toml:2: file_mode: " in result.output
     assert says in result.output and not (tmp_path / "output").exists()
+
+
+def test_a_layouts_template_error_hides_the_plan_values_it_quotes(tmp_path):
+    folder = tmp_path / "layouts" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('extends = "standard"\ntitle = "Broken"\n')
+    (folder / "plan.md.j2").write_text("{{ plan.client[plan.client.name] }}\n")
+    args = ["render", SAMPLES / "adult-ptsd.json", "-l", "broken", "--layouts", folder.parent]
+    shown_values = _run(*args, "-o", tmp_path / "a", "-f", "md", "--values")
+    assert shown_values.exit_code == 1 and "Dana Okafor" in shown_values.output
+    assert "plan.md.j2:1: template error" in shown_values.output
+    hidden = _run(*args, "-o", tmp_path / "b", "-f", "md")
+    assert hidden.exit_code == 1 and "Dana Okafor" not in hidden.output
+    assert "plan.md.j2:1: template error" in hidden.output

@@ -36,7 +36,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .markdown_text import Markdown, escape_inline, narrative
-from .problems import PlandocError
+from .problems import PlandocError, quotes_as_values
 from .progress import ProgressRules
 from .rules import Rule, parse_rules
 
@@ -176,7 +176,8 @@ class Layout:
         except jinja2.TemplateError as error:
             frames = [f for f in traceback.extract_tb(error.__traceback__) if ".j2" in f.filename]
             where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else name
-            raise PlandocError(f"{where}: template error: {error.message}") from None
+            message = quotes_as_values(error.message or type(error).__name__)
+            raise PlandocError(f"{where}: template error: {message}") from None
 
     @cached_property
     def stylesheet(self) -> str:

@@ -99,6 +99,14 @@ def plan_value(item: object, quote: bool = False) -> str:
     return f"{_VALUE}'{text}'{_VALUE_END}" if quote else f"{_VALUE}{text}{_VALUE_END}"
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def quotes_as_values(message: str) -> str:
+    """A library's message may quote what it read (`found undefined tag '!x'`): mark quotes."""
+    return _QUOTED.sub(lambda match: plan_value(match.group()), message)
+
+
 def file_name(path: object) -> str:
     """An input file's name inside a message (it may hold a client's name)."""
     return f"{_NAME}{_MARKS.sub(chr(0xFFFD), str(path))}{_NAME_END}"

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from .problems import FieldPath, Problem, plan_value
+from .problems import FieldPath, Problem, plan_value, quotes_as_values
 from .sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
 
 PLAN_SUFFIXES = (".json", ".md")
@@ -186,7 +186,7 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             line = mark.line + first_line if mark else first_line
             problem = getattr(error, "problem", None) or type(error).__name__
-            _problem(source, line, (), f"not valid YAML: {_quotes_as_values(problem)}")
+            _problem(source, line, (), f"not valid YAML: {quotes_as_values(problem)}")
             return None
         if node is None:
             return None
@@ -267,14 +267,6 @@ def _sections(body: list[str], first_line: int, source: PlanSource) -> list[_Sec
         text = "\n".join(body[content_start:end]).strip("\n")
         sections.append(_Section(title.strip(), level, first_line + start, text))
     return sections
-
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-def _quotes_as_values(message: str) -> str:
-    """A YAML library message quotes the file ('found undefined alias 'x''): mark the quotes."""
-    return _QUOTED.sub(lambda match: plan_value(match.group()), message)
 
 
 def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
