@@ -23,7 +23,7 @@ from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
 from .checks import plan_id_problem
 from .config import load_config
-from .crossplan import repeated_statements, statement_keys
+from .crossplan import StatementIndex, statement_keys
 from .instruments import Registry, load_registry
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
 from .pipeline import (
@@ -210,27 +210,36 @@ def validate(
     """
     config = load_config()
     registry = load_registry(config.instruments)
-    results = [
-        _check(path, layouts, layout_folders, as_of, registry) for path in _plan_files(paths)
-    ]
+    tally = _Checked(strict)
+    statements, plan_ids = StatementIndex(), []
+    entries = []  # the JSON report's, small: a checked plan itself is not kept
+    for path in _plan_files(paths):
+        result = _check(path, layouts, layout_folders, as_of, registry)
+        tally.add(result)
+        if result.plan is not None:
+            statements.add(len(plan_ids), statement_keys(result.plan))
+            plan_ids.append(result.plan.plan.id)
+        if report_format == "json":
+            entries.append(_json_entry(result, strict, show_names))
+        else:
+            _print_problems(result.all_problems, err=False)
     limit = repeat_limit if repeat_limit is not None else config.repeat_limit
-    repeated = repeated_statements(
-        ((r.plan.plan.id, statement_keys(r.plan)) for r in results if r.plan), limit
-    )
+    repeated = statements.repeated(plan_ids.__getitem__, limit)
     if report_format == "json":
-        report = _json_report(results, strict, show_names)
-        report["repeated_statements"] = [
-            {"kind": r.kind, "plan_ids": list(r.plan_ids)} for r in repeated
-        ]
+        report = {
+            "plandoc": __version__,
+            "strict": strict,
+            "plans": entries,
+            "repeated_statements": [
+                {"kind": r.kind, "plan_ids": list(r.plan_ids)} for r in repeated
+            ],
+        }
         click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
-        for result in results:
-            _print_problems(result.all_problems, err=False)
         for item in repeated:
             click.echo(item.message())
-        click.echo(_summary(results, strict), err=True)
-    failed = any(r.any_failed(strict) for r in results) or (strict and repeated)
-    sys.exit(1 if failed else 0)
+        click.echo(tally.summary(), err=True)
+    sys.exit(1 if tally.failed or (strict and repeated) else 0)
 
 
 @main.command()
@@ -842,14 +851,14 @@ def _plan_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _render_all(files: list[Path], options: _RenderOptions) -> int:
-    results: list[CheckedPlan] = []
+    tally = _Checked(options.strict)
     written = 0
     failed = False
     for path in files:
         result = _check(
             path, options.layouts, options.layout_folders, options.as_of, options.instruments
         )
-        results.append(result)
+        tally.add(result)
         _print_problems(result.all_problems, err=True)
         failed |= result.any_failed(options.strict)
         if result.plan is None:
@@ -878,7 +887,7 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
             for target in written_now:
                 click.echo(f"wrote {target}")
                 written += 1
-    summary = _summary(results, options.strict)
+    summary = tally.summary()
     click.echo(f"{summary}; {written} documents written to {options.output}", err=True)
     return 1 if failed else 0
 
@@ -914,31 +923,35 @@ def _print_problems(problems: Iterable[Problem], err: bool) -> None:
         DISPLAY.echo(problem.marked(), err=err)
 
 
-def _summary(results: list[CheckedPlan], strict: bool) -> str:
-    failed = sum(r.any_failed(strict) for r in results)
-    errors = sum(p.severity is Severity.ERROR for r in results for p in r.all_problems)
-    warnings = sum(p.severity is Severity.WARNING for r in results for p in r.all_problems)
-    plans = "plan" if len(results) == 1 else "plans"
-    return (
-        f"{len(results)} {plans} checked: {len(results) - failed} ok, {failed} failed "
-        f"({errors} errors, {warnings} warnings)"
-    )
+class _Checked:
+    """Counts of the plans checked, for the summary line (the plans themselves are not kept)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.plans = self.failed = self.errors = self.warnings = 0
+
+    def add(self, result: CheckedPlan) -> None:
+        problems = result.all_problems
+        self.plans += 1
+        self.failed += result.any_failed(self.strict)
+        self.errors += sum(p.severity is Severity.ERROR for p in problems)
+        self.warnings += sum(p.severity is Severity.WARNING for p in problems)
+
+    def summary(self) -> str:
+        plans = "plan" if self.plans == 1 else "plans"
+        return (
+            f"{self.plans} {plans} checked: {self.plans - self.failed} ok, {self.failed} failed "
+            f"({self.errors} errors, {self.warnings} warnings)"
+        )
 
 
-def _json_report(results: list[CheckedPlan], strict: bool, names: bool) -> dict[str, object]:
-    """One JSON document: never a plan value; file paths only with `names`."""
+def _json_entry(result: CheckedPlan, strict: bool, names: bool) -> dict[str, object]:
+    """One plan in the JSON report: never a plan value; its path only with `names`."""
     return {
-        "plandoc": __version__,
-        "strict": strict,
-        "plans": [
-            {
-                **({"file": r.name} if names else {"file_key": _file_key(r.name)}),
-                "plan_id": r.plan.plan.id if r.plan else None,
-                "version": r.plan.plan.version if r.plan else None,
-                "valid": not r.any_failed(strict),
-                "layouts": [layout.name for layout in r.layouts],
-                "problems": [p.as_dict(names) for p in r.all_problems],
-            }
-            for r in results
-        ],
+        **({"file": result.name} if names else {"file_key": _file_key(result.name)}),
+        "plan_id": result.plan.plan.id if result.plan else None,
+        "version": result.plan.plan.version if result.plan else None,
+        "valid": not result.any_failed(strict),
+        "layouts": [layout.name for layout in result.layouts],
+        "problems": [p.as_dict(names) for p in result.all_problems],
     }

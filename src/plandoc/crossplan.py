@@ -38,18 +38,6 @@ def statement_keys(plan: Plan) -> list[str]:
     return sorted(keys)
 
 
-def repeated_statements(
-    plans: Iterable[tuple[str, Iterable[str]]], limit: int = DEFAULT_REPEAT_LIMIT
-) -> list[Repeated]:
-    """(plan id, statement keys) for each plan -> the statements in more than `limit` plans."""
-    index = StatementIndex()
-    plan_ids: list[str] = []
-    for number, (plan_id, keys) in enumerate(plans):
-        plan_ids.append(plan_id)
-        index.add(number, keys)
-    return index.repeated(plan_ids.__getitem__, limit)
-
-
 class StatementIndex:
     """Statement keys of many plans, in 12 bytes per statement, to find the repeated ones.
 
