@@ -292,3 +292,31 @@ def test_a_lone_care_plan_may_refer_outside_itself_by_display(tmp_path):
     assert CliRunner().invoke(main, ["import-fhir", str(path), "-o", str(out)]).exit_code == 0
     result = CliRunner().invoke(main, ["validate", str(out)])
     assert result.exit_code == 1 and "diagnoses[0].code: still to fill" in result.output
+
+
+def test_a_clinics_own_measure_comes_back_by_its_loinc_code(tmp_path, monkeypatch, plan_data):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "measures.toml").write_text(
+        '[WEMWBS]\ntitle = "Warwick-Edinburgh Mental Wellbeing Scale"\nmin = 14\nmax = 70\n'
+        'lower_is_better = false\nmeaningful_change = 3\nloinc = "99999-9"\n'
+    )
+    (tmp_path / "plandoc.toml").write_text('instruments = "measures.toml"\n')
+    plan_data["goals"][0]["measure"] = {"instrument": "WEMWBS", "baseline": 30, "target": 50}
+    plan_data["goals"][0]["progress"] = [{"date": "2026-09-01", "score": 36}]
+    (tmp_path / "plan.json").write_text(json.dumps(plan_data))
+    runner = CliRunner()
+    exported = runner.invoke(
+        main, ["export-fhir", "plan.json", "-o", "fhir", "--as-of", "2026-11-26"]
+    )
+    assert exported.exit_code == 0, exported.output
+    (bundle,) = (tmp_path / "fhir").iterdir()
+    assert '"code": "99999-9"' in bundle.read_text()
+    imported = runner.invoke(
+        main, ["import-fhir", str(bundle), "-o", "back.json", "--format", "json"]
+    )
+    assert imported.exit_code == 0, imported.output
+    back = json.loads((tmp_path / "back.json").read_text())
+    assert back["goals"][0]["measure"]["instrument"] == "WEMWBS"
+    # Without the clinic's measures, the code names nothing: a placeholder to fill, not a guess.
+    plain, _ = fhir.import_plan(json.loads(bundle.read_text()))
+    assert plain["goals"][0]["measure"]["instrument"].startswith("FILL IN")

@@ -695,7 +695,7 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
     except ValueError as error:
         raise PlandocError(f"{bundle}: not valid JSON ({error})") from None
     try:
-        plan, unmapped = fhir.import_plan(data)
+        plan, unmapped = fhir.import_plan(data, load_registry(config.instruments))
     except fhir.FhirError as error:
         raise PlandocError(f"{bundle}: {error}") from None
     plan_id = str(plan["plan"]["id"])

@@ -448,14 +448,17 @@ class FhirError(Exception):
     """A bundle plandoc cannot read: one line naming the resource and path."""
 
 
-def import_plan(data: Any) -> tuple[dict[str, Any], list[str]]:
+def import_plan(data: Any, instruments: Registry | None = None) -> tuple[dict[str, Any], list[str]]:
     """A FHIR R4 Bundle (or a CarePlan with its resources contained) -> (plan data, not mapped).
 
     Raises FhirError for what cannot be read at all; what it can read but not
-    map is returned as lines to show the user. Placeholders ("FILL IN: ...")
-    stand for every required plan field FHIR does not carry.
+    map is returned as lines to show the user, their values marked (see
+    `problems.plan_value`). Placeholders ("FILL IN: ...") stand for every
+    required plan field FHIR does not carry. A measure is named from its LOINC
+    code or text by `instruments` (default: the built-in ones; a clinic's
+    registry adds its own).
     """
-    reader = _Reader(data)
+    reader = _Reader(data, instruments or built_in_registry())
     care_plan = reader.care_plan
     plan_data: dict[str, Any] = {"plandoc": 1, "plan": reader.plan_info(care_plan)}
     patient = reader.resolve(care_plan.get("subject"), "CarePlan.subject", "Patient")
@@ -507,7 +510,8 @@ def import_plan(data: Any) -> tuple[dict[str, Any], list[str]]:
 
 
 class _Reader:
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, instruments: Registry) -> None:
+        self.instruments = instruments
         if not isinstance(data, dict) or "resourceType" not in data:
             raise FhirError("not a FHIR resource: no resourceType")
         self.unmapped: list[str] = []
@@ -830,7 +834,7 @@ class _Reader:
         baseline = ext.get("baseline", {}).get("valueQuantity", {}).get("value")
         loinc = next((c["code"] for c in concept.get("coding", []) if c.get("system") == LOINC),
                      None)  # fmt: skip
-        name = _instrument_name(loinc, concept.get("text"))
+        name = _instrument_name(self.instruments, loinc, concept.get("text"))
         score = {
             "baseline": baseline if baseline is not None else fill("the baseline"),
             "target": quantity.get("value", fill("the target")),
@@ -885,7 +889,8 @@ class _Reader:
         code = observation.get("code", {})
         loinc = next((c["code"] for c in code.get("coding", []) if c.get("system") == LOINC), None)
         return {
-            "instrument": _instrument_name(loinc, code.get("text")) or code.get("text", ""),
+            "instrument": _instrument_name(self.instruments, loinc, code.get("text"))
+            or code.get("text", ""),
             "date": (observation.get("effectiveDateTime") or "")[:10],
             "score": _value(observation),
         }  # fmt: skip
@@ -943,8 +948,7 @@ def _status(goal: dict[str, Any]) -> str | None:
             "cancelled": "discontinued", "rejected": "discontinued"}.get(lifecycle)  # fmt: skip
 
 
-def _instrument_name(loinc: str | None, text: str | None) -> str | None:
-    registry = built_in_registry()
+def _instrument_name(registry: Registry, loinc: str | None, text: str | None) -> str | None:
     if loinc:
         for instrument in registry.instruments.values():
             if instrument.loinc == loinc:
