@@ -229,3 +229,22 @@ def test_any_text_that_validates_prints_in_every_layout_that_makes_html(tmp_path
             continue
         pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
         assert "Page 1 of" in poppler("pdftotext", pdf, tmp_path), layout
+
+
+@needs_pdf
+def test_a_layouts_own_page_template_still_gets_the_plans_dates_and_title(tmp_path):
+    folder = tmp_path / "layouts" / "plain"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('extends = "standard"\ntitle = "Plain Plan"\n')
+    (folder / "page.html.j2").write_text(
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title></title></head>"
+        "<body>{{ body }}</body></html>\n"
+    )
+    checked = check_file(SAMPLES / "adult-ptsd.json", "plain", [folder.parent])
+    assert checked.plan is not None
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    info = poppler("pdfinfo", pdf, tmp_path)
+    assert "CreationDate:    Mon Aug  3 00:00:00 2026 UTC" in info
+    assert "ModDate:         Thu Oct 29 00:00:00 2026 UTC" in info
+    assert "Author:          Morgan Reyes" in info and "TP-2026-0042" in info
+    assert render_documents(checked.plan, checked.layout, ("pdf",))["pdf"] == pdf

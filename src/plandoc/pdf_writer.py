@@ -41,7 +41,9 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         page = weasyprint.HTML(
             string=render_page(document, layout), url_fetcher=fetcher(weasyprint)
         )
-        return page.write_pdf(pdf_identifier=identifier.encode("ascii"))
+        rendered = page.render()
+        _metadata_from_the_plan(rendered.metadata, document)
+        return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
             f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
@@ -57,3 +59,15 @@ def fetcher(weasyprint: Any) -> Any:
     WeasyPrint skips what it cannot fetch and goes on.
     """
     return weasyprint.URLFetcher(allowed_protocols=frozenset())
+
+
+def _metadata_from_the_plan(metadata: Any, document: PlanDocument) -> None:
+    """Dates, author and title from the plan, whatever a layout's own page template says.
+
+    The built-in page carries them as <meta> elements; a clinic's page template
+    may not, and the PDF must still be dated by the plan, never the clock.
+    """
+    metadata.created = document.created.isoformat()
+    metadata.modified = document.modified.isoformat()
+    metadata.authors = metadata.authors or [document.author]
+    metadata.title = metadata.title or document.title
