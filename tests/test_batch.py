@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.synthetic_plans import write_plans
-from plandoc.batch import MANIFEST_NAME, BuildOptions, build
+from plandoc.batch import LOCK_NAME, MANIFEST_NAME, BuildOptions, build
 from plandoc.cli import main
 
 from .conftest import ROOT, SAMPLES
@@ -146,8 +146,10 @@ def test_a_build_killed_at_random_points_then_rebuilt_equals_a_clean_build(tmp_p
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
     assert snapshot(out) == snapshot(clean)
     assert not [
-        p for p in out.iterdir() if p.name.startswith(".plandoc-") and p.name != MANIFEST_NAME
-    ]
+        p
+        for p in out.iterdir()
+        if p.name.startswith(".plandoc-") and p.name not in (MANIFEST_NAME, LOCK_NAME)
+    ]  # the lock file stays; a killed build's lock went with its process
     second = subprocess.run(
         command, env=env, check=True, capture_output=True, text=True, timeout=300
     )
@@ -428,3 +430,21 @@ def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path
     assert len(json.loads((out / MANIFEST_NAME).read_text())["plans"]) == 3
     again = build(BuildOptions(plans, out))
     assert again.count("current") == 3 and again.count("built") == 5
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX here")
+def test_a_second_build_into_the_same_folder_stops_and_touches_nothing(plans, tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(plans), "-o", str(out)]).exit_code == 0
+    unfinished = out / ".plandoc-abc.part"  # the first build's file being written
+    unfinished.write_bytes(b"half")
+    with open(out / ".plandoc-build.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a first build is running
+        second = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
+        assert second.exit_code == 1
+        assert "another plandoc build is writing here" in second.output
+        assert unfinished.exists()
+    third = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
+    assert third.exit_code == 0 and "8 built" in third.output and not unfinished.exists()

@@ -202,8 +202,49 @@ Progress = Callable[[PlanRecord], None]
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    started = time.perf_counter()
+    """Bring every document of the input folder up to date (see README, "Batch builds").
+
+    One build at a time per output folder: a second one stops at once with a
+    clear error instead of removing the first one's unfinished files.
+    """
     make_output_folder(options.output, folder_mode(options.file_mode))
+    with _only_build(options.output, options.file_mode):
+        return _build(options, progress)
+
+
+LOCK_NAME = ".plandoc-build.lock"
+
+
+@contextlib.contextmanager
+def _only_build(folder: Path, mode: int) -> Iterator[None]:
+    """Hold the output folder's build lock (released by the system if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; the README says so
+        yield
+        return
+    path = folder / LOCK_NAME
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, mode)
+    except OSError as error:
+        raise OutputError(f"cannot write in {folder}: {error.strerror}") from None
+    with contextlib.suppress(OSError):  # like every file written here (another owner's: left)
+        os.fchmod(descriptor, mode)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PlandocError(
+                f"{folder}: another plandoc build is writing here; run one build per output "
+                "folder at a time (this one changed nothing)"
+            ) from None
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
+    started = time.perf_counter()
     _remove_unfinished_writes(options.output)
     records = [PlanRecord(name) for name in plan_file_names([options.input_dir])]
     manifest = Manifest.load(options.output, options.fingerprint(), options.file_mode)
