@@ -186,6 +186,7 @@ def test_no_value_escapes_its_mark_whatever_it_holds(text):
     hidden = shown(message, values=False)
     assert "ZQX" not in hidden and "XQZ" not in hidden
     assert hidden == f"before {HIDDEN_VALUE} after {HIDDEN_VALUE}"
+    assert "\n" not in shown(message, values=True)  # shown, a value never breaks the line
 
 
 KEYS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)

@@ -94,8 +94,11 @@ HIDDEN_NAME = "[file name hidden]"
 
 
 def plan_value(item: object, quote: bool = False) -> str:
-    """A plan value inside a message: shown or hidden when the message is printed."""
-    text = _MARKS.sub("\ufffd", str(item))
+    """A plan value inside a message: shown or hidden when the message is printed.
+
+    Control characters in it are shown escaped: a value never breaks a line.
+    """
+    text = one_line(_MARKS.sub("\ufffd", str(item)))
     return f"{_VALUE}'{text}'{_VALUE_END}" if quote else f"{_VALUE}{text}{_VALUE_END}"
 
 
@@ -197,7 +200,7 @@ class PlandocError(click.ClickException):
     exit_code = 1
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        message = DISPLAY.line(one_line(self.format_message()), err=True)
+        message = DISPLAY.line(self.format_message(), err=True)
         click.echo(f"plandoc: error: {message}", err=True, file=file)
         DISPLAY.explain()
 
