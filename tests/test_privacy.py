@@ -10,6 +10,7 @@ that content is.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -198,6 +200,7 @@ KEYS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max
 def test_any_text_the_author_wrote_is_hidden_from_messages(
     tmp_path, plan_data, key, where, instrument, method
 ):
+    plan_data = copy.deepcopy(plan_data)  # the fixture is made once for all examples
     secret_key = f"QZK{key}"
     target = plan_data
     for part in where:
@@ -303,7 +306,7 @@ def _client_copy_text(documents):
 def test_the_client_copy_never_shows_billing_or_internal_content_whatever_it_is(
     tmp_path, plan_data, texts
 ):
-    plan_data = _plan_with_every_internal_field(plan_data)
+    plan_data = _plan_with_every_internal_field(copy.deepcopy(plan_data))
     secrets = {}
     for number, (path, text) in enumerate(zip(INTERNAL, texts, strict=True)):
         secret = f"QZS{number:02d}Q"  # a marker no layout prints, then any text at all
@@ -403,3 +406,35 @@ def test_a_layouts_template_error_hides_the_plan_values_it_quotes(tmp_path):
     hidden = _run(*args, "-o", tmp_path / "b", "-f", "md")
     assert hidden.exit_code == 1 and "Dana Okafor" not in hidden.output
     assert "plan.md.j2:1: template error" in hidden.output
+
+
+CANARY = st.text(max_size=12).map(lambda text: f"qzc{text}")
+CANARY_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers() | CANARY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CANARY, inner, max_size=3),
+    max_leaves=12,
+)
+SECTIONS = ["plan", "client", "provider", "assessment", "presenting_problem", "diagnoses",
+            "contract", "goals", "methods", "time_estimate", "signatures", "revisions"]  # fmt: skip
+
+
+@PROPERTY
+@given(section=st.sampled_from(SECTIONS), tree=CANARY_TREES, extra=CANARY_TREES,
+       form=st.sampled_from(["json", "md"]))  # fmt: skip
+def test_no_value_from_any_tree_in_any_section_reaches_a_hidden_message(
+    tmp_path, plan_data, section, tree, extra, form
+):
+    """Whatever text a plan's author puts wherever, a message with values hidden shows none."""
+    data = copy.deepcopy(plan_data)  # the fixture is made once for all examples
+    data[section] = tree
+    data["qzc-key"] = extra  # and a key of the author's own, holding anything
+    path = tmp_path / f"plan.{form}"
+    if form == "json":
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text(f"---\n{yaml.safe_dump(data, allow_unicode=True)}---\n")
+    checked = check_file(path)
+    assert checked.all_problems  # the plan is broken: there is something to say
+    for problem in checked.all_problems:
+        for text in (problem.text(values=False), json.dumps(problem.as_dict(names=False))):
+            assert "qzc" not in text.casefold(), text
