@@ -95,17 +95,17 @@ def check_file_name(file_name: str, plan: Plan) -> Iterator[Finding]:
     plan id, and a clinic should name plan files the same way.
     """
     stem = file_name.rsplit(".", 1)[0].casefold()
-    words = set(_WORDS.findall(stem))
-    joined = "".join(_WORDS.findall(stem))
+    words = _WORDS.findall(stem)
+    joined = "".join(words)
     client = plan.client
-    names = [client.name, client.preferred_name or ""]
-    name_words = {w for n in names for w in _WORDS.findall(n.casefold()) if len(w) >= 3}
-    full_names = ["".join(_WORDS.findall(n.casefold())) for n in names if n]
+    names = [_WORDS.findall(n.casefold()) for n in (client.name, client.preferred_name or "")]
+    name_words = {w for name in names for w in name if len(w) >= 3}
+    full_names = ["".join(name) for name in names]
     born = client.date_of_birth
     dates = (born.isoformat(), born.strftime("%Y%m%d"), born.strftime("%m%d%Y"))
     member = (client.coverage.member_id or "").casefold() if client.coverage else ""
     found = []
-    if words & name_words or any(len(n) >= 6 and n in joined for n in full_names):
+    if name_words.intersection(words) or any(len(n) >= 6 and n in joined for n in full_names):
         found.append(("client", "name"))
     if any(d in stem or d.replace("-", "") in joined for d in dates):
         found.append(("client", "date_of_birth"))

@@ -30,13 +30,14 @@ from .problems import Finding, OutputError, PlandocError, Problem, Severity, pla
 from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
 from .rules import RuleContext
 
-OUTPUT_MODE = 0o600  # every plan is protected health information: owner only, by default
-FOLDER_MODE = 0o700
-
 
 def folder_mode(file_mode: int) -> int:
     """The mode of a new folder for files of `file_mode`: searchable by whoever may read."""
     return file_mode | (file_mode & 0o444) >> 2
+
+
+OUTPUT_MODE = 0o600  # every plan is protected health information: owner only, by default
+FOLDER_MODE = folder_mode(OUTPUT_MODE)  # 0o700
 
 
 @dataclass
