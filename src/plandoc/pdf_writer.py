@@ -12,8 +12,12 @@ the client's name.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import logging
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from .compose import PlanDocument
@@ -43,11 +47,34 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         )
         rendered = page.render()
         _metadata_from_the_plan(rendered.metadata, document)
-        return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
+        with _font_timestamps(document.modified):
+            return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
             f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
         ) from None
+
+
+@contextlib.contextmanager
+def _font_timestamps(day: dt.date) -> Iterator[None]:
+    """Embedded font subsets dated by the plan, not the clock.
+
+    Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which
+    stamps each subset's `head.modified` with the time of writing, or with
+    SOURCE_DATE_EPOCH when set (the reproducible-builds convention): set it to
+    the plan's date for the write (whatever the caller's environment holds, so
+    the bytes never depend on it), and put back what was there.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def fetcher(weasyprint: Any) -> Any:
