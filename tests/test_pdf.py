@@ -99,7 +99,9 @@ def test_two_renders_are_byte_identical_even_in_another_process(tmp_path):
     # stamps them with SOURCE_DATE_EPOCH when set, else the time of writing).
     environment = {**os.environ, "SOURCE_DATE_EPOCH": "86400"}
     other = subprocess.run(
-        [sys.executable, "-c", script, str(sample)], capture_output=True, check=True,
+        [sys.executable, "-c", script, str(sample)],
+        capture_output=True,
+        check=True,
         env=environment,
     ).stdout
     assert other == first

@@ -66,7 +66,7 @@ def _font_timestamps(day: dt.date) -> Iterator[None]:
     the bytes never depend on it), and put back what was there.
     """
     previous = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    moment = dt.datetime.combine(day, dt.time(), dt.UTC)
     os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
     try:
         yield
