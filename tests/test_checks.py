@@ -181,7 +181,7 @@ ERRORS = [
         "negative count",
         _set("goals.1.measure.baseline", -1),
         "goals[1].measure.baseline",
-        "at least 0",
+        "out of bounds: a count is from 0 to 100,000",
     ),
     # contract, services, signatures, plan id
     (

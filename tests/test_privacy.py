@@ -375,7 +375,10 @@ def _check_relaxed_modes(tmp_path):
     ("value", "says"),
     [
         ('"640"', None),
-        ('"0666"', "others may never write"),
+        ('"0666"', "others may never read or write"),
+        ('"0604"', "others may never read or write"),
+        ('"0644"', "others may never read or write"),
+        ('"0660"', None),
         ('"0755"', "never executable"),
         ('"0440"', "owner must be able to read and write"),
         ('"rw-r-----"', "octal mode"),

@@ -21,6 +21,7 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 from .instruments import Band, Instrument
+from .model import number_text
 from .progress import GoalProgress
 
 WIDTH, HEIGHT = 640, 280
@@ -71,7 +72,8 @@ def chart_layout(progress: GoalProgress) -> ChartLayout:
         inset = 14  # keep the first and last points off the axes
         return x0 + inset + (date - first).days / span * (x1 - x0 - 2 * inset)
 
-    texts: list[Text] = [Text(x0, 20, f"{progress.measure} over time", 14, "start", INK, True)]
+    title = f"{_fit(progress.measure)} over time"
+    texts: list[Text] = [Text(x0, 20, title, 14, "start", INK, True)]
     bands = []
     instrument = progress.instrument
     if instrument and (instrument.bands or instrument.cutoff is not None):
@@ -83,21 +85,23 @@ def chart_layout(progress: GoalProgress) -> ChartLayout:
             bands.append((x0, top, x1 - x0, bottom - top, tint))
             if bottom - top >= 11:
                 middle = (top + bottom) / 2 + 4
-                texts.append(Text(x1 + 6, middle, band.label, 10, "start", MUTED))
+                texts.append(Text(x1 + 6, middle, _fit(band.label), 10, "start", MUTED))
     grid = []
     for tick in _ticks(low, high):
         grid.append(y_of(tick))
-        texts.append(Text(x0 - 6, y_of(tick) + 4, f"{tick:g}", 10, "end", MUTED))
+        texts.append(Text(x0 - 6, y_of(tick) + 4, number_text(tick, 6), 10, "end", MUTED))
     ty = y_of(progress.target)
-    texts.append(Text(x1 + 6, ty - 3, f"target {progress.target:g}", 10, "start", TARGET, True))
+    texts.append(
+        Text(x1 + 6, ty - 3, f"target {number_text(progress.target)}", 10, "start", TARGET, True)
+    )
     points = tuple((x_of(p.date), y_of(p.score)) for p in progress.points)
     for (x, y), point in zip(points, progress.points, strict=True):
-        texts.append(Text(x, y - 8, f"{point.score:g}", 10, "middle", INK, True))
+        texts.append(Text(x, y - 8, number_text(point.score), 10, "middle", INK, True))
     for index in _label_indexes(len(points)):
         point = progress.points[index]
         label = "baseline" if point.baseline else point.date.isoformat()
         texts.append(Text(points[index][0], y1 + 16, label, 10, "middle", MUTED))
-    unit = "score" if progress.unit == "points" else progress.unit
+    unit = "score" if progress.unit == "points" else _fit(progress.unit)
     texts.append(Text(x0, y1 + 34, f"{unit}; {progress.direction_text}", 10, "start", MUTED))
     return ChartLayout(
         title=f"{progress.measure} over time",
@@ -109,6 +113,16 @@ def chart_layout(progress: GoalProgress) -> ChartLayout:
         points=points,
         texts=tuple(texts),
     )
+
+
+MOST_CHARACTERS = 80  # of a plan's text drawn in a chart: more would not fit its width
+
+
+def _fit(text: str) -> str:
+    """A plan's text as the picture draws it: cut to what fits (the title and the
+    description, which screen readers and the table beside the chart give, keep it whole).
+    Drawing a megabyte of text would take a picture of gigabytes."""
+    return text if len(text) <= MOST_CHARACTERS else text[: MOST_CHARACTERS - 1] + "…"
 
 
 def _tint(index: int, count: int, lower_is_better: bool) -> tuple[int, int, int]:
@@ -125,18 +139,21 @@ def _bands(instrument: Instrument) -> tuple[Band, ...]:
     cut = instrument.cutoff
     if instrument.lower_is_better:
         return (Band(instrument.min, cut - 0.5, "below cut-off"),
-                Band(cut, instrument.max, f"cut-off {cut:g} or more"))  # fmt: skip
-    return (Band(instrument.min, cut, f"cut-off {cut:g} or less"),
+                Band(cut, instrument.max, f"cut-off {number_text(cut)} or more"))  # fmt: skip
+    return (Band(instrument.min, cut, f"cut-off {number_text(cut)} or less"),
             Band(cut + 0.5, instrument.max, "above cut-off"))  # fmt: skip
 
 
 def _score_range(progress: GoalProgress) -> tuple[float, float]:
+    """The scores the plot area spans: the scale's range, or 0 to a round number above
+    the counts. Always low < high, so every score has a place."""
     instrument = progress.instrument
     if instrument is not None and math.isfinite(instrument.max):
         return instrument.min, instrument.max
     values = [p.score for p in progress.points] + [progress.baseline, progress.target]
-    high = _nice_ceiling(max(values) * 1.15 or 1)
-    return (instrument.min if instrument else min(0.0, min(values))), high
+    low = min(instrument.min if instrument else 0.0, *values)
+    high = _nice_ceiling(max(values) * 1.15 or 1) if max(values) > 0 else 1.0
+    return low, high if high > low else low + 1
 
 
 def _nice_ceiling(value: float) -> float:
@@ -148,14 +165,12 @@ def _nice_ceiling(value: float) -> float:
 
 
 def _ticks(low: float, high: float) -> list[float]:
+    """Round numbers from low to high, two to six of them, whatever the scale's size."""
     raw = (high - low) / 5
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     step = next(s * magnitude for s in (1, 2, 2.5, 5, 10) if s * magnitude >= raw)
-    ticks, tick = [], math.ceil(low / step) * step
-    while tick <= high + 1e-9:
-        ticks.append(round(tick, 6))
-        tick += step
-    return ticks
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    return [round(index * step, 6) for index in range(first, last + 1)]
 
 
 def _label_indexes(count: int, most: int = 6) -> list[int]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from .instruments import Instrument, Registry, built_in_registry
-from .model import Goal, Plan, RatingScale
+from .model import Goal, Plan, RatingScale, number_text
 from .problems import FieldPath, Finding, Severity, plan_value
 
 WARNING = Severity.WARNING
@@ -94,7 +95,8 @@ def check_file_name(file_name: str, plan: Plan) -> Iterator[Finding]:
     not protected the way plan contents are; plandoc names its own files by
     plan id, and a clinic should name plan files the same way.
     """
-    stem = file_name.rsplit(".", 1)[0].casefold()
+    # NFC, as the plan's text is: macOS writes "José" in a file name as "Jose" and an accent.
+    stem = unicodedata.normalize("NFC", file_name.rsplit(".", 1)[0]).casefold()
     words = _WORDS.findall(stem)
     joined = "".join(words)
     client = plan.client
@@ -348,7 +350,7 @@ def _check_progress_dates(
 def _out_of_range(path: FieldPath, score: float, instrument: Instrument) -> Finding:
     return Finding(
         path,
-        f"{plan_value(f'{score:g}')} is outside the {instrument.name} range "
+        f"{plan_value(number_text(score))} is outside the {instrument.name} range "
         f"({instrument.range_text})",
     )
 

@@ -10,6 +10,7 @@
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
     instruments = "clinic-instruments.toml"  # the clinic's own measures (see README)
     file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
+                                # others (not owner or group) may never read or write them
 
 Command-line flags override it.
 """
@@ -95,7 +96,9 @@ def file_mode_problem(text: str) -> str | None:
     """What is wrong with a `file_mode` ("0640"), or None.
 
     The owner must be able to read and write; nobody may execute a document;
-    others (outside the owner and group) may never write one.
+    others (outside the owner and group) may never read or write one: every
+    document is protected health information, and a clinic that shares them
+    shares them with a group (0640, 0660), never with every account on the machine.
     """
     if not re.fullmatch(r"0?[0-7]{3}", text):
         return 'must be an octal mode such as "0600" (the default) or "0640"'
@@ -104,6 +107,9 @@ def file_mode_problem(text: str) -> str | None:
         return "the owner must be able to read and write (6 as the first digit)"
     if mode & 0o111:
         return "documents are never executable: use only 0, 4 and 6"
-    if mode & 0o002:
-        return "others may never write the documents: the last digit is 0 or 4"
+    if mode & 0o006:
+        return (
+            "others may never read or write the documents (protected health information): "
+            'the last digit is 0, such as "0640" to share with your group'
+        )
     return None

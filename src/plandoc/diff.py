@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from .markdown_text import escape_inline
-from .model import Goal, Objective, Plan
+from .model import Goal, Objective, Plan, number_text
 
 SECTIONS = ("plan", "diagnoses", "goals", "objectives", "scores", "methods", "revisions")
 TITLES = {
@@ -66,7 +66,7 @@ def _show(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:g}"
+        return number_text(value)
     if isinstance(value, str):
         return f'"{value}"' if " " in value else value
     return str(value)
@@ -157,7 +157,7 @@ def _measure_change(was: Goal, now: Goal) -> str:
     def describe(goal: Goal) -> str:
         measure = goal.measure
         name = getattr(measure, "instrument", None) or getattr(measure, "behavior", "")
-        return f"{name} {measure.baseline:g} → {measure.target:g}"
+        return f"{name} {number_text(measure.baseline)} → {number_text(measure.target)}"
 
     return f"{describe(was)}, now {describe(now)}"
 
@@ -189,7 +189,7 @@ def _score_changes(was: Goal | None, now: Goal) -> Iterator[Change]:
             continue
         when = entry.date.isoformat()
         if entry.date not in before:
-            yield Change("scores", "new score", subject, f"{entry.score:g} on {when}")
+            yield Change("scores", "new score", subject, f"{number_text(entry.score)} on {when}")
         elif before[entry.date] != entry.score:
             yield Change(
                 "scores",
@@ -199,7 +199,9 @@ def _score_changes(was: Goal | None, now: Goal) -> Iterator[Change]:
             )
     after = {e.date for e in now.progress if e.score is not None}
     for date in sorted(set(before) - after):
-        yield Change("scores", "score removed", subject, f"{before[date]:g} on {date.isoformat()}")
+        yield Change(
+            "scores", "score removed", subject, f"{number_text(before[date])} on {date.isoformat()}"
+        )
 
 
 def _method_changes(old: Plan, new: Plan) -> Iterator[Change]:

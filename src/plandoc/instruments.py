@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .model import number_text, read_number
 from .problems import PlandocError
 
 
@@ -52,8 +53,8 @@ class Instrument:
     @property
     def range_text(self) -> str:
         if math.isinf(self.max):
-            return f"{self.min:g} or more"
-        return f"{self.min:g} to {self.max:g}"
+            return f"{number_text(self.min)} or more"
+        return f"{number_text(self.min)} to {number_text(self.max)}"
 
     def band(self, score: float) -> str | None:
         """The severity band of a score ('moderate'), if the measure has bands."""
@@ -203,6 +204,8 @@ def _check_entry(where: str, entry: dict[str, Any], problems: list[str]) -> None
             isinstance(value, bool) and key != "lower_is_better"
         ):
             problems.append(f"{where}.{key}: wrong type ({type(value).__name__})")
+        elif _FIELDS[key][0] == (int, float) and (problem := _score_problem(value)):
+            problems.append(f"{where}.{key}: {problem}")
     for key, (_, required) in _FIELDS.items():
         if required and key not in entry:
             problems.append(f"{where}: {key} is missing")
@@ -232,12 +235,26 @@ def _check_bands(where: str, bands: list[Any], low: Any, high: Any, problems: li
         ):
             problems.append(f"{where}.bands[{index}]: must be {{ min, max, label }}")
             return
+        problem = _score_problem(band["min"]) or _score_problem(band["max"])
+        if problem:
+            problems.append(f"{where}.bands[{index}]: {problem}")
+            return
         if band["min"] > band["max"] or (edge is not None and band["min"] <= edge):
             problems.append(f"{where}.bands[{index}]: bands must rise without overlapping")
             return
         edge = band["max"]
     if bands[0]["min"] != low or bands[-1]["max"] != high:
         problems.append(f"{where}.bands: must cover the whole range, {low} to {high}")
+
+
+def _score_problem(value: float) -> str | None:
+    """A measure's numbers are scores, with a score's bounds (model.NUMBERS): TOML's
+    `inf` and `nan`, or a range of 1e300, would leave nothing a chart can draw."""
+    try:
+        read_number(value, "score")
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _instrument(name: str, entry: dict[str, Any]) -> Instrument:

@@ -36,6 +36,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .markdown_text import Markdown, escape_inline, narrative
+from .model import number_text
 from .problems import PlandocError, quotes_as_values
 from .progress import ProgressRules
 from .rules import Rule, parse_rules
@@ -409,7 +410,7 @@ def make_environment(layout: Layout) -> SandboxedEnvironment:
         if isinstance(value, dt.date):
             return layout.format_date(value)
         if isinstance(value, float):
-            return f"{value:g}"
+            return number_text(value)
         return escape_inline(str(value))
 
     environment = PlanSandbox(

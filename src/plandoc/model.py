@@ -11,22 +11,29 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     StrictBool,
     Tag,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -58,6 +65,198 @@ def _code_text(value: Any) -> Any:
 
 
 PlanDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+
+
+# --- numbers ------------------------------------------------------------------
+#
+# Every number of the format is one of these kinds, with the bounds a clinic can
+# mean (README, "Limits"). They bound what a document has to show and draw: a
+# number that passes renders in every layout and format, in bounded time and memory.
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What a number of one kind may be: from `least` to `most`, with at most `places`
+    decimal places (0: a whole number)."""
+
+    least: int
+    most: int
+    places: int
+    why: str
+
+
+NUMBERS: dict[str, Bounds] = {
+    "score": Bounds(-100_000, 100_000, 2, "any scale a clinic scores, with room for its own"),
+    "count": Bounds(0, 100_000, 2, "a behaviour counted in its unit: steps a day fit"),
+    "version": Bounds(1, 9_999, 0, "a new version a week for 190 years"),
+    "sessions": Bounds(1, 2_000, 0, "a session a day for five years"),
+    "weeks": Bounds(1, 520, 0, "ten years: a plan is reviewed long before"),
+    "session_minutes": Bounds(1, 600, 0, "ten hours: a full day programme"),
+    "units": Bounds(1, 9_999, 0, "15-minute units of a day programme for a year"),
+}
+NOT_FINITE = "must be a finite number"
+_NUMBER_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # YAML keeps `12.50` as text
+_MOST_DIGITS = 15
+
+
+def number_text(value: float, places: int = 2) -> str:
+    """A number as a document shows it: 7 and 7.0 -> '7', 2.50 -> '2.5', -0.0 -> '0'.
+
+    Never an exponent, and never more than `places` decimals (the model allows 2),
+    so it reads the same in every layout and format.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = f"{value:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _shown(value: int | float) -> str:
+    """A number from a plan, as a message quotes it (never 300 digits)."""
+    if isinstance(value, int) and abs(value) >= 10**_MOST_DIGITS:
+        return f"a number of more than {_MOST_DIGITS} digits"
+    return repr(value)
+
+
+def _decimal_places(value: int | float | Decimal) -> int:
+    exponent = (Decimal(repr(value)) if isinstance(value, float) else Decimal(value)).as_tuple()
+    return max(0, -exponent.exponent) if isinstance(exponent.exponent, int) else 0
+
+
+def read_number(value: Any, kind: str) -> int | float:
+    """A plan's number of `kind` (see NUMBERS), or ValueError with a one-line message.
+
+    Booleans are not numbers (`true` is not 1); text is read only when it is a
+    plain decimal number (YAML keeps `12.50` as text, so as not to lose digits).
+    Whole numbers written `16.0` are read as 16. -0.0 is read as 0.
+    """
+    bounds = NUMBERS[kind]
+    whole = bounds.places == 0
+    wanted = f"a whole number from {bounds.least:,} to {bounds.most:,}" if whole else "a number"
+    if isinstance(value, bool):
+        raise ValueError(f"must be {wanted}, not true or false")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 2 * _MOST_DIGITS or not _NUMBER_TEXT.fullmatch(text):
+            raise ValueError(f"must be {wanted}")
+        exact = Decimal(text)
+        value = (
+            int(exact) if exact == exact.to_integral_value() and "." not in text else float(text)
+        )
+        places = _decimal_places(exact)
+    elif isinstance(value, int):
+        places = 0
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{NOT_FINITE} ({plan_value(value)})")
+        places = _decimal_places(value)
+    else:
+        raise ValueError(f"must be {wanted}")
+    if whole and (places or isinstance(value, float)):
+        if not float(value).is_integer():
+            raise ValueError(f"must be {wanted}, not {plan_value(_shown(value))}")
+        value, places = int(value), 0
+    if not bounds.least <= value <= bounds.most:
+        if whole:
+            raise ValueError(f"must be {wanted}, not {plan_value(_shown(value))}")
+        raise ValueError(
+            f"{plan_value(_shown(value))} is out of bounds: a {kind} is from "
+            f"{bounds.least:,} to {bounds.most:,} (README: Limits)"
+        )
+    if places > bounds.places:
+        raise ValueError(
+            f"{plan_value(_shown(value))} has more than {bounds.places} decimal places; "
+            "round it (README: Limits)"
+        )
+    return value + 0 if value == 0 else value  # -0.0 + 0 is 0.0
+
+
+def _number(kind: str) -> Any:
+    """The model's type for a number of `kind`: one message a field, and its JSON Schema."""
+    bounds = NUMBERS[kind]
+    what = "A whole number" if bounds.places == 0 else "A number"
+    places = "" if bounds.places == 0 else f", with at most {bounds.places} decimal places"
+    schema = {  # schema.py adds the "$comment" to the field's description
+        "type": "integer" if bounds.places == 0 else "number",
+        "minimum": bounds.least,
+        "maximum": bounds.most,
+        "$comment": f"{what} from {bounds.least:,} to {bounds.most:,}{places}.",
+    }
+    python = int if bounds.places == 0 else int | float
+    return Annotated[
+        python,  # type: ignore[valid-type]
+        PlainValidator(lambda value: read_number(value, kind)),
+        WithJsonSchema(schema),
+    ]
+
+
+Score = _number("score")
+Count = _number("count")
+Version = _number("version")
+Sessions = _number("sessions")
+Weeks = _number("weeks")
+SessionMinutes = _number("session_minutes")
+Units = _number("units")
+
+
+def _not_true_or_false(value: Any) -> Any:
+    if isinstance(value, bool):  # Python's True == 1: `plandoc: true` is not format 1
+        raise ValueError("must be 1, not true or false")
+    return value
+
+
+# --- text -----------------------------------------------------------------------
+#
+# Every text of a plan is read in Unicode's composed form (NFC), in the model, so
+# "É" typed as one character or as "E" and an accent is one and the same: in ids,
+# in the checks that compare them, and in every document. (The reader keeps the
+# file's own characters, so `new --from` copies what the author wrote.)
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+# Characters an id must not hold: they show as nothing (or as a plain space), so two
+# ids that look the same would differ. Unicode's format characters (zero-width
+# space and joiners, bidi controls, the BOM, soft hyphen...), controls, separators
+# and spaces other than the plain one, unassigned and private-use code points, and
+# the other default-ignorable characters (variation selectors, Hangul fillers...).
+_INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
+_INVISIBLE_EXTRA = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0100-\U000e01ef]"
+)
+
+
+def invisible_character(text: str) -> tuple[int, str] | None:
+    """The first character of `text` that cannot be seen (position, `U+200B ZERO WIDTH SPACE`)."""
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if (category in _INVISIBLE_CATEGORIES and char != " ") or _INVISIBLE_EXTRA.match(char):
+            name = unicodedata.name(char, "")
+            return index + 1, f"U+{ord(char):04X}" + (f" {name}" if name else "")
+    return None
+
+
+def _visible_id(value: str) -> str:
+    found = invisible_character(value)
+    if found:
+        position, character = found
+        raise ValueError(
+            f"holds an invisible character ({character}, at character {position}); "
+            "an id must be what it shows: remove it"
+        )
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_code_text), AfterValidator(_visible_id)]
 # The most of each list a plan may hold (README, "Limits"): enough for any real plan, and
 # a bound on the time and memory a document takes. Past one is an error naming the list.
 MOST_GOALS = 50
@@ -68,7 +267,6 @@ MOST_OTHER = 100  # any other list: diagnoses, methods, services, signatures, me
 
 Code = Annotated[str, BeforeValidator(_code_text)]
 Text = Annotated[str, Field(min_length=1)]
-Score = int | float
 Party = Literal["client", "clinician", "family", "other"]
 GoalStatus = Literal[
     "not-started", "in-progress", "met", "partially-met", "not-met", "revised", "discontinued"
@@ -89,16 +287,22 @@ class PlanPart(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _collect_extensions(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x-") for k in data):
-            kept = {
-                k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))
-            }
-            kept["x-"] = {
-                k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")
-            }
-            return kept
-        return data
+    def _read_part(cls, data: Any) -> Any:
+        """Texts in NFC (see "text" above); `x-` keys collected, as written, in `extensions`."""
+        if isinstance(data, str):  # a part written as its text (presenting_problem)
+            return _nfc(data)
+        if not isinstance(data, dict):
+            return data
+        kept: dict[Any, Any] = {}
+        extensions: dict[str, Any] = {}
+        for key, value in data.items():
+            if isinstance(key, str) and key.startswith("x-"):
+                extensions[key] = value
+            else:
+                kept[key] = _nfc(value)
+        if extensions:
+            kept["x-"] = extensions
+        return kept
 
 
 # --- identification ---------------------------------------------------------
@@ -106,7 +310,7 @@ class PlanPart(BaseModel):
 
 class PlanInfo(PlanPart):
     id: Annotated[str, BeforeValidator(_code_text)]
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     status: Literal["draft", "active", "on-hold", "completed", "revoked"]
     created: PlanDate
     effective: PlanDate
@@ -243,8 +447,8 @@ class BehaviorTracking(PlanPart):
 
     behavior: Text
     unit: Text
-    baseline: Annotated[Score, Field(ge=0)]
-    target: Annotated[Score, Field(ge=0)]
+    baseline: Count
+    target: Count
 
 
 def _measure_kind(data: Any) -> str | None:
@@ -281,15 +485,15 @@ class ProgressEntry(PlanPart):
 
 
 class Objective(PlanPart):
-    id: Code
+    id: Id
     statement: Text
     target_date: PlanDate
-    methods: Annotated[list[Code], Field(min_length=1, max_length=MOST_OTHER)]
+    methods: Annotated[list[Id], Field(min_length=1, max_length=MOST_OTHER)]
     status: GoalStatus | None = None
 
 
 class Goal(PlanPart):
-    id: Code
+    id: Id
     term: Literal["short", "long"]
     statement: Text
     client_words: str | None = None
@@ -301,18 +505,18 @@ class Goal(PlanPart):
 
 
 class Method(PlanPart):
-    id: Code
+    id: Id
     name: Text
     description: Text
     responsible: Party
     frequency: Text
-    session_minutes: Annotated[int, Field(ge=1)]
+    session_minutes: SessionMinutes
 
 
 class TimeEstimate(PlanPart):
-    sessions: Annotated[int, Field(ge=1)]
+    sessions: Sessions
     frequency: Text
-    weeks: Annotated[int, Field(ge=1)]
+    weeks: Weeks
     note: str | None = None
 
 
@@ -320,7 +524,7 @@ class Service(PlanPart):
     cpt: Code
     description: Text
     frequency: Text
-    units: Annotated[int, Field(ge=1)]
+    units: Units
 
 
 class ProgressNote(PlanPart):
@@ -339,7 +543,7 @@ class Signature(PlanPart):
 class Revision(PlanPart):
     """One entry of the plan's revision history (an extension of the spec's format)."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     date: PlanDate
     summary: Text
     author: str | None = None
@@ -351,7 +555,7 @@ class Revision(PlanPart):
 class Plan(PlanPart):
     """One client's treatment plan."""
 
-    plandoc: Literal[1]
+    plandoc: Annotated[Literal[1], BeforeValidator(_not_true_or_false)]
     plan: PlanInfo
     client: Client
     provider: Provider

@@ -23,7 +23,8 @@ from typing import Any
 import yaml
 
 from .layouts import Layout
-from .problems import FieldPath
+from .model import NUMBERS, read_number
+from .problems import FieldPath, PlandocError
 from .reader import leaves
 
 FILL = "FILL IN"
@@ -180,7 +181,13 @@ def next_version(data: dict[str, Any], today: dt.date, review_interval: int | No
     """The next version of a valid plan's data (see the module's description)."""
     plan = copy.deepcopy(data)
     info = plan["plan"]
-    info["version"] = int(info["version"]) + 1
+    version = read_number(info["version"], "version")  # the plan is valid: it reads
+    if version >= NUMBERS["version"].most:
+        raise PlandocError(
+            f"plan.version is {version:,}, the last plandoc takes (README: Limits): "
+            "start a new plan id"
+        )
+    info["version"] = version + 1
     info["last_reviewed"] = today.isoformat()
     if review_interval is None:
         info["review_by"] = fill("the next review date, YYYY-MM-DD")

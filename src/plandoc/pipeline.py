@@ -24,7 +24,7 @@ from .checks import CheckOptions, check_file_name, check_parts, check_plan, revi
 from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
-from .model import Plan, parse_plan, valid_parts
+from .model import NOT_FINITE, Plan, parse_plan, valid_parts
 from .new_plan import placeholder
 from .problems import Finding, OutputError, PlandocError, Problem, Severity, plan_value
 from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
@@ -90,7 +90,6 @@ STILL_TO_FILL = "still to fill: "
 UNPRINTABLE = "holds a character no document can carry"
 # Characters XML 1.0 (so DOCX, and HTML) cannot hold, and lone UTF-16 surrogates.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-NOT_FINITE = "must be a finite number"
 SHADOWING = (STILL_TO_FILL, UNPRINTABLE, NOT_FINITE)  # say only this of a field
 
 
@@ -169,7 +168,7 @@ def _check_file(
     if source.data is None:
         return checked
     plan, findings = parse_plan(source.data)
-    findings += _value_findings(source.data)
+    findings = list(dict.fromkeys(findings + _value_findings(source.data)))  # .inf: said once
     checked.problems += _locate(source, findings)
     if plan is None:
         # Still report what the cross-field checks find in the parts that are valid.

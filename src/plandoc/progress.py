@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .instruments import Instrument, Registry
-from .model import BehaviorTracking, Goal, Plan
+from .model import BehaviorTracking, Goal, Plan, number_text
 
 CLOSED = {"met", "discontinued", "revised"}
 
@@ -146,13 +146,15 @@ class GoalProgress:
         if improvement == 0:
             return "no change"
         way = "better" if improvement > 0 else "worse"
+        amount = number_text(abs(improvement))
         if self.unit == "points":
-            return f"{abs(improvement):g} point{'' if abs(improvement) == 1 else 's'} {way}"
-        return f"{way} by {abs(improvement):g} ({self.unit})"
+            return f"{amount} point{'' if amount == '1' else 's'} {way}"
+        return f"{way} by {amount} ({self.unit})"
 
     @property
     def baseline_text(self) -> str:
-        return f"{self.baseline:g}" + (f" ({self.baseline_band})" if self.baseline_band else "")
+        band = f" ({self.baseline_band})" if self.baseline_band else ""
+        return number_text(self.baseline) + band
 
     @property
     def percent_text(self) -> str:
@@ -176,13 +178,13 @@ class GoalProgress:
         meaning = (
             f": {self.instrument.cutoff_meaning}" if past and self.instrument.cutoff_meaning else ""
         )
-        return f"{side} the cut-off ({cutoff:g}){meaning}"
+        return f"{side} the cut-off ({number_text(cutoff)}){meaning}"
 
     @property
     def response_text(self) -> str:
         return _yes_no(
             self.responded,
-            f"{self.instrument.response_percent:g}% better"
+            f"{number_text(self.instrument.response_percent)}% better"
             if (self.instrument and self.instrument.response_percent)
             else "",
         )
@@ -191,22 +193,23 @@ class GoalProgress:
     def remission_text(self) -> str:
         threshold = ""
         if self.instrument and self.instrument.remission_below is not None:
-            threshold = f"below {self.instrument.remission_below:g}"
+            threshold = f"below {number_text(self.instrument.remission_below)}"
         elif self.instrument and self.instrument.remission_above is not None:
-            threshold = f"above {self.instrument.remission_above:g}"
+            threshold = f"above {number_text(self.instrument.remission_above)}"
         return _yes_no(self.in_remission, threshold)
 
     @property
     def trend_text(self) -> str:
         """One sentence stating the trend: the text alternative of the chart."""
         if self.latest is None:
-            return f"{self.measure}: no scores recorded yet; baseline {self.baseline:g}."
+            return f"{self.measure}: no scores recorded yet; baseline {number_text(self.baseline)}."
         amount = self._amount(self.improvement or 0)
         count = len(self.scores)
+        baseline, latest = number_text(self.baseline), number_text(self.latest.score)
         return (
-            f"{self.measure} from {self.baseline:g} at baseline to {self.latest.score:g} on "
+            f"{self.measure} from {baseline} at baseline to {latest} on "
             f"{self.latest.date.isoformat()} ({amount}; {count} score{'s' * (count != 1)}); "
-            f"target {self.target:g}, {self.direction_text}."
+            f"target {number_text(self.target)}, {self.direction_text}."
         )
 
 
@@ -289,7 +292,7 @@ def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Fl
             Flag(
                 "stalled",
                 f"no improvement over the last {rules.stalled_after} measurements "
-                f"({', '.join(f'{s:g}' for s in window)})",
+                f"({', '.join(number_text(s) for s in window)})",
             )
         )
     if len(scores) >= 2:
@@ -301,12 +304,12 @@ def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Fl
         worse_by = (scores[-1] - best) if progress.lower_is_better else (best - scores[-1])
         threshold = _meaningful_change(progress, rules)
         if worse_by >= threshold and worse_by > 0:
-            since = "the baseline" if best_at.baseline else f"{best:g} on {best_at.date}"
+            since = "the baseline" if best_at.baseline else f"{number_text(best)} on {best_at.date}"
             flags.append(
                 Flag(
                     "worsened",
-                    f"{worse_by:g} {progress.unit} worse than {since} "
-                    f"(a change of {threshold:g} or more is clinically meaningful)",
+                    f"{number_text(worse_by)} {progress.unit} worse than {since} "
+                    f"(a change of {number_text(threshold)} or more is clinically meaningful)",
                 )
             )
     if goal.target_date < progress.as_of and not progress.target_reached:

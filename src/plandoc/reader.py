@@ -23,6 +23,12 @@ from .sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
 
 PLAN_SUFFIXES = (".json", ".md")
 MAX_PLAN_BYTES = 2 * 1024 * 1024
+# Lists and sets of keys inside one another: a plan needs 6 (plan, goals, a goal, its
+# objectives, an objective, its methods); `x-` data may use the rest. Past it is one
+# error, found before the data is built, so nothing after the reader (the model,
+# `leaves`, copies, YAML output) can recurse too deep.
+MAX_DEPTH = 50
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (lists and sets of keys; README: Limits)"
 
 # Narrative fields that a Markdown plan may write as `## Heading` sections.
 SECTIONS: dict[str, FieldPath] = {
@@ -87,8 +93,8 @@ def read_plan(path: Path) -> PlanSource:
             _read_markdown(source, text.replace("\r\n", "\n"))
         else:
             return _fail(source, None, "not a plan file: expected a .json or .md file")
-    except RecursionError:
-        return _fail(source, 1, "nested too deeply to be a treatment plan")
+    except RecursionError:  # not reached while MAX_DEPTH holds: a last guard
+        return _fail(source, 1, TOO_DEEP)
     return source
 
 
@@ -104,7 +110,33 @@ def _problem(source: PlanSource, line: int | None, path: FieldPath, message: str
 # --- JSON --------------------------------------------------------------------
 
 
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _json_too_deep(text: str) -> int | None:
+    """The line where JSON text opens its (MAX_DEPTH + 1)th level, or None.
+
+    Strings are skipped whole, so a bracket inside one does not count.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        first = match.group()[0]
+        if first in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif first in "]}":
+            depth -= 1
+    return None
+
+
 def _read_json(source: PlanSource, text: str) -> None:
+    deep = _json_too_deep(text)
+    if deep is not None:
+        _fail(source, deep, TOO_DEEP)
+        return
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -186,9 +218,16 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             line = mark.line + first_line if mark else first_line
             problem = getattr(error, "problem", None) or type(error).__name__
-            _problem(source, line, (), f"not valid YAML: {quotes_as_values(problem)}")
+            if "nesting depth" in problem:  # libyaml's own limit (1,000 levels)
+                _problem(source, line, (), TOO_DEEP)
+            else:
+                _problem(source, line, (), f"not valid YAML: {quotes_as_values(problem)}")
             return None
         if node is None:
+            return None
+        deep = _yaml_too_deep(node)
+        if deep is not None:
+            _problem(source, deep + first_line, (), TOO_DEEP)
             return None
         source_map = YamlSourceMap(node, first_line)
         source.source_map = source_map
@@ -208,6 +247,30 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
             return None
     finally:
         loader.dispose()
+
+
+def _yaml_too_deep(root: yaml.Node) -> int | None:
+    """The 0-based line of the first node past MAX_DEPTH in a composed YAML tree, or None.
+
+    Walked with a list, not recursion; an alias is a node already seen and is not
+    followed (the source map reports it).
+    """
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen or not isinstance(node, yaml.CollectionNode):
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            return node.start_mark.line
+        children = (
+            node.value
+            if isinstance(node, yaml.SequenceNode)
+            else [child for pair in node.value for child in pair]
+        )
+        stack.extend((child, depth + 1) for child in reversed(children))  # in file order
+    return None
 
 
 # --- Markdown with front-matter ---------------------------------------------

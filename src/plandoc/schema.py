@@ -40,7 +40,7 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
     },
     "PlanInfo": {
         "id": ("Plan id: letters, digits, '.', '-', '_'; it names the output files.", "TP-0001"),
-        "version": ("Version of this plan, from 1; documents of each version are kept.", 2),
+        "version": ("Version of this plan; documents of each version are kept.", 2),
         "status": ("Where the plan stands.", "active"),
         "created": ("When the plan was first written (YYYY-MM-DD).", "2026-08-03"),
         "effective": ("When the plan took effect (YYYY-MM-DD).", "2026-08-03"),
@@ -237,6 +237,12 @@ def schema_text() -> str:
     return json.dumps(plan_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _number_bounds(prop: dict[str, Any]) -> list[str]:
+    """What a number field may be (model.NUMBERS), said where an editor shows it."""
+    arms = [prop, *prop.get("anyOf", [])]
+    return [arm.pop("$comment") for arm in arms if "$comment" in arm]
+
+
 def _document(name: str, definition: dict[str, Any]) -> None:
     properties = definition.get("properties")
     if properties is None:
@@ -250,7 +256,7 @@ def _document(name: str, definition: dict[str, Any]) -> None:
             raise RuntimeError(f"schema: {name}.{field} has no description in FIELD_DOCS")
         description, example = docs[field]
         prop.pop("title", None)
-        prop["description"] = description
+        prop["description"] = " ".join([description, *_number_bounds(prop)])
         if example is not None:
             prop["examples"] = [example]
         if (name, field) in _CODE_FIELDS:  # YAML `npi: 1234567893` is read as its digits
