@@ -139,7 +139,11 @@ BAD_INPUT = {
         "---\nplandoc: 1\n---\nstray\n",
         ":4: text before the first '## ' section",
     ),
-    "deep nesting": ("bad.json", "[" * 100000 + "]" * 100000, ":1: nested more than 50 levels deep"),
+    "deep nesting": (
+        "bad.json",
+        "[" * 100000 + "]" * 100000,
+        ":1: nested more than 50 levels deep",
+    ),
 }
 
 

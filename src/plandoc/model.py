@@ -250,8 +250,8 @@ def _visible_id(value: str) -> str:
     if found:
         position, character = found
         raise ValueError(
-            f"holds an invisible character ({character}, at character {position}); "
-            "an id must be what it shows: remove it"
+            f"holds a character that does not show as itself ({character}, at character "
+            f"{position}); ids that look the same must be the same: remove it"
         )
     return value
 
