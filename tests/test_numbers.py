@@ -408,6 +408,20 @@ def test_brackets_inside_a_text_are_not_nesting(write_plan, plan_data):
     assert not check_file(write_plan(plan_data)).failed()
 
 
+@pytest.mark.parametrize("form", ["json", "md"])
+def test_a_number_of_5000_digits_is_one_clear_error(write_plan, plan_data, form):
+    digits = "9" * 5000  # Python refuses to read more than 4,300 digits as a number
+    if form == "json":
+        text = json.dumps(plan_data).replace('"version": 2', f'"version": {digits}')
+    else:
+        text = (ROOT / "inputs" / "adolescent-depression.md").read_text()
+        text = text.replace("  version: 1\n", f"  version: {digits}\n", 1)
+    checked = check_file(write_plan(text, f"plan.{form}"))
+    assert [(p.field_name, p.message) for p in checked.problems] == [
+        ("plan.version", "must be a whole number from 1 to 9,999")
+    ]
+
+
 def test_new_from_the_last_version_says_so(tmp_path, plan_data):
     plan_data["plan"]["version"] = NUMBERS["version"].most
     plan = tmp_path / "plan.json"

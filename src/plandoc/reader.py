@@ -29,6 +29,9 @@ MAX_PLAN_BYTES = 2 * 1024 * 1024
 # `leaves`, copies, YAML output) can recurse too deep.
 MAX_DEPTH = 50
 TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (lists and sets of keys; README: Limits)"
+# A whole number longer than this is read as its digits (text), which the model refuses
+# as a number: Python will not read one of more than 4,300 digits.
+MOST_DIGITS = 100
 
 # Narrative fields that a Markdown plan may write as `## Heading` sections.
 SECTIONS: dict[str, FieldPath] = {
@@ -113,13 +116,30 @@ def _problem(source: PlanSource, line: int | None, path: FieldPath, message: str
 _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
-def _json_too_deep(text: str) -> int | None:
-    """The line where JSON text opens its (MAX_DEPTH + 1)th level, or None.
+def _too_deep(data: Any) -> bool:
+    """Whether plain data (from JSON) nests lists and dicts more than MAX_DEPTH levels.
 
-    Strings are skipped whole, so a bracket inside one does not count.
+    One level at a time, without recursion: about half the time `json.loads` takes.
     """
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return None
+    level = [data] if type(data) is dict or type(data) is list else []
+    for _ in range(MAX_DEPTH):
+        below = []
+        for value in level:
+            for child in value.values() if type(value) is dict else value:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        if not below:
+            return False
+        level = below
+    return True
+
+
+def _json_too_deep_line(text: str) -> int:
+    """The line where JSON text opens its (MAX_DEPTH + 1)th level (1 if it never does).
+
+    Strings are skipped whole, so a bracket inside one does not count. Run only
+    for a file already known to nest too deep: it is ten times slower than parsing.
+    """
     depth = 0
     for match in _JSON_TOKENS.finditer(text):
         first = match.group()[0]
@@ -129,14 +149,10 @@ def _json_too_deep(text: str) -> int | None:
                 return text.count("\n", 0, match.start()) + 1
         elif first in "]}":
             depth -= 1
-    return None
+    return 1
 
 
 def _read_json(source: PlanSource, text: str) -> None:
-    deep = _json_too_deep(text)
-    if deep is not None:
-        _fail(source, deep, TOO_DEEP)
-        return
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -149,12 +165,20 @@ def _read_json(source: PlanSource, text: str) -> None:
         raise ValueError(name)
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        data = json.loads(
+            text, object_pairs_hook=pairs, parse_constant=constant, parse_int=_whole_number
+        )
     except json.JSONDecodeError as error:
         _fail(source, error.lineno, f"not valid JSON: {error.msg} (column {error.colno})")
         return
     except ValueError as error:  # Python reads NaN and Infinity; JSON has no such numbers
         _fail(source, None, f"not valid JSON: {plan_value(error)} is not a JSON number")
+        return
+    except RecursionError:  # a thousand levels and more
+        _fail(source, _json_too_deep_line(text), TOO_DEEP)
+        return
+    if _too_deep(data):
+        _fail(source, _json_too_deep_line(text), TOO_DEEP)
         return
     source.source_map = JsonSourceMap(text)
     if not isinstance(data, dict):
@@ -192,7 +216,11 @@ _CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int | str:
     # Leading zeros (a CPT code such as 00100) mean the digits, not a number.
-    return int(node.value) if _CANONICAL_INT.fullmatch(node.value) else node.value
+    return _whole_number(node.value) if _CANONICAL_INT.fullmatch(node.value) else node.value
+
+
+def _whole_number(digits: str) -> int | str:
+    return int(digits) if len(digits) <= MOST_DIGITS else digits
 
 
 def _construct_float(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> float | str:
