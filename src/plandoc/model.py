@@ -184,10 +184,22 @@ def _number(kind: str) -> Any:
         "maximum": bounds.most,
         "$comment": f"{what} from {bounds.least:,} to {bounds.most:,}{places}.",
     }
+    least, most, digits = bounds.least, bounds.most, bounds.places
+
+    def validate(value: Any) -> int | float:
+        # The usual number, read at once; anything else (and every error) by read_number.
+        if type(value) is int and least <= value <= most:
+            return value
+        if (  # at most `digits` decimals (the same test as read_number's)
+            digits and type(value) is float and least <= value <= most and value
+        ) and round(value, digits) == value:
+            return value
+        return read_number(value, kind)
+
     python = int if bounds.places == 0 else int | float
     return Annotated[
         python,  # type: ignore[valid-type]
-        PlainValidator(lambda value: read_number(value, kind)),
+        PlainValidator(validate),
         WithJsonSchema(schema),
     ]
 
@@ -207,20 +219,10 @@ def _not_true_or_false(value: Any) -> Any:
     return value
 
 
-# --- text -----------------------------------------------------------------------
+# --- ids ------------------------------------------------------------------------
 #
-# Every text of a plan is read in Unicode's composed form (NFC), in the model, so
-# "É" typed as one character or as "E" and an accent is one and the same: in ids,
-# in the checks that compare them, and in every document. (The reader keeps the
-# file's own characters, so `new --from` copies what the author wrote.)
-
-
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in value]
-    return value
+# Texts reach the model in Unicode's composed form (NFC: the reader makes them so),
+# so "É" typed as one character or as "E" and an accent is one and the same id.
 
 
 # Characters an id must not hold: they show as nothing (or as a plain space), so two
@@ -246,6 +248,8 @@ def invisible_character(text: str) -> tuple[int, str] | None:
 
 
 def _visible_id(value: str) -> str:
+    if value.isascii() and value.isprintable():  # the usual id: no need to look closer
+        return value
     found = invisible_character(value)
     if found:
         position, character = found
@@ -287,22 +291,16 @@ class PlanPart(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _read_part(cls, data: Any) -> Any:
-        """Texts in NFC (see "text" above); `x-` keys collected, as written, in `extensions`."""
-        if isinstance(data, str):  # a part written as its text (presenting_problem)
-            return _nfc(data)
-        if not isinstance(data, dict):
-            return data
-        kept: dict[Any, Any] = {}
-        extensions: dict[str, Any] = {}
-        for key, value in data.items():
-            if isinstance(key, str) and key.startswith("x-"):
-                extensions[key] = value
-            else:
-                kept[key] = _nfc(value)
-        if extensions:
-            kept["x-"] = extensions
-        return kept
+    def _collect_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x-") for k in data):
+            kept = {
+                k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))
+            }
+            kept["x-"] = {
+                k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")
+            }
+            return kept
+        return data
 
 
 # --- identification ---------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,27 @@ def read_plan(path: Path) -> PlanSource:
             return _fail(source, None, "not a plan file: expected a .json or .md file")
     except RecursionError:  # not reached while MAX_DEPTH holds: a last guard
         return _fail(source, 1, TOO_DEEP)
+    if source.data is not None and not (text.isascii() and "\\" not in text):
+        source.data = _in_nfc(source.data)
     return source
+
+
+def _in_nfc(data: Any) -> Any:
+    """Every text of the data in Unicode's composed form (NFC); keys as written.
+
+    Done here, once, for every plan read: "É" typed as one character or as "E"
+    and a combining accent is then the same text for the model, the checks (ids
+    compared), the documents and `new --from`. A file of ASCII without escapes
+    (`\\u00e9`) holds no other text, and is not walked. The data is at most
+    MAX_DEPTH deep. Keys are left: two keys equal in NFC would silently become one.
+    """
+    if isinstance(data, str):
+        return data if data.isascii() else unicodedata.normalize("NFC", data)
+    if isinstance(data, list):
+        return [_in_nfc(value) for value in data]
+    if isinstance(data, dict):
+        return {key: _in_nfc(value) for key, value in data.items()}
+    return data
 
 
 def _fail(source: PlanSource, line: int | None, message: str) -> PlanSource:
