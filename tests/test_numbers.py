@@ -210,6 +210,34 @@ def test_yaml_infinity_is_said_once_and_a_revision_version_has_the_version_bound
     ]
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("12.50", None),  # YAML keeps it as text, so as not to lose the 0: still 12.5
+        ("12.500", None),
+        ("1.2e1", None),
+        ("0.000", None),
+        ("12.345", "12.345 has more than 2 decimal places; round it (README: Limits)"),
+        ("1e-15", "1e-15 has more than 2 decimal places; round it (README: Limits)"),
+        ("1.000000000000000000000000001", "1.000000000000000000000000001 has more than 2 "
+         "decimal places; round it (README: Limits)"),  # exact: no 28-digit rounding
+        ("1_000", "must be a number"),
+        ("true", "must be a number, not true or false"),
+        (".inf", "must be a number"),  # YAML 1.2 core: text
+    ],
+)  # fmt: skip
+def test_yaml_numbers_are_read_as_written(write_plan, written, message):
+    text = (ROOT / "inputs" / "adolescent-depression.md").read_text()
+    text = text.replace("    baseline: 17\n", f"    baseline: {written}\n", 1)
+    checked = check_file(write_plan(text, "plan.md"))
+    path = ("goals", 0, "measure", "baseline")
+    got = _messages(checked, path)
+    if message is None:
+        assert got == [], got
+    else:
+        assert got[:1] == [message], got  # then, maybe, the PHQ-A's range
+
+
 def test_numbers_are_shown_as_written_never_with_an_exponent_or_a_negative_zero():
     assert [number_text(v) for v in (7, 7.0, 2.5, 99999.99, 100000, -0.0, 0.1 + 0.2)] == [
         "7", "7", "2.5", "99999.99", "100000", "0", "0.3",

@@ -95,7 +95,9 @@ NUMBERS: dict[str, Bounds] = {
     "units": Bounds(1, 9_999, 0, "15-minute units of a day programme for a year"),
 }
 NOT_FINITE = "must be a finite number"
-_NUMBER_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # YAML keeps `12.50` as text
+# Text read as a number (YAML keeps `12.50` and `1e5` as text, so as not to lose digits).
+_NUMBER_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_WHOLE_TEXT = re.compile(r"[-+]?[0-9]+")
 _MOST_DIGITS = 15
 
 
@@ -113,64 +115,73 @@ def number_text(value: float, places: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _shown(value: int | float) -> str:
-    """A number from a plan, as a message quotes it (never 300 digits)."""
-    if isinstance(value, int) and abs(value) >= 10**_MOST_DIGITS:
-        return f"a number of more than {_MOST_DIGITS} digits"
-    return repr(value)
-
-
-def _decimal_places(value: int | float | Decimal) -> int:
-    exponent = (Decimal(repr(value)) if isinstance(value, float) else Decimal(value)).as_tuple()
-    return max(0, -exponent.exponent) if isinstance(exponent.exponent, int) else 0
-
-
 def read_number(value: Any, kind: str) -> int | float:
     """A plan's number of `kind` (see NUMBERS), or ValueError with a one-line message.
 
-    Booleans are not numbers (`true` is not 1); text is read only when it is a
-    plain decimal number (YAML keeps `12.50` as text, so as not to lose digits).
-    Whole numbers written `16.0` are read as 16. -0.0 is read as 0.
+    Booleans are not numbers (`true` is not 1). Text is read when it is a plain
+    number (`"16"`, YAML's `12.50`). A whole number written `16.0` is read as 16;
+    -0.0 as 0. Decimal places are counted on the number as written (JSON's
+    shortest form of the float), exactly, never through a rounding context.
     """
     bounds = NUMBERS[kind]
     whole = bounds.places == 0
     wanted = f"a whole number from {bounds.least:,} to {bounds.most:,}" if whole else "a number"
     if isinstance(value, bool):
         raise ValueError(f"must be {wanted}, not true or false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{NOT_FINITE} ({plan_value(value)})")
+    exact = _exact(value)
+    if exact is None:
+        raise ValueError(f"must be {wanted}")
+    shown = plan_value(_shown(value))
+    if whole and (exact != exact.to_integral_value() or not bounds.least <= exact <= bounds.most):
+        raise ValueError(f"must be {wanted}, not {shown}")
+    if not bounds.least <= exact <= bounds.most:
+        raise ValueError(
+            f"{shown} is out of bounds: a {kind} is from {bounds.least:,} to {bounds.most:,} "
+            "(README: Limits)"
+        )
+    if _places(exact) > bounds.places:
+        raise ValueError(
+            f"{shown} has more than {bounds.places} decimal places; round it (README: Limits)"
+        )
+    if whole or (isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip())):
+        return int(exact)
+    number = float(exact) if isinstance(value, str) else value
+    return number + 0 if number == 0 else number  # -0.0 + 0 is 0.0
+
+
+def _exact(value: Any) -> Decimal | None:
+    """The number exactly as written, or None for what is not a number."""
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text that reads back as this float
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > 2 * _MOST_DIGITS or not _NUMBER_TEXT.fullmatch(text):
-            raise ValueError(f"must be {wanted}")
-        exact = Decimal(text)
-        value = (
-            int(exact) if exact == exact.to_integral_value() and "." not in text else float(text)
-        )
-        places = _decimal_places(exact)
-    elif isinstance(value, int):
-        places = 0
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{NOT_FINITE} ({plan_value(value)})")
-        places = _decimal_places(value)
-    else:
-        raise ValueError(f"must be {wanted}")
-    if whole and (places or isinstance(value, float)):
-        if not float(value).is_integer():
-            raise ValueError(f"must be {wanted}, not {plan_value(_shown(value))}")
-        value, places = int(value), 0
-    if not bounds.least <= value <= bounds.most:
-        if whole:
-            raise ValueError(f"must be {wanted}, not {plan_value(_shown(value))}")
-        raise ValueError(
-            f"{plan_value(_shown(value))} is out of bounds: a {kind} is from "
-            f"{bounds.least:,} to {bounds.most:,} (README: Limits)"
-        )
-    if places > bounds.places:
-        raise ValueError(
-            f"{plan_value(_shown(value))} has more than {bounds.places} decimal places; "
-            "round it (README: Limits)"
-        )
-    return value + 0 if value == 0 else value  # -0.0 + 0 is 0.0
+        if len(text) <= 2 * _MOST_DIGITS and _NUMBER_TEXT.fullmatch(text):
+            return Decimal(text)
+    return None
+
+
+def _places(exact: Decimal) -> int:
+    """Decimal places, trailing zeros aside (`12.50` has 1): exact, with no context."""
+    _, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)  # finite: NaN and infinities are refused before
+    if not any(digits):
+        return 0  # 0.000 is 0
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return max(0, -exponent)
+
+
+def _shown(value: Any) -> str:
+    """A number from a plan, as a message quotes it (never 300 digits)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and abs(value) >= 10**_MOST_DIGITS:
+        return f"a number of more than {_MOST_DIGITS} digits"
+    return repr(value)
 
 
 def _number(kind: str) -> Any:
