@@ -314,10 +314,11 @@ def test_a_clinic_measure_has_a_scores_bounds(tmp_path, line, says):
 # --- text: NFC, and ids that are what they show ----------------------------------------
 
 
-def test_ids_equal_in_nfc_are_the_same_id(write_plan, plan_data):
+@pytest.mark.parametrize("escaped", [True, False], ids=["json-escapes", "utf-8"])
+def test_ids_equal_in_nfc_are_the_same_id(write_plan, plan_data, escaped):
     plan_data["goals"][0]["id"] = "\u00c9"  # É, one character
     plan_data["goals"][1]["id"] = "E\u0301"  # E and a combining accent
-    checked = check_file(write_plan(plan_data))
+    checked = check_file(write_plan(json.dumps(plan_data, ensure_ascii=escaped)))
     assert [(p.field_name, shown(p.message, values=True)) for p in checked.problems] == [
         ("goals[0].id", "id '\u00c9' is used more than once in the plan"),
         ("goals[1].id", "id '\u00c9' is used more than once in the plan"),
