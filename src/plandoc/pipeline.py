@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import charts, docx_writer, html_writer, pdf_writer
+import pyromark
+
+from . import charts, docx_writer, html_writer, markdown_events, pdf_writer
 from .checks import CheckOptions, check_file_name, check_parts, check_plan, review_due
 from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
@@ -275,13 +277,27 @@ def render_documents(
 
 
 def markdown_file(document: PlanDocument, prefix: str) -> str:
-    """The Markdown as written to disk: each chart names its image file beside it."""
-    return CHART_REFERENCE.sub(lambda m: f"]({prefix}{m.group(1)}.png)", document.markdown)
+    """The Markdown as written to disk: each chart names its image file beside it.
 
-
-# How the composed Markdown names a chart; only a layout's template can write it,
-# since plan text never carries image syntax (see markdown_text.narrative).
-CHART_REFERENCE = re.compile(r"\]\(chart:(goal-[0-9]+)\)")
+    The charts are the images of the parsed document whose target is
+    `chart:NAME` (only a layout's template can write an image: plan text never
+    makes one, see markdown_text); text that merely looks like a chart's target
+    is left as it is.
+    """
+    markdown = document.markdown
+    names = {f"chart:{name}" for name, _ in document.charts}
+    source = markdown.encode("utf-8")  # the parser's spans count bytes
+    pieces, done = [], 0
+    for event, span in pyromark.events_with_range(markdown, options=markdown_events.OPTIONS):
+        start = event.get("Start") if isinstance(event, dict) else None
+        image = start.get("Image") if isinstance(start, dict) else None
+        target = image["dest_url"] if isinstance(image, dict) else None
+        if target not in names:
+            continue
+        at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
+        pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
+        done = at + len(target)
+    return b"".join([*pieces, source[done:]]).decode("utf-8")
 
 
 def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
