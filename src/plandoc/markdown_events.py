@@ -43,4 +43,3 @@ def events(markdown: str) -> Iterator[Event]:
                     yield (kind, value, None)
             else:
                 yield ("leaf", key, value)
-
