@@ -117,10 +117,6 @@ def test_narrative_keeps_lists_and_emphasis_but_not_headings_or_link_definitions
     assert "<h2>Under</h2>" not in html
 
 
-def test_narrative_with_unclosed_fence_cannot_swallow_the_document():
-    assert narrative("```\ncode").endswith("```")
-
-
 def test_docx_numbered_lists_restart_and_code_keeps_lines(write_plan, plan_data):
     plan_data["assessment"]["history"] = "1. a\n2. b\n\nText.\n\n1. c\n\n```\nx\ny\n```"
     document = docx.Document(io.BytesIO(rendered(write_plan(plan_data), ("docx",))["docx"]))
