@@ -316,6 +316,8 @@ def test_every_new_folder_level_gets_the_folder_mode_whatever_the_umask(
     assert stat.S_IMODE(os.stat("a").st_mode) == 0o755
     for level in ("a/b", leaf):
         assert stat.S_IMODE(os.stat(level).st_mode) == expected, level
+    files = {stat.S_IMODE(p.stat().st_mode) for p in Path(leaf).iterdir()}
+    assert files == {expected & 0o666}  # and the files in it have the file mode
 
 
 # --- a read-only output folder ---------------------------------------------------------
