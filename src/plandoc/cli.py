@@ -26,16 +26,20 @@ from .config import load_config
 from .crossplan import StatementIndex, statement_keys
 from .instruments import Registry, load_registry
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
-from .pipeline import (
+from .output_files import (
     OUTPUT_MODE,
+    LinkRefused,
+    folder_mode,
+    make_output_folder,
+    refuse_unless_file,
+    write_atomically,
+)
+from .pipeline import (
     CheckedPlan,
     check_file,
     find_plan_files,
-    folder_mode,
-    make_output_folder,
     plan_file_names,
     render_documents,
-    write_atomically,
     write_documents,
 )
 from .problems import DISPLAY, OutputError, PlandocError, Problem, Severity, plan_value
@@ -380,9 +384,12 @@ def build(
         )
         sys.exit(130)
     except OutputError as error:
+        remedy = "; free space or make the folder writable, then run the build again"
+        if isinstance(error, LinkRefused):
+            remedy = ""  # its message says what to remove
         raise OutputError(
             f"{error.message}; the build stopped: finished documents and the build manifest "
-            "are kept; free space or make the folder writable, then run the build again"
+            f"are kept{remedy}"
         ) from None
     for record in result.records:
         if record.status == "failed" or record.warnings:
@@ -539,10 +546,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, "utf-8")
-    except OSError as error:
-        raise PlandocError(f"cannot write {output}: {error.strerror}") from None
+    mode = load_config().file_mode
+    make_output_folder(output.parent, folder_mode(mode))
+    write_atomically(output, text.encode("utf-8"), mode)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -617,14 +623,12 @@ def new(
         data = new_plan.skeleton(plan_id, layout, as_of)
         file_format = file_format or "md"
         target = output or config.input / f"{plan_id}.{file_format}"
+    refuse_unless_file(target)  # a link is refused, with --force too
     if target.exists() and not force:
         raise PlandocError(f"{target} exists; use --force to overwrite it")
     text = new_plan.as_markdown(data) if file_format == "md" else new_plan.as_json(data)
-    try:
-        make_output_folder(target.parent, folder_mode(config.file_mode))
-        write_atomically(target, text.encode("utf-8"), config.file_mode)
-    except OSError as error:
-        raise PlandocError(f"cannot write {target}: {error.strerror}") from None
+    make_output_folder(target.parent, folder_mode(config.file_mode))
+    write_atomically(target, text.encode("utf-8"), config.file_mode)
     left = sum(1 for _ in new_plan.placeholders(data))
     click.echo(f"wrote {target}: {left} placeholders to fill, then `plandoc validate {target}`")
 
@@ -706,6 +710,7 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
                 f"{bundle}: plan id {plan_value(plan_id, quote=True)} {problem}; give -o FILE"
             )
         output = config.input / f"{plan_id}.{file_format}"
+    refuse_unless_file(output)  # a link is refused, with --force too
     if output.exists() and not force:
         raise PlandocError(f"{output} exists; use --force to overwrite it")
     text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
