@@ -9,6 +9,7 @@ the program (a missing file, an unknown layout); they subclass
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import sys
 from collections.abc import Sequence
@@ -102,7 +103,9 @@ def plan_value(item: object, quote: bool = False) -> str:
     return f"{_VALUE}'{text}'{_VALUE_END}" if quote else f"{_VALUE}{text}{_VALUE_END}"
 
 
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+# A quoted text as Python's repr writes it ('O\'Brien "Bo"' keeps its escaped quote
+# inside); the apostrophe of a word ("can't") opens no quote.
+_QUOTED = re.compile(r"(?<!\w)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
 
 
 def quotes_as_values(message: str) -> str:
@@ -113,6 +116,11 @@ def quotes_as_values(message: str) -> str:
 def file_name(path: object) -> str:
     """An input file's name inside a message (it may hold a client's name)."""
     return f"{_NAME}{_MARKS.sub(chr(0xFFFD), str(path))}{_NAME_END}"
+
+
+def file_key(path: str) -> str:
+    """An input file named without its path, in a report (`file_key`): a hash of the path."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def shown(text: str, values: bool, names: bool = True) -> str:
