@@ -133,11 +133,19 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
 
 
 def render_csv(rows: list[StatusRow], show_names: bool) -> str:
+    """Every text cell in double quotes (a `;` inside one cannot start a cell where `;`
+    separates them), and none starting a formula (`spreadsheet_cell`)."""
     buffer = io.StringIO()
     columns = [*COLUMNS, "file"] + (["client"] if show_names else [])
     if not show_names:
         columns.remove("file")
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=columns,
+        lineterminator="\n",
+        extrasaction="ignore",
+        quoting=csv.QUOTE_NONNUMERIC,
+    )
     writer.writeheader()
     for row in rows:
         data = row.as_dict(show_names)
