@@ -254,6 +254,18 @@ def test_a_plan_id_without_an_ids_shape_is_a_value(tmp_path, plan_data):
     assert "Okafor" not in compared.output
 
 
+def test_a_file_name_never_sends_an_escape_sequence_to_the_terminal(tmp_path):
+    """A file in the output folder named like a document is listed, its name escaped."""
+    (tmp_path / "plans").mkdir()
+    shutil.copy(SAMPLES / "adult-ptsd.json", tmp_path / "plans")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "\x1b[2J\u202e-v1.standard.md").write_text("x")
+    built = _run("build", tmp_path / "plans", "-o", tmp_path / "out", "-j", "1", "-f", "md")
+    assert built.exit_code == 0 and "kept " in built.output
+    assert "\x1b" not in built.output and "\u202e" not in built.output
+    assert "\\x1b[2J\\u202e-v1.standard.md" in built.output
+
+
 # --- file names --------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from .problems import (
     Severity,
     file_key,
     file_name,
+    one_line,
     plan_value,
 )
 from .reader import PlanSource
@@ -395,12 +396,13 @@ def build(
             _print_problems(record.problems, err=True)
     for repeated in result.repeated:
         DISPLAY.echo(repeated.message(), err=True)
-    for name in result.orphans:
+    for name in result.orphans:  # any file named like a document: its name shown escaped
         click.echo(
-            f"kept {options.output / name}: its plan file is gone (--prune removes it)", err=True
+            one_line(f"kept {options.output / name}: its plan file is gone (--prune removes it)"),
+            err=True,
         )
     for name in result.pruned:
-        click.echo(f"pruned {options.output / name}", err=True)
+        click.echo(one_line(f"pruned {options.output / name}"), err=True)
     click.echo(
         f"{len(result.records)} plans: {result.count('built')} built, "
         f"{result.count('current')} current, {result.count('failed')} failed, "

@@ -132,11 +132,16 @@ def shown(text: str, values: bool, names: bool = True) -> str:
     return _MARKS.sub("", text)
 
 
-_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Control characters, line separators, lone surrogates, and the bidirectional
+# controls that can reorder what a terminal shows (U+061C, U+200E/F, U+202A-E, U+2066-9).
+_UNSEEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def one_line(text: str) -> str:
-    """A problem is one line: control characters (a newline in a key...) are shown escaped."""
+    """A problem is one line: control characters (a newline in a key, an escape sequence,
+    a bidirectional override) are shown escaped."""
     return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(),
                        text)  # fmt: skip
 

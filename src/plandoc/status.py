@@ -122,7 +122,7 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
         ]
         if show_names:
             cells.insert(1, row.client)
-        lines.append([terminal_text(cell) for cell in cells])
+        lines.append([one_line(cell) for cell in cells])  # no escape sequence, no newline
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=False)]
     return "\n".join(
         "  ".join(
@@ -168,16 +168,6 @@ def spreadsheet_cell(value: object) -> object:
     if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
-
-
-# Bidirectional controls can reorder what a terminal shows (U+202A-U+202E, U+2066-U+2069).
-_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_text(text: str) -> str:
-    """A table cell as a terminal may show it: control characters (an escape sequence,
-    a newline) and bidirectional controls escaped, never sent raw."""
-    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", one_line(text))
 
 
 def render_json(rows: list[StatusRow], show_names: bool) -> str:
