@@ -14,6 +14,7 @@ import copy
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -264,6 +265,15 @@ def test_a_file_name_never_sends_an_escape_sequence_to_the_terminal(tmp_path):
     assert built.exit_code == 0 and "kept " in built.output
     assert "\x1b" not in built.output and "\u202e" not in built.output
     assert "\\x1b[2J\\u202e-v1.standard.md" in built.output
+
+
+def test_plandoc_layouts_says_why_a_layout_cannot_be_used_in_plain_words(tmp_path):
+    folder = tmp_path / "layouts" / "bad name"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('title = "X"\n')
+    listed = _run("layouts", "--layouts", folder.parent)
+    assert "(cannot be used: layout name 'bad name': use letters" in listed.output
+    assert not MARK.search(listed.output)
 
 
 # --- file names --------------------------------------------------------------------
@@ -536,6 +546,7 @@ def _printed(folder, work, every_command=True):
     return printed
 
 
+MARK = re.compile("[\ue000-\ue003]")
 SENTINELS = ["ZQXPHI", "=ZQXPHI 'q\"\\ <b>\n\x1b[2J&amp;"]  # a name's shape, and anything
 
 
@@ -559,6 +570,7 @@ def test_text_in_any_place_of_a_plan_reaches_no_pipe_log_or_report(tmp_path, sen
     printed = _printed(folder, tmp_path, every_command=False)  # the property test runs all
     for name, text in printed.items():
         assert secret not in text.casefold(), (name, _lines_with(text, secret))
+        assert not MARK.search(text), name  # every mark was read by whoever printed it
     # The search is real: shown, the values are there, and hidden, each message still is.
     shown_lines = _run("validate", folder, "--values").output.splitlines()
     hidden_lines = printed["validate"].splitlines()
@@ -618,3 +630,4 @@ def test_no_value_from_any_tree_in_any_section_reaches_a_hidden_message(
     printed["new --from"] = _run("new", "--from", path, "-o", work / "next.md").output
     for name, text in printed.items():
         assert "qzc" not in text.casefold(), (name, _lines_with(text, "qzc"))
+        assert not MARK.search(text), name

@@ -47,6 +47,7 @@ from .problems import (
     file_name,
     one_line,
     plan_value,
+    shown,
 )
 from .reader import PlanSource
 from .schema import schema_text
@@ -809,8 +810,8 @@ def layouts(ctx: click.Context, layout_folders: tuple[Path, ...]) -> None:
     for name, (folder, origin) in sorted(available_layouts(layout_folders).items()):
         try:
             title = find_layout(name, layout_folders).title
-        except PlandocError as error:
-            title = f"(cannot be used: {error.message})"
+        except PlandocError as error:  # about the layout's own files: no plan is read here
+            title = f"(cannot be used: {shown(error.message, values=True)})"
         click.echo(f"{name:14} {title:44} {origin}: {folder}")
 
 
