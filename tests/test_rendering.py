@@ -171,7 +171,9 @@ def test_render_selected_formats_and_bad_format(tmp_path):
 
 
 def test_unknown_layout_lists_the_ones_that_exist(tmp_path):
-    result = CliRunner().invoke(main, ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path)])
+    # The same message serves a plan's `plan.layout`: the name is a value, shown on a terminal.
+    args = ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path), "--values"]
+    result = CliRunner().invoke(main, args)
     assert (
         result.exit_code == 1
         and "unknown layout 'nope'; layouts available: client-copy, managed-care, medicaid, medicare, standard"
