@@ -790,6 +790,10 @@ class _Obj:
     def boolean(self, name: str) -> bool | None:
         return self._get(name, "true or false", lambda v: isinstance(v, bool))
 
+    def as_resource(self, kind: str, label: str) -> _Resource:
+        """This object as a resource whose resourceType (`kind`) has been checked."""
+        return _Resource(self._data, self.path, self.problems, kind, label)
+
 
 class _Resource(_Obj):
     """A resource of the file: `kind` is its checked resourceType, `label` names it."""
@@ -938,7 +942,7 @@ class _Reader:
             return None
         rid = data.text("id")
         label = f"{_type_name(kind)}/{plan_value(rid)}" if rid else data.path
-        resource = _Resource(data._data, data.path, self.problems, kind, label)
+        resource = data.as_resource(kind, label)
         self._check_version(resource)
         self.resources.append(resource)
         return resource
