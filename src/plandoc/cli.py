@@ -705,32 +705,33 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
       plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
     """
     config = load_config()
+    registry = load_registry(config.instruments)
     try:
-        data = json.loads(bundle.read_bytes())
-    except OSError as error:
-        raise PlandocError(f"{bundle}: cannot read: {error.strerror}") from None
-    except ValueError as error:
-        raise PlandocError(f"{bundle}: not valid JSON ({error})") from None
-    try:
-        plan, unmapped = fhir.import_plan(data, load_registry(config.instruments))
-    except fhir.FhirError as error:
-        raise PlandocError(f"{bundle}: {error}") from None
+        plan, unmapped = fhir.import_file(bundle, registry)
+        text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
+        content = text.encode("utf-8")
+    except fhir.FhirError as error:  # every problem of the file, one line each
+        _print_problems([Problem(str(bundle), error.line, (), p) for p in error.problems], True)
+        sys.exit(1)
+    except Exception as error:  # a bug of ours: one line, without a traceback or values
+        _print_problems([_internal_error(bundle, "importing", error)], err=True)
+        sys.exit(1)
     plan_id = str(plan["plan"]["id"])
     if output is None:
         problem = plan_id_problem(plan_id)
         if problem:
             raise PlandocError(
-                f"{bundle}: plan id {plan_value(plan_id, quote=True)} {problem}; give -o FILE"
+                f"{file_name(bundle)}: plan id {plan_value(plan_id, quote=True)} {problem}; "
+                "give -o FILE"
             )
         output = config.input / f"{plan_id}.{file_format}"
     refuse_unless_file(output)  # a link is refused, with --force too
     if output.exists() and not force:
-        raise PlandocError(f"{output} exists; use --force to overwrite it")
-    text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
+        raise PlandocError(f"{file_name(output)} exists; use --force to overwrite it")
     make_output_folder(output.parent, folder_mode(config.file_mode))
-    write_atomically(output, text.encode("utf-8"), config.file_mode)
-    for line in unmapped:
-        DISPLAY.echo(f"{bundle}: not mapped: {line}", err=True)
+    write_atomically(output, content, config.file_mode)
+    _print_problems([Problem(str(bundle), None, (), f"not mapped: {line}") for line in unmapped],
+                    err=True)  # fmt: skip
     left = sum(1 for _ in new_plan.placeholders(plan))
     click.echo(f"wrote {output}: {left} placeholders to fill, then `plandoc validate {output}`")
 
