@@ -4,7 +4,10 @@ A skeleton holds clearly marked placeholders, `FILL IN: what goes here`;
 `plandoc validate` fails on each one still in the plan (see `placeholders`),
 so an untouched skeleton can never be rendered as if it were a plan. The
 Markdown form carries comments saying what each section is for, and its
-narrative sections as `## Headings` in the body.
+narratives as `## Headings` in the body where they read back from there.
+
+`as_markdown` and `as_json` write a plan so that reading the file gives back
+the same data (`same_data`); each checks that by reading its file back.
 
 `next_version` starts the next version of a valid plan: version + 1, last
 reviewed today, goals and objectives carried over with their status and
@@ -267,8 +270,9 @@ def as_markdown(plan: dict[str, Any]) -> str:
     (a narrative holding a heading, an unclosed code fence, an underline
     `===`, a trailing newline...). Which ones fit is found by reading the body
     back with the reader's own section splitter: the first section that does not
-    read back as written goes to the front-matter, until all do. The whole file
-    is then read back and compared; a difference raises `UnwritablePlan`.
+    read back as written goes to the front-matter, until all do (the `# Treatment
+    plan` title drops the plan id when the id would break it). The whole file is
+    then read back and compared; a difference raises `UnwritablePlan`.
     """
     body = [(title, path) for title, path in BODY if isinstance(_at(plan, path), str)]
     named = True  # the title names the plan, when its id fits on the heading line
@@ -313,9 +317,9 @@ def _markdown(
     front_lines = len(markdown_lines(text)) - 1
     plan_id = _at(plan, ("plan", "id"))
     title = f"{TITLE} {plan_id}" if named and plan_id is not None else TITLE
-    sections = [(1, title, ""), *((2, name, _at(plan, path)) for name, path in body)]
+    headings = [(1, title, ""), *((2, name, _at(plan, path)) for name, path in body)]
     written = []
-    for level, name, section_text in sections:
+    for level, name, section_text in headings:
         heading_line = len(markdown_lines(text)) + 1  # after a blank line, as the reader counts
         text += f"\n{'#' * level} {name}\n" + (f"\n{section_text}\n" if level == 2 else "")
         written.append((level, name, heading_line, section_text))
@@ -330,7 +334,7 @@ def _first_wrong_section(text: str, front_lines: int, written: list[Written]) ->
         for section in sections(markdown_lines(text)[front_lines:], front_lines + 1, scratch)
     ]
     for index, (want, got) in enumerate(zip_longest(written, found)):
-        if want != got:
+        if want != got:  # sections before it read back, so its own heading starts it
             return min(index, len(written) - 1)
     return None
 
