@@ -67,8 +67,8 @@ def test_new_then_fill_in_then_validate_then_render(tmp_path, layout, monkeypatc
     path = tmp_path / "inputs" / "TP-2027-0001.md"
     text = path.read_text()
     assert "# What" not in text and "# The person the plan is for." in text  # comments
-    # Plandoc reads dates as text (the model reads them), so they need no quotes.
-    assert f"created: {TODAY}\n" in text and f"effective: {TODAY}\n" in text
+    # Quoted: plandoc reads dates as text anyway, and other YAML tools then do too.
+    assert f"created: '{TODAY}'" in text and f"effective: '{TODAY}'" in text
     untouched = runner.invoke(main, ["validate", str(path), "--as-of", TODAY, "--values"])
     assert untouched.exit_code == 1
     assert "client.name: still to fill: the client's full name" in untouched.output

@@ -239,8 +239,11 @@ def test_a_plan_no_file_can_carry_is_one_clear_error(tmp_path, plan_data):
             main, ["import-fhir", str(bundle), "-o", str(target), "--format", file_format]
         )
         assert result.exit_code == 1 and "Traceback" not in result.output
-        assert "plandoc: error: the plan cannot be written as" in result.output
+        assert "lone surrogate" in result.output  # the import refuses it before writing
         assert not target.exists()
+    # Should a plan reach a writer with one anyway, the writer refuses it in one line.
+    with pytest.raises(UnwritablePlan, match="cannot be written as Markdown"):
+        as_markdown({**plan_data, "x-note": "Low mood \ud800"})
     with pytest.raises(UnwritablePlan, match="cannot be written as JSON"):
         as_json({"x-score": float("nan")})
 

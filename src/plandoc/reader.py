@@ -213,6 +213,12 @@ class _ScalarDumper(yaml.SafeDumper):
 
 
 _resolve_as_plan_yaml(_ScalarDumper)
+# Then YAML 1.1's rules, after the plan's: a text that another YAML tool (an editor, a
+# script using PyYAML's defaults) would read as a date, a yes/no or a number is quoted
+# too. Quoting only ever keeps a text a text, so the plan's loader reads it the same.
+for _first, _rules in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+    for _tag11, _pattern11 in _rules:
+        _ScalarDumper.add_implicit_resolver(_tag11, _pattern11, [_first])
 
 
 def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
