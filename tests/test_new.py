@@ -67,6 +67,7 @@ def test_new_then_fill_in_then_validate_then_render(tmp_path, layout, monkeypatc
     path = tmp_path / "inputs" / "TP-2027-0001.md"
     text = path.read_text()
     assert "# What" not in text and "# The person the plan is for." in text  # comments
+    # Quoted: plandoc reads dates as text anyway, and other YAML tools then do too.
     assert f"created: '{TODAY}'" in text and f"effective: '{TODAY}'" in text
     untouched = runner.invoke(main, ["validate", str(path), "--as-of", TODAY, "--values"])
     assert untouched.exit_code == 1

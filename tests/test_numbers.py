@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from plandoc import new_plan
 from plandoc.cli import main
 from plandoc.instruments import load_registry
 from plandoc.model import MOST_PROGRESS, NUMBERS, number_text, read_number
@@ -339,6 +340,18 @@ def test_a_method_named_in_either_form_is_found_and_text_reaches_documents_in_nf
     assert "Jos\u00e9 Okafor" in documents["md"].decode()
     assert "e\u0301" not in documents["md"].decode()
     assert checked.source.data["client"]["name"] == "Jos\u00e9 Okafor"  # `new --from` copies it
+
+
+@pytest.mark.parametrize("form", ["json", "md"])
+def test_a_plan_written_with_decomposed_text_reads_back_in_nfc(tmp_path, plan_data, form):
+    """What `import-fhir` and `new` write reads back as the same plan, in NFC."""
+    plan_data["client"]["name"] = "Jose\u0301 Okafor"
+    write = new_plan.as_markdown if form == "md" else new_plan.as_json
+    path = tmp_path / f"plan.{form}"
+    path.write_text(write(plan_data))  # never UnwritablePlan: the same text, composed
+    checked = check_file(path)
+    assert not checked.failed(), [str(p) for p in checked.problems]
+    assert checked.plan.client.name == "Jos\u00e9 Okafor"
 
 
 def test_keys_are_left_as_written_so_two_never_become_one(write_plan, plan_data):

@@ -14,18 +14,22 @@ import copy
 import io
 import json
 import os
+import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from plandoc import problems
+from plandoc.checks import plan_id_problem
 from plandoc.cli import main
+from plandoc.model import Plan, model_in
 from plandoc.pipeline import check_file, render_documents
 from plandoc.problems import HIDDEN_VALUE, plan_value, shown
 
@@ -80,6 +84,14 @@ def _custom_key_with_a_control_character(d):
     d["x-zqsecret"] = "a\x00b"
 
 
+def _unknown_layout(d):
+    d["plan"]["layout"] = "ZQXPHI"
+
+
+def _bad_layout_name(d):
+    d["plan"]["layout"] = "ZQX PHI/.."
+
+
 CASES = {
     "unknown key": (_unknown_key, "zqsecretkey"),
     "unknown instrument": (_unknown_instrument, "ZQ-SECRET-9"),
@@ -89,6 +101,8 @@ CASES = {
     "impossible date": (_impossible_date, "1983-02-29"),
     "score out of range": (_score_out_of_range, "4471.5"),
     "custom key": (_custom_key_with_a_control_character, "zqsecret"),
+    "unknown plan layout": (_unknown_layout, "ZQXPHI"),
+    "bad plan layout name": (_bad_layout_name, "ZQX PHI"),
 }
 
 
@@ -216,6 +230,50 @@ def test_any_text_the_author_wrote_is_hidden_from_messages(
             assert "QZK" not in text and "QZI" not in text and "QZM" not in text, text
     everything = " ".join(str(p) for p in checked.all_problems)
     assert "QZK" in everything  # shown, the values are there: the search is real
+
+
+def test_a_plan_id_without_an_ids_shape_is_a_value(tmp_path, plan_data):
+    """Plan ids are printed everywhere, once they are ids; other text in `plan.id` is not."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for number in range(4):  # the same goals in four plans: the copied-goals warning names them
+        plan_data["plan"]["id"] = f"Dana Okafor {number}"
+        (folder / f"{number}.json").write_text(json.dumps(plan_data))
+    text = _run("validate", folder)
+    assert "warning: the same goal statement is in 4 plans" in text.output
+    assert "Okafor" not in text.output
+    assert "Okafor" in _run("validate", folder, "--values").output
+    report = _run("validate", folder, "--format", "json", "--values").stdout
+    assert "Okafor" not in report
+    assert json.loads(report)["repeated_statements"][0]["plan_ids"] == [None] * 4
+    assert {entry["plan_id"] for entry in json.loads(report)["plans"]} == {None}
+    plan_data["plan"]["id"] = "TP-2026-0042"
+    other = folder / "other.json"
+    other.write_text(json.dumps(plan_data))
+    compared = _run("diff", folder / "0.json", other)
+    assert compared.exit_code == 1 and "is plan [value hidden] and" in compared.output
+    assert "Okafor" not in compared.output
+
+
+def test_a_file_name_never_sends_an_escape_sequence_to_the_terminal(tmp_path):
+    """A file in the output folder named like a document is listed, its name escaped."""
+    (tmp_path / "plans").mkdir()
+    shutil.copy(SAMPLES / "adult-ptsd.json", tmp_path / "plans")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "\x1b[2J\u202e-v1.standard.md").write_text("x")
+    built = _run("build", tmp_path / "plans", "-o", tmp_path / "out", "-j", "1", "-f", "md")
+    assert built.exit_code == 0 and "kept " in built.output
+    assert "\x1b" not in built.output and "\u202e" not in built.output
+    assert "\\x1b[2J\\u202e-v1.standard.md" in built.output
+
+
+def test_plandoc_layouts_says_why_a_layout_cannot_be_used_in_plain_words(tmp_path):
+    folder = tmp_path / "layouts" / "bad name"
+    folder.mkdir(parents=True)
+    (folder / "layout.toml").write_text('title = "X"\n')
+    listed = _run("layouts", "--layouts", folder.parent)
+    assert "(cannot be used: layout name 'bad name': use letters" in listed.output
+    assert not MARK.search(listed.output)
 
 
 # --- file names --------------------------------------------------------------------
@@ -411,6 +469,124 @@ def test_a_layouts_template_error_hides_the_plan_values_it_quotes(tmp_path):
     assert "plan.md.j2:1: template error" in hidden.output
 
 
+# --- every place a plan holds text, through every command that prints ----------------
+#
+# Not a list of cases: the places are found by walking a plan (every value, every
+# key, every field the format has that the plan leaves out, a new key in every
+# table) and a Markdown plan's section headings; each command that reads plans
+# prints what it prints to a pipe, with --no-values, or as JSON even with --values,
+# and writes its reports. `plandoc diff` and the documents show plan content by
+# design, and a plan id with an id's shape is printed everywhere (README).
+
+RICH_PLAN = _plan_with_every_internal_field(json.loads((SAMPLES / "adult-ptsd.json").read_text()))
+MARKDOWN_PLAN = (SAMPLES / "adolescent-depression.md").read_text("utf-8")
+
+
+def _model_at(path):
+    model = Plan
+    for part in path:
+        field = model.model_fields.get(part) if model and isinstance(part, str) else None
+        if isinstance(part, str):
+            model = model_in(field.annotation) if field else None
+    return model
+
+
+def _places(data, path=()):
+    """(kind, path) of every place a plan's author can write text."""
+    if isinstance(data, dict):
+        model = _model_at(path)
+        known = model.model_fields.items() if model else []
+        fields = [f.alias or name for name, f in known if name != "extensions"]
+        for key, value in data.items():
+            yield ("key", (*path, key))
+            yield from _places(value, (*path, key))
+        yield from (("value", (*path, key)) for key in fields if key not in data)
+        yield ("new key", path)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _places(value, (*path, index))
+    else:
+        yield ("value", path)
+
+
+PLACES = list(_places(RICH_PLAN))
+HEADINGS = [line for line in MARKDOWN_PLAN.splitlines() if line.startswith("## ")]
+
+
+def _with_text(data, place, text):
+    """A copy of the plan with `text` at the place: a value, a key renamed, or a key added."""
+    data = copy.deepcopy(data)
+    kind, path = place
+    parent = data
+    for part in path if kind == "new key" else path[:-1]:
+        parent = parent[part]
+    if kind == "value":
+        parent[path[-1]] = text
+    elif kind == "key":
+        parent[text] = parent.pop(path[-1])
+    else:
+        parent[text] = "x"
+    return data
+
+
+def _printed(folder, work, every_command=True):
+    """What every command that reads plans prints and writes where plan values never go
+    (`render` and the status table print what `validate` and the other status formats do)."""
+    run = {
+        "validate": ["validate", folder],
+        "validate --no-values": ["validate", folder, "--no-values"],
+        "validate json": ["validate", folder, "--format", "json", "--values"],
+        "build": ["build", folder, "-o", work / "out", "-j", "1", "-f", "md",
+                  "--report", work / "build.json"],
+        "status json": ["status", folder, "--format", "json"],
+        "status csv": ["status", folder, "--format", "csv"],
+    }  # fmt: skip
+    if every_command:
+        run["render"] = ["render", folder, "-o", work / "rendered", "-f", "md"]
+        run["status table"] = ["status", folder, "--format", "table"]
+    printed = {name: _run(*args).output for name, args in run.items()}
+    printed["build report"] = (work / "build.json").read_text()
+    printed["build manifest"] = (work / "out" / ".plandoc-build.json").read_text()
+    return printed
+
+
+MARK = re.compile("[\ue000-\ue003]")
+SENTINELS = ["ZQXPHI", "=ZQXPHI 'q\"\\ <b>\n\x1b[2J&amp;"]  # a name's shape, and anything
+
+
+@pytest.mark.parametrize("sentinel", SENTINELS, ids=["word", "anything"])
+def test_text_in_any_place_of_a_plan_reaches_no_pipe_log_or_report(tmp_path, sentinel):
+    """Each place in its own plan, all the plans in one folder, each command run once."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for number, place in enumerate(PLACES):
+        if place == ("value", ("plan", "id")) and plan_id_problem(sentinel) is None:
+            continue  # a plan id is printed everywhere, by design
+        data = copy.deepcopy(RICH_PLAN)
+        data["plan"]["id"] = f"TP-{number:04d}"
+        data = _with_text(data, place, sentinel)
+        (folder / f"{number:04d}.json").write_text(json.dumps(data))
+    one_line_sentinel = sentinel.replace("\n", " ")
+    for number, heading in enumerate(HEADINGS):
+        renamed = MARKDOWN_PLAN.replace(heading, f"## {one_line_sentinel}")
+        (folder / f"heading-{number}.md").write_text(renamed.replace("TP-", f"TP-H{number}-"))
+    secret = "zqxphi"
+    printed = _printed(folder, tmp_path, every_command=False)  # the property test runs all
+    for name, text in printed.items():
+        assert secret not in text.casefold(), (name, _lines_with(text, secret))
+        assert not MARK.search(text), name  # every mark was read by whoever printed it
+    # The search is real: shown, the values are there, and hidden, each message still is.
+    shown_lines = _run("validate", folder, "--values").output.splitlines()
+    hidden_lines = printed["validate"].splitlines()
+    quoted = [n for n, line in enumerate(shown_lines) if secret in line.casefold()]
+    assert len(quoted) > 50, len(quoted)
+    assert all(HIDDEN_VALUE in hidden_lines[n] for n in quoted)
+
+
+def _lines_with(text, secret):
+    return [line for line in text.splitlines() if secret in line.casefold()][:5]
+
+
 CANARY = st.text(max_size=12).map(lambda text: f"qzc{text}")
 CANARY_TREES = st.recursive(
     st.none() | st.booleans() | st.integers() | CANARY,
@@ -422,22 +598,40 @@ SECTIONS = ["plan", "client", "provider", "assessment", "presenting_problem", "d
 
 
 @PROPERTY
-@given(section=st.sampled_from(SECTIONS), tree=CANARY_TREES, extra=CANARY_TREES,
-       form=st.sampled_from(["json", "md"]))  # fmt: skip
+@example(
+    place=("value", ("plan", "layout")), text="qzc", section=None, tree=None, extra=None, form="md"
+)  # the layout a plan names (the property finds it only rarely)
+@example(
+    place=("value", ("plan", "id")), text="qzc x", section=None, tree=None, extra=None, form="json"
+)  # a plan id without an id's shape is a value
+@given(place=st.sampled_from(PLACES), text=CANARY, section=st.none() | st.sampled_from(SECTIONS),
+       tree=CANARY_TREES, extra=st.none() | CANARY_TREES, form=st.sampled_from(["json", "md"]))  # fmt: skip
 def test_no_value_from_any_tree_in_any_section_reaches_a_hidden_message(
-    tmp_path, plan_data, section, tree, extra, form
+    tmp_path, place, text, section, tree, extra, form
 ):
-    """Whatever text a plan's author puts wherever, a message with values hidden shows none."""
-    data = copy.deepcopy(plan_data)  # the fixture is made once for all examples
-    data[section] = tree
-    data["qzc-key"] = extra  # and a key of the author's own, holding anything
-    path = tmp_path / f"plan.{form}"
+    """Whatever text a plan's author puts wherever, a message with values hidden shows none,
+    and no command prints it to a pipe or writes it to a report."""
+    assume(place != ("value", ("plan", "id")) or plan_id_problem(text) is not None)
+    data = _with_text(RICH_PLAN, place, text)  # any text in any place (plan.layout too)
+    if section is not None:
+        data[section] = tree  # any tree in any section
+    if extra is not None:
+        data["qzc-key"] = extra  # and a key of the author's own, holding anything
+    work = Path(tempfile.mkdtemp(dir=tmp_path))  # one folder per example
+    path = work / "plans" / f"plan.{form}"
+    path.parent.mkdir()
     if form == "json":
         path.write_text(json.dumps(data))
     else:
         path.write_text(f"---\n{yaml.safe_dump(data, allow_unicode=True)}---\n")
     checked = check_file(path)
-    assert checked.all_problems  # the plan is broken: there is something to say
+    if extra is not None:
+        assert checked.all_problems  # the plan is broken: there is something to say
     for problem in checked.all_problems:
         for text in (problem.text(values=False), json.dumps(problem.as_dict(names=False))):
             assert "qzc" not in text.casefold(), text
+    printed = _printed(path.parent, work)
+    printed["new --from"] = _run("new", "--from", path, "-o", work / "next.md").output
+    for name, text in printed.items():
+        assert "qzc" not in text.casefold(), (name, _lines_with(text, "qzc"))
+        assert not MARK.search(text), name

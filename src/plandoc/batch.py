@@ -40,17 +40,26 @@ from . import __version__
 from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from .instruments import load_registry
 from .layouts import Layout, find_layout
+from .output_files import (
+    OUTPUT_MODE,
+    LinkRefused,
+    folder_mode,
+    hold_lock,
+    is_file,
+    make_output_folder,
+    open_lock,
+    read_own_file,
+    remove_file,
+    remove_unfinished,
+    write_atomically,
+)
 from .pipeline import (
     DOCUMENT_NAME,
-    OUTPUT_MODE,
     CheckedPlan,
     check_file,
     document_name,
-    folder_mode,
-    make_output_folder,
     plan_file_names,
     render_documents,
-    write_atomically,
     write_documents,
 )
 from .problems import OutputError, PlandocError, Problem, Severity, file_name
@@ -217,35 +226,28 @@ LOCK_NAME = ".plandoc-build.lock"
 
 @contextlib.contextmanager
 def _only_build(folder: Path, mode: int) -> Iterator[None]:
-    """Hold the output folder's build lock (released by the system if the process dies)."""
+    """Hold the output folder's build lock (released by the system if the process dies).
+
+    No lock is taken where none can be created (output_files.open_lock says
+    why that is safe): a build with nothing to write succeeds in a read-only
+    folder, and one with something to write fails at its first write.
+    """
+    descriptor = open_lock(folder / LOCK_NAME, mode)
     try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks here; the README says so
-        yield
-        return
-    path = folder / LOCK_NAME
-    try:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, mode)
-    except OSError as error:
-        raise OutputError(f"cannot write in {folder}: {error.strerror}") from None
-    with contextlib.suppress(OSError):  # like every file written here (another owner's: left)
-        os.fchmod(descriptor, mode)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if descriptor is not None and not hold_lock(descriptor):
             raise PlandocError(
                 f"{folder}: another plandoc build is writing here; run one build per output "
                 "folder at a time (this one changed nothing)"
-            ) from None
+            )
         yield
     finally:
-        os.close(descriptor)  # closing releases the lock
+        if descriptor is not None:
+            os.close(descriptor)  # closing releases the lock
 
 
 def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
-    _remove_unfinished_writes(options.output)
+    remove_unfinished(options.output)
     records = [PlanRecord(name) for name in plan_file_names([options.input_dir])]
     manifest = Manifest.load(options.output, options.fingerprint(), options.file_mode)
     manifest.keep_only(_plan_key(r.input, options.input_dir) for r in records)
@@ -294,8 +296,8 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
     pruned = []
     if options.prune:
         for name in orphans:
-            (options.output / name).unlink(missing_ok=True)
-            pruned.append(name)
+            if remove_file(options.output, name):  # a link is never listed, nor removed
+                pruned.append(name)
         orphans = []
     repeated = statements.repeated(lambda n: records[n].plan_id or "", options.repeat_limit)
     return BuildResult(records, orphans, pruned, time.perf_counter() - started, repeated)
@@ -482,25 +484,40 @@ class Manifest:
         options_fingerprint: str,
         entries: dict[str, str],
         mode: int = OUTPUT_MODE,
+        changed: bool = True,
     ) -> None:
         self.folder = folder
         self.mode = mode
         self.options = options_fingerprint
         self.entries = entries
+        self.changed = changed  # since it was read: saved only then (a read-only folder builds)
         self.saved_at = time.monotonic()
 
     @classmethod
     def load(cls, folder: Path, options_fingerprint: str, mode: int = OUTPUT_MODE) -> Manifest:
+        """The manifest on disk; an empty one when missing, unreadable or from other options.
+
+        A manifest that is a link (or a FIFO...) stops the build here, before
+        anything is written, since it could not be saved (LinkRefused).
+        """
         empty = cls(folder, options_fingerprint, {}, mode)
         try:
-            data = json.loads((folder / MANIFEST_NAME).read_bytes())
+            text = read_own_file(folder / MANIFEST_NAME)
+        except LinkRefused:
+            raise
+        except OutputError:
+            return empty
+        if text is None:
+            return empty
+        try:
+            data = json.loads(text)
             if data.get("format") != MANIFEST_FORMAT or data.get("options") != options_fingerprint:
                 return empty  # other options: everything rebuilds
             entries = data["plans"]
             if not all(isinstance(e, str) and _ENTRY.fullmatch(e) for e in entries.values()):
                 return empty  # edited by hand: rebuild
-            return cls(folder, options_fingerprint, entries, mode)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(folder, options_fingerprint, entries, mode, changed=False)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return empty
 
     def is_current(
@@ -517,24 +534,31 @@ class Manifest:
         if not documents or any(layouts.of(name) != fp for name, (fp, _) in documents.items()):
             return False
         folder = str(self.folder)
-        if not all(os.path.isfile(os.path.join(folder, name)) for name in candidate.outputs()):
+        if not all(is_file(os.path.join(folder, name)) for name in candidate.outputs()):
             return False
         record.plan_id, record.version, record.entry = plan_id, int(version), entry
         record.input_hash = ""  # the entry holds it
         return True
 
     def remember(self, key: str, entry: str) -> None:
-        self.entries[key] = entry
+        if self.entries.get(key) != entry:
+            self.entries[key] = entry
+            self.changed = True
         self.save()
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Forget plan files deleted since the last build."""
-        self.entries = {key: self.entries[key] for key in keys if key in self.entries}
+        kept = {key: self.entries[key] for key in keys if key in self.entries}
+        self.changed |= len(kept) != len(self.entries)
+        self.entries = kept
 
     def save(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
+        """Write the manifest when it changed (every second at most, unless `force`)."""
+        recent = time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS
+        if not self.changed or (recent and not force):
             return
         write_atomically(self.folder / MANIFEST_NAME, self._text(), self.mode)
+        self.changed = False
         self.saved_at = time.monotonic()
 
     def _text(self) -> Iterator[bytes]:
@@ -550,13 +574,6 @@ class Manifest:
             )
             yield (("," if start else "") + piece).encode("utf-8")
         yield b"}}"
-
-
-def _remove_unfinished_writes(folder: Path) -> None:
-    """Temporary files a killed run left behind (never a finished document)."""
-    if folder.is_dir():
-        for leftover in folder.glob(".plandoc-*.part"):
-            leftover.unlink(missing_ok=True)
 
 
 def _orphans(folder: Path, manifest: Manifest) -> list[str]:
@@ -578,7 +595,7 @@ def _orphans(folder: Path, manifest: Manifest) -> list[str]:
     with os.scandir(folder) as listing:  # is_file() from the listing, no stat per file
         for item in listing:
             name = DOCUMENT_NAME.fullmatch(item.name)
-            if item.name.startswith(".") or name is None or not item.is_file():
+            if item.name.startswith(".") or name is None or not item.is_file(follow_symlinks=False):
                 continue
             made = (name["layout"], name["fmt"])
             entries = _as_list(owners.get(f"{name['id']}|{int(name['version'])}", []))

@@ -85,6 +85,21 @@ def plan_id_problem(plan_id: str) -> str | None:
     return None
 
 
+# A plan id is printed everywhere (document names, logs, reports) once it has
+# the shape of one; text in `plan.id` without that shape is a plan value like
+# any other (it may be a client's name), and never printed as an id.
+
+
+def shown_plan_id(plan_id: str) -> str | None:
+    """The plan id for a report (JSON, CSV): the id when it has an id's shape, else None."""
+    return plan_id if plan_id_problem(plan_id) is None else None
+
+
+def plan_id_text(plan_id: str) -> str:
+    """The plan id inside a message: as is when it has an id's shape, else marked as a value."""
+    return plan_id if plan_id_problem(plan_id) is None else plan_value(plan_id, quote=True)
+
+
 _WORDS = re.compile(r"[^\W_]+")
 
 

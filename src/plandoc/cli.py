@@ -7,7 +7,6 @@ Exit status: 0 success, 1 a plan failed its checks or could not be rendered
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sys
@@ -21,24 +20,39 @@ import click
 from . import __version__, diff, fhir, new_plan
 from .batch import BuildOptions, BuildResult, PlanRecord
 from .batch import build as batch_build
-from .checks import plan_id_problem
+from .checks import plan_id_problem, plan_id_text, shown_plan_id
 from .config import load_config
 from .crossplan import StatementIndex, statement_keys
 from .instruments import Registry, load_registry
 from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
-from .pipeline import (
+from .output_files import (
     OUTPUT_MODE,
+    LinkRefused,
+    folder_mode,
+    make_output_folder,
+    refuse_unless_file,
+    write_atomically,
+)
+from .pipeline import (
     CheckedPlan,
     check_file,
     find_plan_files,
-    folder_mode,
-    make_output_folder,
     plan_file_names,
     render_documents,
-    write_atomically,
     write_documents,
 )
-from .problems import DISPLAY, OutputError, PlandocError, Problem, Severity, plan_value
+from .problems import (
+    DISPLAY,
+    OutputError,
+    PlandocError,
+    Problem,
+    Severity,
+    file_key,
+    file_name,
+    one_line,
+    plan_value,
+    shown,
+)
 from .reader import PlanSource
 from .schema import schema_text
 from .status import render_csv, render_json, render_table, sort_rows, status_row
@@ -230,14 +244,12 @@ def validate(
             "plandoc": __version__,
             "strict": strict,
             "plans": entries,
-            "repeated_statements": [
-                {"kind": r.kind, "plan_ids": list(r.plan_ids)} for r in repeated
-            ],
+            "repeated_statements": [r.as_report() for r in repeated],
         }
         click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
         for item in repeated:
-            click.echo(item.message())
+            DISPLAY.echo(item.message())
         click.echo(tally.summary(), err=True)
     sys.exit(1 if tally.failed or (strict and repeated) else 0)
 
@@ -380,21 +392,25 @@ def build(
         )
         sys.exit(130)
     except OutputError as error:
+        remedy = "; free space or make the folder writable, then run the build again"
+        if isinstance(error, LinkRefused):
+            remedy = ""  # its message says what to remove
         raise OutputError(
             f"{error.message}; the build stopped: finished documents and the build manifest "
-            "are kept; free space or make the folder writable, then run the build again"
+            f"are kept{remedy}"
         ) from None
     for record in result.records:
         if record.status == "failed" or record.warnings:
             _print_problems(record.problems, err=True)
     for repeated in result.repeated:
-        click.echo(repeated.message(), err=True)
-    for name in result.orphans:
+        DISPLAY.echo(repeated.message(), err=True)
+    for name in result.orphans:  # any file named like a document: its name shown escaped
         click.echo(
-            f"kept {options.output / name}: its plan file is gone (--prune removes it)", err=True
+            one_line(f"kept {options.output / name}: its plan file is gone (--prune removes it)"),
+            err=True,
         )
     for name in result.pruned:
-        click.echo(f"pruned {options.output / name}", err=True)
+        click.echo(one_line(f"pruned {options.output / name}"), err=True)
     click.echo(
         f"{len(result.records)} plans: {result.count('built')} built, "
         f"{result.count('current')} current, {result.count('failed')} failed, "
@@ -539,10 +555,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, "utf-8")
-    except OSError as error:
-        raise PlandocError(f"cannot write {output}: {error.strerror}") from None
+    mode = load_config().file_mode
+    make_output_folder(output.parent, folder_mode(mode))
+    write_atomically(output, text.encode("utf-8"), mode)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -598,9 +613,13 @@ def new(
         )
         if checked.plan is None or checked.failed():
             _print_problems(checked.all_problems, err=True)
-            raise PlandocError(f"{previous}: fix the plan's errors (above) before its next version")
+            raise PlandocError(
+                f"{file_name(previous)}: fix the plan's errors (above) before its next version"
+            )
         if plan_id is not None and plan_id != checked.plan.plan.id:
-            raise PlandocError(f"{previous} is plan {checked.plan.plan.id}, not {plan_id}")
+            raise PlandocError(
+                f"{file_name(previous)} is plan {plan_id_text(checked.plan.plan.id)}, not {plan_id}"
+            )
         layout = checked.layout
         assert layout is not None and checked.source.data is not None
         data = new_plan.next_version(checked.source.data, as_of, layout.review_interval_days)
@@ -617,14 +636,12 @@ def new(
         data = new_plan.skeleton(plan_id, layout, as_of)
         file_format = file_format or "md"
         target = output or config.input / f"{plan_id}.{file_format}"
+    refuse_unless_file(target)  # a link is refused, with --force too
     if target.exists() and not force:
         raise PlandocError(f"{target} exists; use --force to overwrite it")
     text = new_plan.as_markdown(data) if file_format == "md" else new_plan.as_json(data)
-    try:
-        make_output_folder(target.parent, folder_mode(config.file_mode))
-        write_atomically(target, text.encode("utf-8"), config.file_mode)
-    except OSError as error:
-        raise PlandocError(f"cannot write {target}: {error.strerror}") from None
+    make_output_folder(target.parent, folder_mode(config.file_mode))
+    write_atomically(target, text.encode("utf-8"), config.file_mode)
     left = sum(1 for _ in new_plan.placeholders(data))
     click.echo(f"wrote {target}: {left} placeholders to fill, then `plandoc validate {target}`")
 
@@ -688,31 +705,33 @@ def import_fhir(bundle: Path, output: Path | None, file_format: str, force: bool
       plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
     """
     config = load_config()
+    registry = load_registry(config.instruments)
     try:
-        data = json.loads(bundle.read_bytes())
-    except OSError as error:
-        raise PlandocError(f"{bundle}: cannot read: {error.strerror}") from None
-    except ValueError as error:
-        raise PlandocError(f"{bundle}: not valid JSON ({error})") from None
-    try:
-        plan, unmapped = fhir.import_plan(data, load_registry(config.instruments))
-    except fhir.FhirError as error:
-        raise PlandocError(f"{bundle}: {error}") from None
+        plan, unmapped = fhir.import_file(bundle, registry)
+        text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
+        content = text.encode("utf-8")
+    except fhir.FhirError as error:  # every problem of the file, one line each
+        _print_problems([Problem(str(bundle), error.line, (), p) for p in error.problems], True)
+        sys.exit(1)
+    except Exception as error:  # a bug of ours: one line, without a traceback or values
+        _print_problems([_internal_error(bundle, "importing", error)], err=True)
+        sys.exit(1)
     plan_id = str(plan["plan"]["id"])
     if output is None:
         problem = plan_id_problem(plan_id)
         if problem:
             raise PlandocError(
-                f"{bundle}: plan id {plan_value(plan_id, quote=True)} {problem}; give -o FILE"
+                f"{file_name(bundle)}: plan id {plan_value(plan_id, quote=True)} {problem}; "
+                "give -o FILE"
             )
         output = config.input / f"{plan_id}.{file_format}"
+    refuse_unless_file(output)  # a link is refused, with --force too
     if output.exists() and not force:
-        raise PlandocError(f"{output} exists; use --force to overwrite it")
-    text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
+        raise PlandocError(f"{file_name(output)} exists; use --force to overwrite it")
     make_output_folder(output.parent, folder_mode(config.file_mode))
-    write_atomically(output, text.encode("utf-8"), config.file_mode)
-    for line in unmapped:
-        DISPLAY.echo(f"{bundle}: not mapped: {line}", err=True)
+    write_atomically(output, content, config.file_mode)
+    _print_problems([Problem(str(bundle), None, (), f"not mapped: {line}") for line in unmapped],
+                    err=True)  # fmt: skip
     left = sum(1 for _ in new_plan.placeholders(plan))
     click.echo(f"wrote {output}: {left} placeholders to fill, then `plandoc validate {output}`")
 
@@ -748,18 +767,20 @@ def diff_command(old: Path, new: Path, report_format: str) -> None:
         checked = check_file(path)
         if checked.plan is None:
             _print_problems(checked.problems, err=True)
-            raise PlandocError(f"{path}: cannot compare a plan that cannot be read (see above)")
+            raise PlandocError(
+                f"{file_name(path)}: cannot compare a plan that cannot be read (see above)"
+            )
         plans.append(checked.plan)
     before, after = plans
     if before.plan.id != after.plan.id:
         raise PlandocError(
-            f"{old} is plan {before.plan.id} and {new} is plan {after.plan.id}: "
-            "diff compares two versions of one plan"
+            f"{file_name(old)} is plan {plan_id_text(before.plan.id)} and {file_name(new)} is "
+            f"plan {plan_id_text(after.plan.id)}: diff compares two versions of one plan"
         )
     if after.plan.version < before.plan.version:
-        click.echo(
-            f"note: {new} is an older version ({after.plan.version}) than {old} "
-            f"({before.plan.version})",
+        DISPLAY.echo(
+            f"note: {file_name(new)} is an older version ({after.plan.version}) than "
+            f"{file_name(old)} ({before.plan.version})",
             err=True,
         )
     changes = diff.compare(before, after)
@@ -795,8 +816,8 @@ def layouts(ctx: click.Context, layout_folders: tuple[Path, ...]) -> None:
     for name, (folder, origin) in sorted(available_layouts(layout_folders).items()):
         try:
             title = find_layout(name, layout_folders).title
-        except PlandocError as error:
-            title = f"(cannot be used: {error.message})"
+        except PlandocError as error:  # about the layout's own files: no plan is read here
+            title = f"(cannot be used: {shown(error.message, values=True)})"
         click.echo(f"{name:14} {title:44} {origin}: {folder}")
 
 
@@ -841,11 +862,6 @@ class _RenderOptions:
     file_mode: int = OUTPUT_MODE
 
 
-def _file_key(path: str) -> str:
-    """A file named without its path (which may hold a client's name): a hash of it."""
-    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
 def _plan_files(paths: Iterable[Path]) -> list[Path]:
     return list(find_plan_files(paths))
 
@@ -872,7 +888,7 @@ def _render_all(files: list[Path], options: _RenderOptions) -> int:
                     result.plan, layout, formats, options.instruments, options.page_size
                 )
             except PlandocError as error:  # e.g. a format the layout does not make
-                DISPLAY.echo(f"{path}: {error.message}", err=True)
+                DISPLAY.echo(f"{file_name(path)}: {error.message}", err=True)
                 failed = True
                 continue
             except Exception as error:  # a bug of ours: say so without a traceback or values
@@ -948,8 +964,8 @@ class _Checked:
 def _json_entry(result: CheckedPlan, strict: bool, names: bool) -> dict[str, object]:
     """One plan in the JSON report: never a plan value; its path only with `names`."""
     return {
-        **({"file": result.name} if names else {"file_key": _file_key(result.name)}),
-        "plan_id": result.plan.plan.id if result.plan else None,
+        **({"file": result.name} if names else {"file_key": file_key(result.name)}),
+        "plan_id": shown_plan_id(result.plan.plan.id) if result.plan else None,
         "version": result.plan.plan.version if result.plan else None,
         "valid": not result.any_failed(strict),
         "layouts": [layout.name for layout in result.layouts],

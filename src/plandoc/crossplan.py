@@ -13,6 +13,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .checks import plan_id_text, shown_plan_id
 from .model import Plan
 
 DEFAULT_REPEAT_LIMIT = 3
@@ -24,11 +25,17 @@ class Repeated:
     plan_ids: tuple[str, ...]
 
     def message(self) -> str:
-        shown = ", ".join(self.plan_ids[:10]) + (", ..." if len(self.plan_ids) > 10 else "")
+        """The warning, naming the plans by id (an id without an id's shape is a value)."""
+        ids = [plan_id_text(plan_id) for plan_id in self.plan_ids[:10]]
+        shown = ", ".join(ids) + (", ..." if len(self.plan_ids) > 10 else "")
         return (
             f"warning: the same {self.kind} statement is in {len(self.plan_ids)} plans ({shown}): "
             "accreditors look for goals and objectives written for each client"
         )
+
+    def as_report(self) -> dict[str, object]:
+        """For a JSON report: the plan ids that have an id's shape (None for any other)."""
+        return {"kind": self.kind, "plan_ids": [shown_plan_id(i) for i in self.plan_ids]}
 
 
 def statement_keys(plan: Plan) -> list[str]:

@@ -25,7 +25,8 @@ from .docx_reference import (
     reference_package,
 )
 from .layouts import Layout
-from .markdown_events import events, safe_link
+from .markdown_events import events
+from .markdown_text import safe_link
 from .progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -238,8 +239,9 @@ def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
     widths = [
         floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)
     ]
-    if sum(widths) > text_width:  # too many columns for their words: scale down evenly
-        widths = [w * text_width // sum(widths) for w in widths]
+    total_width = sum(widths)
+    if total_width > text_width:  # too many columns for their words: scale down evenly
+        widths = [w * text_width // total_width for w in widths]
     widths[-1] += text_width - sum(widths)
     return widths
 

@@ -10,7 +10,8 @@ from markupsafe import Markup
 from .charts import svg
 from .compose import PlanDocument
 from .layouts import PAGE_TEMPLATE, Layout
-from .markdown_events import events, safe_link
+from .markdown_events import events
+from .markdown_text import safe_link
 from .progress import GoalProgress
 
 _SIMPLE_TAGS = {
@@ -144,13 +145,21 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
     )
 
 
+_STYLESHEET_SLOTS = re.compile("__(PAGE_SIZE|RUNNING_HEADER|FOOTER)__")
+
+
 def stylesheet(layout: Layout, header: tuple[str, ...]) -> str:
-    """The layout's CSS, with the page size, running header and footer of printed pages."""
-    return (
-        layout.stylesheet.replace("__PAGE_SIZE__", CSS_PAGE_SIZE[layout.page_size])
-        .replace("__RUNNING_HEADER__", css_string("  ·  ".join(header)))
-        .replace("__FOOTER__", css_string(layout.footer))
-    )
+    """The layout's CSS, with the page size, running header and footer of printed pages.
+
+    One pass over the layout's CSS: a slot's name inside the plan text put in
+    another slot (a client named `__FOOTER__`) is never filled in turn.
+    """
+    values = {
+        "PAGE_SIZE": CSS_PAGE_SIZE[layout.page_size],
+        "RUNNING_HEADER": css_string("  ·  ".join(header)),
+        "FOOTER": css_string(layout.footer),
+    }
+    return _STYLESHEET_SLOTS.sub(lambda slot: values[slot.group(1)], layout.stylesheet)
 
 
 _CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]")

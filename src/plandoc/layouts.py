@@ -37,7 +37,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .markdown_text import Markdown, escape_inline, narrative
 from .model import number_text
-from .problems import PlandocError, quotes_as_values
+from .problems import PlandocError, plan_value, quotes_as_values
 from .progress import ProgressRules
 from .rules import Rule, parse_rules
 
@@ -234,15 +234,18 @@ LAYOUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) -> Layout:
+    # The name may come from a plan (`plan.layout`): in a message it is a plan value.
     if not LAYOUT_NAME.fullmatch(name):
         # The name goes into document names and the build manifest.
         raise PlandocError(
-            f"layout name '{name}': use letters, digits, '-' and '_' (at most 64), "
-            "starting with a letter or digit"
+            f"layout name {plan_value(name, quote=True)}: use letters, digits, '-' and '_' "
+            "(at most 64), starting with a letter or digit"
         )
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
-        raise PlandocError(f"unknown layout '{name}'; layouts available: {known}")
+        raise PlandocError(
+            f"unknown layout {plan_value(name, quote=True)}; layouts available: {known}"
+        )
     folder, origin = found[name]
     manifest = folder / MANIFEST
     text = manifest.read_text("utf-8")

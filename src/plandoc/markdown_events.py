@@ -20,7 +20,6 @@ OPTIONS = (
     | pyromark.Options.ENABLE_STRIKETHROUGH
     | pyromark.Options.ENABLE_GFM
 )
-SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
 # An event is a plain tuple (kind, name, value), the cheapest thing to make a
@@ -44,9 +43,3 @@ def events(markdown: str) -> Iterator[Event]:
                     yield (kind, value, None)
             else:
                 yield ("leaf", key, value)
-
-
-def safe_link(url: str) -> str | None:
-    """A link target a document may carry: web and mail addresses only."""
-    stripped = url.strip()
-    return stripped if stripped.lower().startswith(SAFE_LINK_SCHEMES) else None

@@ -4,7 +4,10 @@ A skeleton holds clearly marked placeholders, `FILL IN: what goes here`;
 `plandoc validate` fails on each one still in the plan (see `placeholders`),
 so an untouched skeleton can never be rendered as if it were a plan. The
 Markdown form carries comments saying what each section is for, and its
-narrative sections as `## Headings` in the body.
+narratives as `## Headings` in the body where they read back from there.
+
+`as_markdown` and `as_json` write a plan so that reading the file gives back
+the same data (`same_data`); each checks that by reading its file back.
 
 `next_version` starts the next version of a valid plan: version + 1, last
 reviewed today, goals and objectives carried over with their status and
@@ -18,14 +21,14 @@ import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
+from itertools import zip_longest
+from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .layouts import Layout
 from .model import NUMBERS, read_number
-from .problems import FieldPath, PlandocError
-from .reader import leaves
+from .problems import FieldPath, PlandocError, format_field_path, plan_value
+from .reader import PlanSource, dump_yaml, in_nfc, leaves, markdown_lines, read_bytes, sections
 
 FILL = "FILL IN"
 
@@ -233,25 +236,142 @@ BODY = [  # narrative fields written as `## Heading` sections of a Markdown plan
     ("Prior Treatment", ("assessment", "prior_treatment")),
     ("Treatment Contract", ("contract", "summary")),
 ]
+TITLE = "Treatment plan"
+
+
+class UnwritablePlan(PlandocError):
+    """The plan holds a value its file format cannot carry so that it reads back the same
+    (an infinite number in JSON, a lone surrogate from a JSON `\\ud800`)."""
+
+
+def same_data(one: Any, other: Any) -> bool:
+    """Equal as plain data, types included (`1`, `1.0` and `true` differ), key order aside."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return {(type(k), k) for k in one} == {(type(k), k) for k in other} and all(
+            same_data(one[k], other[k]) for k in one
+        )
+    if isinstance(one, list):
+        return len(one) == len(other) and all(map(same_data, one, other))
+    if isinstance(one, float):
+        return repr(one) == repr(other)  # -0.0 is not 0.0; nan is nan
+    return bool(one == other)
 
 
 def as_json(plan: dict[str, Any]) -> str:
-    return json.dumps(plan, indent=2, ensure_ascii=False) + "\n"
+    """The plan as a JSON plan file; reading it gives back the same data (`same_data`)."""
+    try:
+        text = json.dumps(plan, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as error:  # NaN or infinity; not JSON data
+        raise UnwritablePlan(f"the plan cannot be written as JSON: {plan_value(error)}") from None
+    _must_read_back(text, plan, ".json")
+    return text
 
 
 def as_markdown(plan: dict[str, Any]) -> str:
-    front = copy.deepcopy(plan)
-    body = []
-    for title, (part, key) in BODY:
-        text = front.get(part, {}).pop(key, None)
-        if text is not None:
-            body.append(f"## {title}\n\n{text.strip()}\n")
-    lines = ["---"]
-    for key, value in front.items():
-        lines += [f"# {line}" for line in HELP.get(key, key).splitlines()]
-        dumped = yaml.safe_dump(
-            {key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    """The plan as Markdown with YAML front-matter; reading it gives back the same data.
+
+    Each narrative field is written as a `## Section` of the body when it reads
+    back from there exactly as it is, and stays in the front-matter otherwise
+    (a narrative holding a heading, an unclosed code fence, an underline
+    `===`, a trailing newline...). Which ones fit is found by reading the body
+    back with the reader's own section splitter: the first section that does not
+    read back as written goes to the front-matter, until all do (the `# Treatment
+    plan` title drops the plan id when the id would break it). The whole file is
+    then read back and compared; a difference raises `UnwritablePlan`.
+    """
+    body = [(title, path) for title, path in BODY if isinstance(_at(plan, path), str)]
+    named = True  # the title names the plan, when its id fits on the heading line
+    parts: dict[tuple[Any, ...], str] = {}  # each part of the front-matter as YAML, once
+    text, front_lines, written = _markdown(plan, body, named, parts)
+    while (wrong := _first_wrong_section(text, front_lines, written)) is not None:
+        if wrong > 0:
+            del body[wrong - 1]
+        elif named:
+            named = False
+        else:
+            break  # cannot happen: a lone `# Treatment plan` reads back; the check below says
+        text, front_lines, written = _markdown(plan, body, named, parts)
+    _must_read_back(text, plan, ".md")
+    return text
+
+
+def _at(plan: dict[str, Any], path: tuple[str, str]) -> Any:
+    part = plan.get(path[0])
+    return part.get(path[1]) if isinstance(part, dict) else None
+
+
+Written = tuple[int, str, int, str]  # a section as written: level, title, line, text
+
+
+def _markdown(
+    plan: dict[str, Any],
+    body: list[tuple[str, tuple[str, str]]],
+    named: bool,
+    parts: dict[tuple[Any, ...], str],
+) -> tuple[str, int, list[Written]]:
+    """The file, its number of front-matter lines (fences included), its sections."""
+    text = "---\n"
+    for key, value in plan.items():
+        in_body = tuple(field for _, (part, field) in body if part == key)
+        if (key, *in_body) not in parts:
+            kept = {k: v for k, v in value.items() if k not in in_body} if in_body else value
+            parts[(key, *in_body)] = dump_yaml({key: kept})
+        text += "".join(f"# {line}\n" for line in HELP.get(key, "").splitlines())
+        text += parts[(key, *in_body)]
+    text += "---\n"
+    front_lines = len(markdown_lines(text)) - 1
+    plan_id = _at(plan, ("plan", "id"))
+    title = f"{TITLE} {plan_id}" if named and plan_id is not None else TITLE
+    headings = [(1, title, ""), *((2, name, _at(plan, path)) for name, path in body)]
+    written = []
+    for level, name, section_text in headings:
+        heading_line = len(markdown_lines(text)) + 1  # after a blank line, as the reader counts
+        text += f"\n{'#' * level} {name}\n" + (f"\n{section_text}\n" if level == 2 else "")
+        written.append((level, name, heading_line, section_text))
+    return text, front_lines, written
+
+
+def _first_wrong_section(text: str, front_lines: int, written: list[Written]) -> int | None:
+    """The index of the first section that does not read back as written, or None."""
+    scratch = PlanSource(Path("plan.md"), None)
+    found = [
+        (section.level, section.title, section.line, section.text)
+        for section in sections(markdown_lines(text)[front_lines:], front_lines + 1, scratch)
+    ]
+    for index, (want, got) in enumerate(zip_longest(written, found)):
+        if want != got:  # sections before it read back, so its own heading starts it
+            return min(index, len(written) - 1)
+    return None
+
+
+def _must_read_back(text: str, plan: dict[str, Any], suffix: str) -> None:
+    """Read the file back with the reader; raise `UnwritablePlan` unless it is the same data."""
+    kind = {".md": "Markdown", ".json": "JSON"}[suffix]
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a JSON `\\ud800`): not a character
+        raise UnwritablePlan(f"the plan cannot be written as {kind}: a text holds a lone "
+                             "surrogate, which is not a character") from None  # fmt: skip
+    source = read_bytes(raw, Path(f"plan{suffix}"))
+    plan = in_nfc(plan)  # the reader reads every text in NFC: "é" either way is one text
+    if source.problems or not same_data(source.data, plan):
+        where = _first_difference(plan, source.data)
+        field = f" ({format_field_path(where)})" if where else ""
+        why = f": {source.problems[0].message}" if source.problems else ""
+        raise UnwritablePlan(
+            f"the plan cannot be written as {kind} so that it reads back{field}{why}"
         )
-        lines.append(dumped.rstrip("\n"))
-    lines += ["---", "", f"# Treatment plan {plan['plan']['id']}", ""]
-    return "\n".join(lines) + "\n" + "\n".join(body)
+
+
+def _first_difference(one: Any, other: Any, path: FieldPath = ()) -> FieldPath:
+    if isinstance(one, dict) and isinstance(other, dict):
+        for key, value in one.items():
+            if key not in other or not same_data(value, other[key]):
+                return _first_difference(value, other.get(key), (*path, key))
+    if isinstance(one, list) and isinstance(other, list) and len(one) == len(other):
+        for index, (value, back) in enumerate(zip(one, other, strict=True)):
+            if not same_data(value, back):
+                return _first_difference(value, back, (*path, index))
+    return path

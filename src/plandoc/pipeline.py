@@ -13,31 +13,24 @@ import datetime as dt
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import charts, docx_writer, html_writer, pdf_writer
+import pyromark
+
+from . import charts, docx_writer, html_writer, markdown_events, pdf_writer
 from .checks import CheckOptions, check_file_name, check_parts, check_plan, review_due
 from .compose import PlanDocument, compose
 from .instruments import Registry, built_in_registry
 from .layouts import DEFAULT_LAYOUT, Layout, find_layout
 from .model import NOT_FINITE, Plan, parse_plan, valid_parts
 from .new_plan import placeholder
-from .problems import Finding, OutputError, PlandocError, Problem, Severity, plan_value
+from .output_files import OUTPUT_MODE, folder_mode, make_output_folder, write_atomically
+from .problems import Finding, PlandocError, Problem, Severity, plan_value
 from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
 from .rules import RuleContext
-
-
-def folder_mode(file_mode: int) -> int:
-    """The mode of a new folder for files of `file_mode`: searchable by whoever may read."""
-    return file_mode | (file_mode & 0o444) >> 2
-
-
-OUTPUT_MODE = 0o600  # every plan is protected health information: owner only, by default
-FOLDER_MODE = folder_mode(OUTPUT_MODE)  # 0o700
 
 
 @dataclass
@@ -274,13 +267,27 @@ def render_documents(
 
 
 def markdown_file(document: PlanDocument, prefix: str) -> str:
-    """The Markdown as written to disk: each chart names its image file beside it."""
-    return CHART_REFERENCE.sub(lambda m: f"]({prefix}{m.group(1)}.png)", document.markdown)
+    """The Markdown as written to disk: each chart names its image file beside it.
 
-
-# How the composed Markdown names a chart; only a layout's template can write it,
-# since plan text never carries image syntax (see markdown_text.narrative).
-CHART_REFERENCE = re.compile(r"\]\(chart:(goal-[0-9]+)\)")
+    The charts are the images of the parsed document whose target is
+    `chart:NAME` (only a layout's template can write an image: plan text never
+    makes one, see markdown_text); text that merely looks like a chart's target
+    is left as it is.
+    """
+    markdown = document.markdown
+    names = {f"chart:{name}" for name, _ in document.charts}
+    source = markdown.encode("utf-8")  # the parser's spans count bytes
+    pieces, done = [], 0
+    for event, span in pyromark.events_with_range(markdown, options=markdown_events.OPTIONS):
+        start = event.get("Start") if isinstance(event, dict) else None
+        image = start.get("Image") if isinstance(start, dict) else None
+        target = image["dest_url"] if isinstance(image, dict) else None
+        if target not in names:
+            continue
+        at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
+        pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
+        done = at + len(target)
+    return b"".join([*pieces, source[done:]]).decode("utf-8")
 
 
 def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
@@ -306,7 +313,7 @@ def write_documents(
     output_folder: Path,
     mode: int = OUTPUT_MODE,
 ) -> list[Path]:
-    """Write each document atomically (a temporary file, then a rename)."""
+    """Write each document atomically (a temporary file, then a rename); see output_files."""
     make_output_folder(output_folder, folder_mode(mode))
     written = []
     for fmt, content in documents.items():
@@ -314,46 +321,6 @@ def write_documents(
         write_atomically(target, content, mode)
         written.append(target)
     return written
-
-
-def make_output_folder(folder: Path, mode: int = FOLDER_MODE) -> None:
-    """Create the folder (and its parents) with `mode`, whatever the umask; leave one that is."""
-    try:
-        if not folder.is_dir():
-            folder.mkdir(mode=mode, parents=True, exist_ok=True)
-            os.chmod(folder, mode)
-    except OSError as error:
-        raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
-
-
-def write_atomically(
-    target: Path, content: bytes | Iterable[bytes], mode: int = OUTPUT_MODE
-) -> None:
-    """Readers see the old file or the new one, never half of one; it is created with `mode`.
-
-    `content` is the bytes, or pieces of them written one after the other (so a
-    large file need not be held whole in memory).
-    """
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plandoc-", suffix=".part")
-    except OSError as error:
-        raise OutputError(f"cannot write in {target.parent}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            if isinstance(content, bytes):
-                stream.write(content)
-            else:
-                for piece in content:
-                    stream.write(piece)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise OutputError(f"cannot write {target}: {error.strerror}") from None
-        raise
 
 
 def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -9,6 +9,7 @@ the program (a missing file, an unknown layout); they subclass
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import sys
 from collections.abc import Sequence
@@ -102,7 +103,9 @@ def plan_value(item: object, quote: bool = False) -> str:
     return f"{_VALUE}'{text}'{_VALUE_END}" if quote else f"{_VALUE}{text}{_VALUE_END}"
 
 
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+# A quoted text as Python's repr writes it ('O\'Brien "Bo"' keeps its escaped quote
+# inside); the apostrophe of a word ("can't") opens no quote.
+_QUOTED = re.compile(r"(?<!\w)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
 
 
 def quotes_as_values(message: str) -> str:
@@ -115,6 +118,11 @@ def file_name(path: object) -> str:
     return f"{_NAME}{_MARKS.sub(chr(0xFFFD), str(path))}{_NAME_END}"
 
 
+def file_key(path: str) -> str:
+    """An input file named without its path, in a report (`file_key`): a hash of the path."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def shown(text: str, values: bool, names: bool = True) -> str:
     """A message as printed: values and file names shown or replaced."""
     if not values:
@@ -124,11 +132,16 @@ def shown(text: str, values: bool, names: bool = True) -> str:
     return _MARKS.sub("", text)
 
 
-_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Control characters, line separators, lone surrogates, and the bidirectional
+# controls that can reorder what a terminal shows (U+061C, U+200E/F, U+202A-E, U+2066-9).
+_UNSEEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def one_line(text: str) -> str:
-    """A problem is one line: control characters (a newline in a key...) are shown escaped."""
+    """A problem is one line: control characters (a newline in a key, an escape sequence,
+    a bidirectional override) are shown escaped."""
     return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(),
                        text)  # fmt: skip
 

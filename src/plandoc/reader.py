@@ -72,7 +72,7 @@ def read_plan(path: Path) -> PlanSource:
     source = PlanSource(path, None)
     try:
         if path.stat().st_size > MAX_PLAN_BYTES:
-            return _fail(source, 1, f"file is larger than {MAX_PLAN_BYTES // 1024 // 1024} MiB")
+            return _too_large(source)
         raw = path.read_bytes()
     except FileNotFoundError:
         return _fail(source, None, "no such file")
@@ -80,6 +80,14 @@ def read_plan(path: Path) -> PlanSource:
         return _fail(source, None, "is a folder, not a plan file")
     except OSError as error:
         return _fail(source, None, f"cannot read: {error.strerror or error}")
+    return read_bytes(raw, path)
+
+
+def read_bytes(raw: bytes, path: Path) -> PlanSource:
+    """Read the bytes of a plan file named `path` (its suffix says the format), as `read_plan`."""
+    source = PlanSource(path, None)
+    if len(raw) > MAX_PLAN_BYTES:
+        return _too_large(source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -94,17 +102,17 @@ def read_plan(path: Path) -> PlanSource:
         if suffix == ".json":
             _read_json(source, text)
         elif suffix == ".md":
-            _read_markdown(source, text.replace("\r\n", "\n"))
+            _read_markdown(source, markdown_lines(text))
         else:
             return _fail(source, None, "not a plan file: expected a .json or .md file")
     except RecursionError:  # not reached while MAX_DEPTH holds: a last guard
         return _fail(source, 1, TOO_DEEP)
     if source.data is not None and not (text.isascii() and "\\" not in text):
-        source.data = _in_nfc(source.data)
+        source.data = in_nfc(source.data)
     return source
 
 
-def _in_nfc(data: Any) -> Any:
+def in_nfc(data: Any) -> Any:
     """Every text of the data in Unicode's composed form (NFC); keys as written.
 
     Done here, once, for every plan read: "É" typed as one character or as "E"
@@ -116,10 +124,14 @@ def _in_nfc(data: Any) -> Any:
     if isinstance(data, str):
         return data if data.isascii() else unicodedata.normalize("NFC", data)
     if isinstance(data, list):
-        return [_in_nfc(value) for value in data]
+        return [in_nfc(value) for value in data]
     if isinstance(data, dict):
-        return {key: _in_nfc(value) for key, value in data.items()}
+        return {key: in_nfc(value) for key, value in data.items()}
     return data
+
+
+def _too_large(source: PlanSource) -> PlanSource:
+    return _fail(source, 1, f"file is larger than {MAX_PLAN_BYTES // 1024 // 1024} MiB")
 
 
 def _fail(source: PlanSource, line: int | None, message: str) -> PlanSource:
@@ -216,21 +228,28 @@ def _read_json(source: PlanSource, text: str) -> None:
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# How a plain (unquoted) YAML scalar is read: YAML 1.2 core scalars, not PyYAML's 1.1 ones.
+# The loader and the dumper share this table, so the dumper quotes a string exactly when
+# the loader would read it unquoted as something else (`1e5`, `null`, `true`, `-3`).
+PLAIN_SCALARS = (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+)
+
+
+def _resolve_as_plan_yaml(cls: type[yaml.resolver.BaseResolver]) -> None:
+    cls.yaml_implicit_resolvers = {}
+    for tag, pattern, first in PLAIN_SCALARS:
+        cls.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))
+
 
 class _PlanYamlLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
     """YAML 1.2 core scalars: `no`, `on`, `1:20` stay text; dates stay text for the model."""
 
 
-_PlanYamlLoader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
-    ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-):
-    _PlanYamlLoader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
-    )
+_resolve_as_plan_yaml(_PlanYamlLoader)
 
 _CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
@@ -250,11 +269,93 @@ def _construct_float(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> float | 
     return value if repr(value) == node.value else node.value
 
 
+def _refuse_tag(loader: yaml.BaseLoader, node: yaml.Node) -> None:
+    # Plan data is what JSON holds: text, numbers, true/false, null, lists and keys.
+    # The reader marks the whole message as a plan value.
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    message = f"{tag} is not plan data: a plan holds text, numbers, true/false, lists and keys"
+    raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+
+
 _PlanYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _PlanYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _PlanYamlLoader.add_constructor(
     "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
 )
+for _tag in ("binary", "set", "omap", "pairs"):
+    _PlanYamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
+class _ScalarDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, resolving plain scalars as the plan's loader does."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # the reader refuses aliases
+
+
+_resolve_as_plan_yaml(_ScalarDumper)
+# Then YAML 1.1's rules, after the plan's: a text that another YAML tool (an editor, a
+# script using PyYAML's defaults) would read as a date, a yes/no or a number is quoted
+# too. Quoting only ever keeps a text a text, so the plan's loader reads it the same.
+for _first, _rules in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+    for _tag11, _pattern11 in _rules:
+        _ScalarDumper.add_implicit_resolver(_tag11, _pattern11, [_first])
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    # repr is the shortest text that reads back as the same float; `inf` and `nan` (which
+    # the plan's checks refuse) are not plain numbers, so the dumper tags them `!!float`.
+    return dumper.represent_scalar("tag:yaml.org,2002:float", repr(value))
+
+
+_ScalarDumper.add_representer(float, _represent_float)
+
+
+class PlanYamlDumper(_ScalarDumper):
+    """Writes YAML that `load_yaml` reads back as the same data.
+
+    Plain scalars are resolved with the loader's table (PyYAML's own dumper uses
+    YAML 1.1 rules, and would leave `1e5` or `+1` unquoted); a float is written as
+    its repr, which the loader keeps as a number; no alias is written. Each text
+    is written in the first style that reads back as the same text: a `|` block
+    for a multi-line text, else the style PyYAML picks, else double quotes, which
+    escape every character a YAML parser would change (a lone CR, U+0085, U+2028).
+    """
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    node = dumper.represent_scalar("tag:yaml.org,2002:str", text)
+    styles = ("|", None, '"') if "\n" in text else (None, '"')
+    node.style = next((style for style in styles if _reads_back(text, style)), '"')
+    return node
+
+
+def _reads_back(text: str, style: str | None) -> bool:
+    loader = _PlanYamlLoader(_dump({"x": text}, _ScalarDumper, style))
+    try:
+        return loader.get_single_data() == {"x": text}
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+
+
+def _dump(data: Any, dumper: type[yaml.SafeDumper], style: str | None = None) -> str:
+    text = yaml.dump(
+        data, Dumper=dumper, default_style=style, sort_keys=False, allow_unicode=True,
+        default_flow_style=False, width=100,
+    )  # fmt: skip
+    # After a `|+` block PyYAML ends the document with `...`, which would close a
+    # front-matter block; the end of the text ends the document as well.
+    return text.removesuffix("...\n") if text == "...\n" or text.endswith("\n...\n") else text
+
+
+PlanYamlDumper.add_representer(str, _represent_text)
+
+
+def dump_yaml(data: Any) -> str:
+    """`data` as block YAML that `load_yaml` reads back as the same data."""
+    return _dump(data, PlanYamlDumper)
 
 
 def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
@@ -329,15 +430,19 @@ _BLOCKS = MarkdownIt("commonmark").disable(["inline"], ignoreInvalid=True)
 
 
 @dataclass
-class _Section:
+class Section:
     title: str
     level: int
     line: int  # 1-based line of the heading in the file
     text: str
 
 
-def _read_markdown(source: PlanSource, text: str) -> None:
-    lines = text.split("\n")
+def markdown_lines(text: str) -> list[str]:
+    """The lines of a Markdown plan: CommonMark and YAML both end a line at CR LF, LF or CR."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _read_markdown(source: PlanSource, lines: list[str]) -> None:
     if not lines or lines[0].rstrip() != "---":
         _fail(source, 1, "a Markdown plan must start with a YAML front-matter block (a '---' line)")
         return
@@ -345,7 +450,8 @@ def _read_markdown(source: PlanSource, text: str) -> None:
     if close is None:
         _fail(source, 1, "the front-matter block opened here never closes (no second '---' line)")
         return
-    data = load_yaml("\n".join(lines[1:close]), source, first_line=2)
+    # Each line ends with its line break (a `|+` block keeps the last one).
+    data = load_yaml("".join(line + "\n" for line in lines[1:close]), source, first_line=2)
     if source.problems:
         return
     if data is None:
@@ -355,33 +461,41 @@ def _read_markdown(source: PlanSource, text: str) -> None:
         _fail(source, 2, "the front-matter must be a set of keys (key: value)")
         return
     body_start = close + 1  # 0-based index of the first body line
-    for section in _sections(lines[body_start:], body_start + 1, source):
+    for section in sections(lines[body_start:], body_start + 1, source):
         _place_section(source, data, section)
     if not source.problems:
         source.data = data
 
 
-def _sections(body: list[str], first_line: int, source: PlanSource) -> list[_Section]:
-    """Split the body on level-1/2 headings (found by a CommonMark parser, so code is safe)."""
+def sections(body: list[str], first_line: int, source: PlanSource) -> list[Section]:
+    """Split the body on level-1/2 headings of the document itself.
+
+    A CommonMark parser finds them, so a `#` line in code is not one, nor is one
+    inside a block quote or a list item (`> ## Plan`, `- # Family`): only headings
+    at the top level of the document start a section.
+    """
     tokens = _BLOCKS.parse("\n".join(body))
     headings = [
         (token.map[0], token.map[1], int(token.tag[1]), tokens[index + 1].content)
         for index, token in enumerate(tokens)
-        if token.type == "heading_open" and token.tag in ("h1", "h2") and token.map
+        if token.type == "heading_open"
+        and token.tag in ("h1", "h2")
+        and token.level == 0
+        and token.map
     ]
     lead_end = headings[0][0] if headings else len(body)
     if "\n".join(body[:lead_end]).strip():
         line = first_line + next(i for i, text in enumerate(body) if text.strip())
         _problem(source, line, (), "text before the first '## ' section belongs to no field")
-    sections = []
+    found = []
     for number, (start, content_start, level, title) in enumerate(headings):
         end = headings[number + 1][0] if number + 1 < len(headings) else len(body)
         text = "\n".join(body[content_start:end]).strip("\n")
-        sections.append(_Section(title.strip(), level, first_line + start, text))
-    return sections
+        found.append(Section(title.strip(), level, first_line + start, text))
+    return found
 
 
-def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
+def _place_section(source: PlanSource, data: dict[str, Any], section: Section) -> None:
     if section.level == 1:
         if section.text.strip():
             _problem(source, section.line, (), "text under the '# ' title belongs to no field")
@@ -427,7 +541,7 @@ def _place_section(source: PlanSource, data: dict[str, Any], section: _Section) 
     source.source_map.overrides[path] = section.line
 
 
-def _add_progress_note(source: PlanSource, data: dict[str, Any], section: _Section) -> None:
+def _add_progress_note(source: PlanSource, data: dict[str, Any], section: Section) -> None:
     notes = data.setdefault("progress_notes", [])
     if not isinstance(notes, list):
         _problem(source, section.line, ("progress_notes",), "must be a list in the front-matter")

@@ -13,7 +13,11 @@ id, version, status, layout, last reviewed, review due, days left, and flags:
   clinically meaningful amount (the thresholds: see progress.py);
 - `invalid`: the plan has errors (`plandoc validate` says which).
 
-Client names appear only when asked for (`show_names`).
+Client names, and file paths (which may hold them), appear only when asked for
+(`show_names`); otherwise a file is named by a hash of its path (`file_key`,
+as in `plandoc validate --format json`). A plan id is shown when it has an
+id's shape (`?` otherwise). Text from plans never reaches a terminal raw (control
+characters are escaped) nor a spreadsheet as a formula (see `spreadsheet_cell`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from .checks import review_due
+from .checks import review_due, shown_plan_id
 from .instruments import Registry, built_in_registry
 from .pipeline import CheckedPlan
+from .problems import file_key, one_line
 from .progress import ProgressRules, plan_progress
 
 COLUMNS = (
@@ -53,8 +59,7 @@ class StatusRow:
         row["flags"] = list(self.flags)
         if not show_names:  # names, and file names that may hold them, only when asked
             row.pop("client")
-            if self.plan_id != "?":
-                row.pop("file")
+            row["file_key"] = file_key(row.pop("file"))
         return row
 
 
@@ -64,6 +69,7 @@ def status_row(
     plan, layout = checked.plan, checked.layout
     if plan is None:
         return StatusRow("?", None, "unreadable", "", "", "", None, ("invalid",), file=checked.name)
+    plan_id = shown_plan_id(plan.plan.id)  # other text in `plan.id` is a value: never shown
     due = review_due(plan, layout.review_interval_days if layout else None)
     days_left = (due - today).days if due else None
     flags = []
@@ -80,10 +86,10 @@ def status_row(
     if checked.failed():
         flags.append("invalid")
     return StatusRow(
-        plan_id=plan.plan.id,
+        plan_id=plan_id or "?",
         version=plan.plan.version,
         status=plan.plan.status,
-        layout=layout.name if layout else (plan.plan.layout or ""),
+        layout=layout.name if layout else "",
         last_reviewed=(plan.plan.last_reviewed or plan.plan.effective).isoformat(),
         review_due=due.isoformat() if due else "",
         days_left=days_left,
@@ -103,8 +109,9 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
         headers.insert(1, "CLIENT")
     lines = []
     for row in rows:
+        named = row.file if show_names else f"? {file_key(row.file)}"
         cells = [
-            row.plan_id if row.plan_id != "?" else row.file,
+            row.plan_id if row.plan_id != "?" else named,
             str(row.version or ""),
             row.status,
             row.layout,
@@ -115,7 +122,7 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
         ]
         if show_names:
             cells.insert(1, row.client)
-        lines.append(cells)
+        lines.append([one_line(cell) for cell in cells])  # no escape sequence, no newline
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=False)]
     return "\n".join(
         "  ".join(
@@ -126,17 +133,41 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
 
 
 def render_csv(rows: list[StatusRow], show_names: bool) -> str:
+    """Every text cell in double quotes (a `;` inside one cannot start a cell where `;`
+    separates them), and none starting a formula (`spreadsheet_cell`)."""
     buffer = io.StringIO()
     columns = [*COLUMNS, "file"] + (["client"] if show_names else [])
     if not show_names:
         columns.remove("file")
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=columns,
+        lineterminator="\n",
+        extrasaction="ignore",
+        quoting=csv.QUOTE_NONNUMERIC,
+    )
     writer.writeheader()
     for row in rows:
         data = row.as_dict(show_names)
         data["flags"] = " ".join(row.flags)
-        writer.writerow(data)
+        writer.writerow({key: spreadsheet_cell(value) for key, value in data.items()})
     return buffer.getvalue()
+
+
+# Text a spreadsheet would take for a formula (OWASP, "CSV Injection"): a cell
+# starting with = + - @, a tab, a carriage return (or a line feed, or NUL),
+# also after leading spaces or quotes, and the full-width = + - @.
+_FORMULA = re.compile(r"[\t\r\n\x00]|[\s\"'\x00]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as typed: text that could start a formula gets a `'`.
+
+    Numbers plandoc computes (the version, days left: -3 is a number) stay numbers.
+    """
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
 
 
 def render_json(rows: list[StatusRow], show_names: bool) -> str:

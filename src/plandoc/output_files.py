@@ -1,0 +1,315 @@
+"""Every file and folder plandoc writes, and how: never through a link, never half-written.
+
+All writes go through this module: documents, chart pictures, the build
+manifest and lock, `--report`, and the files of `new`, `schema`,
+`import-fhir` and `export-fhir`.
+
+- A folder plandoc creates gets the folder mode at every new level, whatever
+  the umask; a folder that exists is left as it is. A folder the user names
+  may be a link to a folder (their choice); a level plandoc has to create is
+  never created through a link.
+- A file is written atomically: a new temporary file beside the target
+  (O_CREAT|O_EXCL|O_NOFOLLOW: a name already taken, link or not, is never
+  opened), its mode set on the descriptor, synced, then renamed over the
+  target. plandoc creates or replaces regular files only: a target that is a
+  symbolic link, a folder, a FIFO or a device is refused with one line.
+- Races: the target is looked at (lstat) before the rename only to give that
+  clear message. What keeps a file outside the folder safe is rename(2)
+  itself: it replaces the name in the folder and never follows a link found
+  there, so a link swapped in after the look is replaced, not written
+  through. A hard link at a target is replaced the same way: the other name
+  keeps the old bytes.
+- The build lock is the one file opened in place: O_NOFOLLOW, O_NONBLOCK (a
+  FIFO cannot hang the build), and it must be a regular file with one name
+  before its mode is changed, so neither a link nor a hard link to a file
+  elsewhere lets plandoc change that file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from .problems import OutputError, PlandocError
+
+try:
+    import fcntl as _flock
+except ImportError:  # Windows: no advisory locks here; the README says so
+    _flock = None  # type: ignore[assignment]
+
+OUTPUT_MODE = 0o600  # every plan is protected health information: owner only, by default
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NO_BLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+_TEMPORARY_TRIES = 100
+UNFINISHED_PREFIX, UNFINISHED_SUFFIX = ".plandoc-", ".part"
+
+
+def folder_mode(file_mode: int) -> int:
+    """The mode of a new folder for files of `file_mode`: searchable by whoever may read."""
+    return file_mode | (file_mode & 0o444) >> 2
+
+
+FOLDER_MODE = folder_mode(OUTPUT_MODE)  # 0o700
+
+
+class LinkRefused(OutputError):
+    """A file plandoc would write is a link, or not a regular file: refused, never followed."""
+
+
+def _refusal(path: Path | str, info: os.stat_result) -> LinkRefused:
+    if stat.S_ISLNK(info.st_mode):
+        return LinkRefused(
+            f"cannot write {path}: it is a symbolic link, and plandoc does not write "
+            "through links; remove the link, then run again"
+        )
+    if stat.S_ISREG(info.st_mode):  # a regular file with other names
+        return LinkRefused(
+            f"cannot write {path}: it has other names (hard links), and plandoc does not "
+            "write through links; remove it, then run again"
+        )
+    kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
+    return LinkRefused(
+        f"cannot write {path}: it is {kind}, not a file; plandoc replaces only files it can "
+        "write whole; remove it (or choose another name), then run again"
+    )
+
+
+def refuse_unless_file(path: Path) -> None:
+    """Raise LinkRefused when `path` exists as anything but a regular file (a link, a folder)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return  # nothing there (or nothing plandoc can look at: the write says why)
+    if not stat.S_ISREG(info.st_mode):
+        raise _refusal(path, info)
+
+
+# --- folders -----------------------------------------------------------------------
+
+
+def make_output_folder(folder: Path, mode: int = FOLDER_MODE) -> None:
+    """Create the folder and each missing parent with `mode`, whatever the umask.
+
+    Folders that exist are left as they are (one the user names may be a link
+    to a folder). A missing level is created by mkdir, which never follows a
+    link: a dangling link in the way is an error, not a folder made elsewhere.
+    """
+    missing = []
+    level = folder
+    while not os.path.isdir(level):
+        missing.append(level)
+        if level.parent == level:
+            break
+        level = level.parent
+    try:
+        for level in reversed(missing):
+            try:
+                os.mkdir(level, mode)
+            except FileExistsError:
+                if os.path.isdir(level) and not os.path.islink(level):
+                    continue  # made meanwhile (another build): left as it is
+                raise
+            _set_folder_mode(level, mode)
+    except OSError as error:
+        raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
+
+
+def _set_folder_mode(folder: Path, mode: int) -> None:
+    """chmod on a descriptor of the folder just made, so a link swapped in is never followed."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NO_FOLLOW | _CLOSE_ON_EXEC
+    if not hasattr(os, "fchmod"):  # Windows: no Unix modes to set
+        return
+    descriptor = os.open(folder, flags)
+    try:
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+
+
+# --- files -------------------------------------------------------------------------
+
+
+def write_atomically(
+    target: Path, content: bytes | Iterable[bytes], mode: int = OUTPUT_MODE
+) -> None:
+    """Write `target` atomically with `mode`: readers see the old file or the new one.
+
+    `content` is the bytes, or pieces of them written one after the other (a
+    large file need not be held whole in memory). A target that is a link, a
+    folder, a FIFO or a device is refused (LinkRefused); see the module's notes.
+    """
+    refuse_unless_file(target)
+    descriptor, temporary = _new_temporary(target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            if isinstance(content, bytes):
+                stream.write(content)
+            else:
+                for piece in content:
+                    stream.write(piece)
+            stream.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(stream.fileno(), mode)
+            else:  # Windows
+                os.chmod(temporary, mode)
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)  # replaces the name; never follows a link there
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {target}: {error.strerror}") from None
+        raise
+
+
+def _new_temporary(folder: Path) -> tuple[int, str]:
+    """A new, empty, owner-only file in `folder` under a name no one else has taken."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_FOLLOW | _CLOSE_ON_EXEC | _BINARY
+    for _ in range(_TEMPORARY_TRIES):
+        name = os.path.join(folder, f"{UNFINISHED_PREFIX}{_random_name()}{UNFINISHED_SUFFIX}")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue  # taken (by a link, a file, anything): never opened, try another name
+        except OSError as error:
+            raise OutputError(f"cannot write in {folder}: {error.strerror}") from None
+    raise OutputError(f"cannot write in {folder}: no free temporary file name")
+
+
+def _random_name() -> str:
+    return secrets.token_hex(8)
+
+
+def read_own_file(path: Path) -> bytes | None:
+    """The bytes of a file plandoc wrote and reads back (the build manifest), or None.
+
+    None when there is none. Opened without following a link and without
+    blocking on a FIFO: anything but a regular file is LinkRefused, since the
+    next save would be refused anyway.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | _NO_FOLLOW | _NO_BLOCK | _CLOSE_ON_EXEC | _BINARY)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        refuse_unless_file(path)
+        raise OutputError(f"cannot read {path}: {error.strerror}") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise _refusal(path, info)
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            return stream.read()
+        except OSError as error:
+            raise OutputError(f"cannot read {path}: {error.strerror}") from None
+
+
+def is_file(path: str) -> bool:
+    """A regular file at `path`, not a link to one (a link is never plandoc's document)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def remove_file(folder: Path, name: str) -> bool:
+    """Delete the regular file `name` of `folder`; anything else (a link) is left. True if gone.
+
+    unlink(2) removes the name in the folder and never follows a link: a link
+    swapped in after the look is removed itself, never what it points to.
+    """
+    path = folder / name
+    if not is_file(str(path)):
+        return False
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return True
+    except OSError as error:
+        raise OutputError(f"cannot remove {path}: {error.strerror}") from None
+    return True
+
+
+def remove_unfinished(folder: Path) -> None:
+    """Temporary files a killed run left behind (never a finished document, never a link).
+
+    One that cannot be removed (a read-only folder) is left: it is never read.
+    """
+    try:
+        listing = os.scandir(folder)
+    except OSError:
+        return
+    with listing:
+        for item in listing:
+            name = item.name
+            unfinished = name.startswith(UNFINISHED_PREFIX) and name.endswith(UNFINISHED_SUFFIX)
+            if unfinished and item.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+
+
+# --- the build lock ----------------------------------------------------------------
+
+
+def open_lock(path: Path, mode: int = OUTPUT_MODE) -> int | None:
+    """A descriptor of the lock file `path` for `hold_lock`, or None when there is none to take.
+
+    Opened without following a link or blocking on a FIFO, created with
+    `mode` when missing; it must be a regular file with one name before its
+    mode is set. An existing lock that cannot be opened for writing is
+    opened read-only (flock needs no write access), so a build of a
+    read-only folder still takes it. None on Windows (no advisory locks), or
+    when there is no lock file and none can be created: this process then
+    cannot write the folder at all, so it can create, replace or delete
+    nothing there (each needs the right that creating the lock needs), and
+    its first write, if any, fails with the usual message.
+    """
+    if _flock is None:
+        return None
+    flags = _NO_FOLLOW | _NO_BLOCK | _CLOSE_ON_EXEC
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | flags, mode)
+    except OSError as error:
+        refuse_unless_file(path)
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise OutputError(f"cannot write in {path.parent}: {error.strerror}") from None
+        try:
+            descriptor = os.open(path, os.O_RDONLY | flags)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            refuse_unless_file(path)
+            raise OutputError(f"cannot write in {path.parent}: {error.strerror}") from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            raise _refusal(path, info)
+        if stat.S_IMODE(info.st_mode) != mode:
+            with contextlib.suppress(OSError):  # like every file written (another owner's: left)
+                os.fchmod(descriptor, mode)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def hold_lock(descriptor: int) -> bool:
+    """Take the lock without waiting: False when another process holds it.
+
+    Held until the descriptor is closed, or the process ends (even killed).
+    """
+    assert _flock is not None
+    try:
+        _flock.flock(descriptor, _flock.LOCK_EX | _flock.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
