@@ -194,7 +194,7 @@ def test_true_is_not_a_score_nor_a_number_of_sessions_nor_the_format(write_plan,
     ]
 
 
-def test_yaml_infinity_is_said_once_and_a_revision_version_has_the_version_bounds(
+def test_a_revision_version_has_the_version_bounds_and_yaml_inf_is_not_a_number(
     write_plan, plan_data
 ):
     plan_data["revisions"] = [{"version": 10_000, "date": "2026-10-29", "summary": "Review."}]
