@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,21 @@ def test_a_layouts_own_page_template_still_gets_the_plans_dates_and_title(tmp_pa
     assert "ModDate:         Thu Oct 29 00:00:00 2026 UTC" in info
     assert "Author:          Morgan Reyes" in info and "TP-2026-0042" in info
     assert render_documents(checked.plan, checked.layout, ("pdf",))["pdf"] == pdf
+
+
+@needs_pdf
+def test_a_long_word_in_a_table_cell_costs_time_linear_in_its_length(write_plan, plan_data):
+    """WeasyPrint searches every character of an unbreakable word in a table cell for a
+    break, time growing with the square of its length (a 3,000-letter method name took
+    35 s); the HTML gives it a break opportunity every 20 characters instead."""
+
+    def seconds(length: int) -> float:
+        plan_data["methods"][0]["name"] = "A" * length
+        checked = check_file(write_plan(plan_data, f"plan-{length}.json"), "standard")
+        assert checked.plan is not None and not checked.failed()
+        started = time.process_time()
+        pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+        assert pdf.startswith(b"%PDF")
+        return time.process_time() - started
+
+    assert seconds(2000) / seconds(500) < 4  # quadratic made it about 7 (2 s, then 14 s)

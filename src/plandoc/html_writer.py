@@ -45,11 +45,11 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
             continue  # the alt text: the chart carries it as its description
         if kind == "leaf":
             if name == "Text":
-                write(html.escape(value, quote=False))
+                write(breakable(value))
             elif name == "Code":
-                write(f"<code>{html.escape(value, quote=False)}</code>")
+                write(f"<code>{breakable(value)}</code>")
             elif name in ("Html", "InlineHtml", "InlineMath", "DisplayMath"):
-                write(html.escape(value, quote=False))
+                write(breakable(value))
             elif name == "SoftBreak":
                 write("\n")
             elif name == "HardBreak":
@@ -127,6 +127,26 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 in_chart = False
                 write("</span>")
     return "".join(out)
+
+
+LONG_WORD = re.compile(r"[^\s<>&]{40,}")  # after escaping: never inside an entity
+WORD_PIECE = 20
+
+
+def breakable(text: str) -> str:
+    """Text as HTML, with a line-break opportunity (`<wbr>`) every 20 characters of a
+    word longer than 40: a browser or the PDF renderer breaks such a "word" (a pasted
+    URL, a run of letters) there instead of searching every character of it, which
+    costs the PDF renderer time growing with the square of the word's length."""
+    escaped = html.escape(text, quote=False)
+    if len(text) < 40:
+        return escaped
+    return LONG_WORD.sub(
+        lambda m: "<wbr>".join(
+            m.group()[start : start + WORD_PIECE] for start in range(0, len(m.group()), WORD_PIECE)
+        ),
+        escaped,
+    )
 
 
 def render_page(document: PlanDocument, layout: Layout) -> str:
