@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from plandoc import __version__
-from plandoc.pipeline import check_file, render_documents
+from plandoc.check.file import check_file
+from plandoc.render.documents import render_documents
 
 SAMPLES = Path(__file__).resolve().parents[1] / "inputs"
 CASES = {

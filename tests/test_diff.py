@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plandoc import diff
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.pipeline import check_file, render_documents
 from plandoc.problems import shown
+from plandoc.render.documents import render_documents
+from plandoc.reports import diff
 
 from .conftest import SAMPLES
 

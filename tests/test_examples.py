@@ -13,7 +13,8 @@ import docx
 import html5lib
 import pytest
 
-from plandoc.pipeline import check_file, render_documents
+from plandoc.check.file import check_file
+from plandoc.render.documents import render_documents
 
 FORMATS = ("md", "html", "docx")
 

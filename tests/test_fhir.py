@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
-from plandoc import fhir
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.instruments import built_in_registry
-from plandoc.pipeline import check_file
+from plandoc.interop import fhir
+from plandoc.model.instruments import built_in_registry
+from plandoc.planfile.read import read_plan
 from plandoc.problems import shown
-from plandoc.reader import read_plan
 
 from .conftest import SAMPLES
 

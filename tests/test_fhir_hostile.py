@@ -17,10 +17,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc import fhir, new_plan
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.instruments import built_in_registry
-from plandoc.pipeline import check_file
+from plandoc.interop import fhir
+from plandoc.model.instruments import built_in_registry
+from plandoc.planfile import new as new_plan
 from plandoc.problems import HIDDEN_VALUE, shown
 
 from .conftest import SAMPLES

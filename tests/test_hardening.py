@@ -24,16 +24,17 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.model import (
+from plandoc.model.plan import (
     MOST_GOALS,
     MOST_OBJECTIVES,
     MOST_OTHER,
     MOST_PROGRESS,
     MOST_PROGRESS_NOTES,
 )
-from plandoc.pipeline import check_file, render_documents
-from plandoc.reader import MAX_PLAN_BYTES
+from plandoc.planfile.read import MAX_PLAN_BYTES
+from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 

@@ -12,10 +12,11 @@ import docx
 import pytest
 from click.testing import CliRunner
 
+from plandoc.check.file import check_file
 from plandoc.cli import main
 from plandoc.layouts import available_layouts, find_layout
-from plandoc.pipeline import check_file, render_documents
 from plandoc.problems import PlandocError, Severity
+from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 

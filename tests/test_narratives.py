@@ -26,11 +26,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc import docx_writer, markdown_events
-from plandoc.html_writer import render_body, stylesheet
+from plandoc.check.file import check_file
 from plandoc.layouts import find_layout
-from plandoc.markdown_text import MAX_COLUMNS, escape_inline, narrative, safe_link
-from plandoc.pipeline import check_file, render_documents
+from plandoc.render import docx_writer, markdown_events
+from plandoc.render.documents import render_documents
+from plandoc.render.html_writer import render_body, stylesheet
+from plandoc.render.markdown_text import MAX_COLUMNS, escape_inline, narrative, safe_link
 
 from .conftest import SAMPLES
 

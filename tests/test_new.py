@@ -11,11 +11,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.pipeline import check_file
+from plandoc.interop.json_schema import FIELD_DOCS, plan_schema
+from plandoc.planfile.read import read_plan
 from plandoc.problems import shown
-from plandoc.reader import read_plan
-from plandoc.schema import FIELD_DOCS, plan_schema
 
 from .conftest import SAMPLES
 

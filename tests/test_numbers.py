@@ -22,14 +22,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from plandoc import new_plan
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.instruments import load_registry
-from plandoc.model import MOST_PROGRESS, NUMBERS, number_text, read_number
-from plandoc.pipeline import check_file, render_documents
+from plandoc.interop.json_schema import plan_schema
+from plandoc.model.instruments import load_registry
+from plandoc.model.plan import MOST_PROGRESS, NUMBERS, number_text, read_number
+from plandoc.planfile import new as new_plan
+from plandoc.planfile.read import MAX_DEPTH, MAX_PLAN_BYTES
 from plandoc.problems import PlandocError, shown
-from plandoc.reader import MAX_DEPTH, MAX_PLAN_BYTES
-from plandoc.schema import plan_schema
+from plandoc.render.documents import render_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT_IN = ("standard", "client-copy", "medicare", "medicaid", "managed-care")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from plandoc.pipeline import check_file, render_documents
+from plandoc.check.file import check_file
+from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 

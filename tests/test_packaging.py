@@ -40,7 +40,7 @@ def test_wheel_carries_the_layouts_and_instrument_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("layout.toml", "plan.md.j2", "page.html.j2", "style.css"):
         assert f"plandoc/templates/standard/{name}" in names
-    assert "plandoc/instruments.toml" in names
+    assert "plandoc/model/instruments.toml" in names
 
 
 def test_installed_plandoc_builds_from_any_folder(wheel, tmp_path):

@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from plandoc import problems
-from plandoc.checks import plan_id_problem
+from plandoc.check.file import check_file
+from plandoc.check.plan_checks import plan_id_problem
 from plandoc.cli import main
-from plandoc.model import Plan, model_in
-from plandoc.pipeline import check_file, render_documents
+from plandoc.model.plan import Plan, model_in
 from plandoc.problems import HIDDEN_VALUE, plan_value, shown
+from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 from .test_layouts import _plan_with_every_internal_field

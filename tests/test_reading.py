@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.pipeline import check_file
 
 FRONT = """---
 plandoc: 1

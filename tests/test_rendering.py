@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
+from plandoc.check.file import check_file
 from plandoc.cli import main
-from plandoc.html_writer import css_string, render_body
-from plandoc.markdown_text import escape_inline, narrative
-from plandoc.pipeline import check_file, render_documents
+from plandoc.render.documents import render_documents
+from plandoc.render.html_writer import css_string, render_body
+from plandoc.render.markdown_text import escape_inline, narrative
 
 from .conftest import GOLDEN, SAMPLES
 
@@ -217,9 +218,9 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
 
     import jinja2
 
-    from plandoc.compose import compose
     from plandoc.layouts import builtin_layouts_folder, find_layout
     from plandoc.problems import PlandocError
+    from plandoc.render.compose import compose
 
     layout = find_layout("standard")
     with pytest.raises(jinja2.exceptions.SecurityError):

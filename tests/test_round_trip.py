@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plandoc.cli import main
-from plandoc.model import parse_plan
-from plandoc.new_plan import UnwritablePlan, as_json, as_markdown, same_data
-from plandoc.reader import dump_yaml, read_plan
+from plandoc.model.plan import parse_plan
+from plandoc.planfile.new import UnwritablePlan, as_json, as_markdown, same_data
+from plandoc.planfile.read import dump_yaml, read_plan
 
 from .conftest import SAMPLES
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from plandoc.cli import main
-from plandoc.status import spreadsheet_cell
+from plandoc.reports.status import spreadsheet_cell
 
 TODAY = "2026-12-01"
 

@@ -1,3 +1,3 @@
-from .cli import main
+from plandoc.cli import main
 
 main()

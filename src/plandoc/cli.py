@@ -17,31 +17,29 @@ from pathlib import Path
 
 import click
 
-from . import __version__, diff, fhir, new_plan
-from .batch import BuildOptions, BuildResult, PlanRecord
-from .batch import build as batch_build
-from .checks import plan_id_problem, plan_id_text, shown_plan_id
-from .config import load_config
-from .crossplan import StatementIndex, statement_keys
-from .instruments import Registry, load_registry
-from .layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
-from .output_files import (
+from plandoc import __version__
+from plandoc.build.batch import BuildOptions, BuildResult, PlanRecord
+from plandoc.build.batch import build as batch_build
+from plandoc.build.output_files import (
     OUTPUT_MODE,
     LinkRefused,
     folder_mode,
     make_output_folder,
     refuse_unless_file,
     write_atomically,
-)
-from .pipeline import (
-    CheckedPlan,
-    check_file,
-    find_plan_files,
-    plan_file_names,
-    render_documents,
     write_documents,
 )
-from .problems import (
+from plandoc.check.crossplan import StatementIndex, statement_keys
+from plandoc.check.file import CheckedPlan, check_file
+from plandoc.check.plan_checks import plan_id_problem, plan_id_text, shown_plan_id
+from plandoc.interop import fhir
+from plandoc.interop.json_schema import schema_text
+from plandoc.layouts import ENVIRONMENT_VARIABLE, available_layouts, find_layout
+from plandoc.model.instruments import Registry, load_registry
+from plandoc.planfile import new as new_plan
+from plandoc.planfile.find import find_plan_files, plan_file_names
+from plandoc.planfile.read import PlanSource
+from plandoc.problems import (
     DISPLAY,
     OutputError,
     PlandocError,
@@ -53,9 +51,10 @@ from .problems import (
     plan_value,
     shown,
 )
-from .reader import PlanSource
-from .schema import schema_text
-from .status import render_csv, render_json, render_table, sort_rows, status_row
+from plandoc.render.documents import render_documents
+from plandoc.reports import diff
+from plandoc.reports.status import render_csv, render_json, render_table, sort_rows, status_row
+from plandoc.settings import load_config
 
 FORMAT_CHOICES = ("md", "html", "docx", "pdf")
 

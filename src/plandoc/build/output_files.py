@@ -30,12 +30,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .problems import OutputError, PlandocError
+from plandoc.problems import OutputError, PlandocError
+
+if TYPE_CHECKING:
+    from plandoc.layouts import Layout
+    from plandoc.model.plan import Plan
 
 try:
     import fcntl as _flock
@@ -313,3 +319,36 @@ def hold_lock(descriptor: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
+    """`<plan.id>-v<version>.<layout>.<ext>`: never the client's name."""
+    return document_name(plan.plan.id, plan.plan.version, layout.name, fmt)
+
+
+def document_name(plan_id: str, version: int | str, layout_name: str, fmt: str) -> str:
+    return f"{plan_id}-v{version}.{layout_name}.{fmt}"
+
+
+# What `document_name` makes: (plan id, version, layout, format). Plan ids and
+# layout names are checked (letters, digits, '.', '-', '_'; no '.' in a layout name).
+DOCUMENT_NAME = re.compile(
+    r"(?P<id>.+)-v(?P<version>\d+)\.(?P<layout>[A-Za-z0-9_-]+)\.(?P<fmt>[a-z]+|goal-[0-9]+\.png)"
+)
+
+
+def write_documents(
+    plan: Plan,
+    layout: Layout,
+    documents: dict[str, bytes],
+    output_folder: Path,
+    mode: int = OUTPUT_MODE,
+) -> list[Path]:
+    """Write each document atomically (a temporary file, then a rename); see output_files."""
+    make_output_folder(output_folder, folder_mode(mode))
+    written = []
+    for fmt, content in documents.items():
+        target = output_folder / output_name(plan, layout, fmt)
+        write_atomically(target, content, mode)
+        written.append(target)
+    return written

@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from .problems import FORMAT_KEYS, FieldPath, Finding, plan_value
+from plandoc.problems import FORMAT_KEYS, FieldPath, Finding, plan_value
 
 FORMAT_VERSION = 1
 

@@ -7,12 +7,12 @@ import re
 
 from markupsafe import Markup
 
-from .charts import svg
-from .compose import PlanDocument
-from .layouts import PAGE_TEMPLATE, Layout
-from .markdown_events import events
-from .markdown_text import safe_link
-from .progress import GoalProgress
+from plandoc.layouts import PAGE_TEMPLATE, Layout
+from plandoc.model.progress import GoalProgress
+from plandoc.render.charts import svg
+from plandoc.render.compose import PlanDocument
+from plandoc.render.markdown_events import events
+from plandoc.render.markdown_text import safe_link
 
 _SIMPLE_TAGS = {
     "Paragraph": "p",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .problems import PlandocError
+from plandoc.problems import PlandocError
 
 CONFIG_NAME = "plandoc.toml"
 _KEYS: dict[str, type] = {

@@ -30,11 +30,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from .checks import review_due, shown_plan_id
-from .instruments import Registry, built_in_registry
-from .pipeline import CheckedPlan
-from .problems import file_key, one_line
-from .progress import ProgressRules, plan_progress
+from plandoc.check.file import CheckedPlan
+from plandoc.check.plan_checks import review_due, shown_plan_id
+from plandoc.model.instruments import Registry, built_in_registry
+from plandoc.model.progress import ProgressRules, plan_progress
+from plandoc.problems import file_key, one_line
 
 COLUMNS = (
     "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left", "flags",

@@ -35,11 +35,11 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .markdown_text import Markdown, escape_inline, narrative
-from .model import number_text
-from .problems import PlandocError, plan_value, quotes_as_values
-from .progress import ProgressRules
-from .rules import Rule, parse_rules
+from plandoc.check.layout_rules import Rule, parse_rules
+from plandoc.model.plan import number_text
+from plandoc.model.progress import ProgressRules
+from plandoc.problems import PlandocError, plan_value, quotes_as_values
+from plandoc.render.markdown_text import Markdown, escape_inline, narrative
 
 MANIFEST = "layout.toml"
 PLAN_TEMPLATE = "plan.md.j2"
@@ -193,10 +193,10 @@ class Layout:
 
 def builtin_layouts_folder() -> Path:
     """The layouts shipped with plandoc: inside the installed package, or the source tree's."""
-    packaged = Path(__file__).parent / "templates"
+    packaged = Path(__file__).parents[1] / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 def layout_folders(extra: list[Path] | tuple[Path, ...] = ()) -> list[tuple[Path, str]]:

@@ -1,36 +1,35 @@
-"""The path a plan travels: read -> model -> checks -> compose -> writers -> files.
+"""Read and check one plan file: every problem of the file, collected, never raised.
 
-`check_file` reads and checks one plan and returns every problem found;
-`render_documents` turns a checked plan into the bytes of each format;
-`write_documents` puts them on disk atomically. The command line is a thin
-layer over these three.
+`check_file` runs the plan's path up to the documents: read (planfile) ->
+typed plan (model) -> the format's checks (plan_checks) -> each layout's rules
+(layout_rules). What it returns, a `CheckedPlan`, says whether each layout may
+render the plan.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyromark
-
-from . import charts, docx_writer, html_writer, markdown_events, pdf_writer
-from .checks import CheckOptions, check_file_name, check_parts, check_plan, review_due
-from .compose import PlanDocument, compose
-from .instruments import Registry, built_in_registry
-from .layouts import DEFAULT_LAYOUT, Layout, find_layout
-from .model import NOT_FINITE, Plan, parse_plan, valid_parts
-from .new_plan import placeholder
-from .output_files import OUTPUT_MODE, folder_mode, make_output_folder, write_atomically
-from .problems import Finding, PlandocError, Problem, Severity, plan_value
-from .reader import PLAN_SUFFIXES, PlanSource, leaves, read_plan
-from .rules import RuleContext
+from plandoc.check.layout_rules import RuleContext
+from plandoc.check.plan_checks import (
+    CheckOptions,
+    check_file_name,
+    check_parts,
+    check_plan,
+    review_due,
+)
+from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
+from plandoc.model.instruments import Registry, built_in_registry
+from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
+from plandoc.planfile.new import placeholder
+from plandoc.planfile.read import PlanSource, leaves, read_plan
+from plandoc.problems import Finding, PlandocError, Problem, Severity, plan_value
 
 
 @dataclass
@@ -217,137 +216,3 @@ def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
         Problem(source.name, source.source_map.line_of(f.field), f.field, f.message, f.severity)
         for f in findings
     ]
-
-
-def render_documents(
-    plan: Plan,
-    layout: Layout,
-    formats: Iterable[str],
-    instruments: Registry | None = None,
-    page_size: str | None = None,
-) -> dict[str, bytes]:
-    """The bytes of each file to write, by the end of its name after the layout's.
-
-    One entry per format ("md", "html", "docx"), plus, with Markdown, each
-    chart as an image beside it ("goal-1.png"), since Markdown cannot hold
-    one. The Markdown is composed once for all formats. `page_size` ("letter",
-    "a4") overrides the layout's.
-    """
-    formats = tuple(formats)
-    if page_size is not None and page_size != layout.page_size:
-        layout = dataclasses.replace(layout, page_size=page_size)
-    unsupported = [fmt for fmt in formats if not layout.makes(fmt)]
-    if unsupported:
-        raise PlandocError(
-            f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
-            f"(it makes {', '.join(layout.formats)}"
-            + (", and pdf when asked)" if "html" in layout.formats else ")")
-        )
-    document = compose(plan, layout, instruments)
-    # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
-    pictures = (
-        {name: charts.png(progress) for name, progress in document.charts}
-        if {"md", "docx"} & set(formats)
-        else {}
-    )
-    rendered: dict[str, bytes] = {}
-    for fmt in formats:
-        if fmt == "md":
-            prefix = document_name(plan.plan.id, plan.plan.version, layout.name, "")
-            rendered[fmt] = markdown_file(document, prefix).encode("utf-8")
-            rendered.update((f"{name}.png", picture) for name, picture in pictures.items())
-        elif fmt == "html":
-            rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
-        elif fmt == "docx":
-            rendered[fmt] = docx_writer.render_docx(document, layout, pictures)
-        elif fmt == "pdf":
-            key = f"{plan.plan.id}|{plan.plan.version}"
-            rendered[fmt] = pdf_writer.render_pdf(document, layout, key)
-    return rendered
-
-
-def markdown_file(document: PlanDocument, prefix: str) -> str:
-    """The Markdown as written to disk: each chart names its image file beside it.
-
-    The charts are the images of the parsed document whose target is
-    `chart:NAME` (only a layout's template can write an image: plan text never
-    makes one, see markdown_text); text that merely looks like a chart's target
-    is left as it is.
-    """
-    markdown = document.markdown
-    names = {f"chart:{name}" for name, _ in document.charts}
-    source = markdown.encode("utf-8")  # the parser's spans count bytes
-    pieces, done = [], 0
-    for event, span in pyromark.events_with_range(markdown, options=markdown_events.OPTIONS):
-        start = event.get("Start") if isinstance(event, dict) else None
-        image = start.get("Image") if isinstance(start, dict) else None
-        target = image["dest_url"] if isinstance(image, dict) else None
-        if target not in names:
-            continue
-        at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
-        pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
-        done = at + len(target)
-    return b"".join([*pieces, source[done:]]).decode("utf-8")
-
-
-def output_name(plan: Plan, layout: Layout, fmt: str) -> str:
-    """`<plan.id>-v<version>.<layout>.<ext>`: never the client's name."""
-    return document_name(plan.plan.id, plan.plan.version, layout.name, fmt)
-
-
-def document_name(plan_id: str, version: int | str, layout_name: str, fmt: str) -> str:
-    return f"{plan_id}-v{version}.{layout_name}.{fmt}"
-
-
-# What `document_name` makes: (plan id, version, layout, format). Plan ids and
-# layout names are checked (letters, digits, '.', '-', '_'; no '.' in a layout name).
-DOCUMENT_NAME = re.compile(
-    r"(?P<id>.+)-v(?P<version>\d+)\.(?P<layout>[A-Za-z0-9_-]+)\.(?P<fmt>[a-z]+|goal-[0-9]+\.png)"
-)
-
-
-def write_documents(
-    plan: Plan,
-    layout: Layout,
-    documents: dict[str, bytes],
-    output_folder: Path,
-    mode: int = OUTPUT_MODE,
-) -> list[Path]:
-    """Write each document atomically (a temporary file, then a rename); see output_files."""
-    make_output_folder(output_folder, folder_mode(mode))
-    written = []
-    for fmt, content in documents.items():
-        target = output_folder / output_name(plan, layout, fmt)
-        write_atomically(target, content, mode)
-        written.append(target)
-    return written
-
-
-def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Plan files named, or found under named folders (sorted; other files skipped quietly)."""
-    for name in plan_file_names(paths):
-        yield Path(name)
-
-
-def plan_file_names(paths: Iterable[Path]) -> Iterator[str]:
-    """`find_plan_files` as strings: a folder of 10,000 plans costs little memory.
-
-    Folders are listed with os.walk, hidden files and folders skipped; no
-    Path is made per file (pathlib interns every part it parses).
-    """
-    for path in paths:
-        if path.is_dir():
-            found = []
-            for folder, subfolders, names in os.walk(path):
-                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-                found += [
-                    os.path.join(folder, name)
-                    for name in names
-                    if not name.startswith(".") and name.lower().endswith(PLAN_SUFFIXES)
-                ]
-            if not found:
-                raise PlandocError(f"{path}: no plan files (.json or .md) in this folder")
-            found.sort(key=lambda name: name.split(os.sep))
-            yield from found
-        else:
-            yield str(path)

@@ -20,10 +20,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from .compose import PlanDocument
-from .html_writer import render_page
-from .layouts import Layout
-from .problems import PlandocError
+from plandoc.layouts import Layout
+from plandoc.problems import PlandocError
+from plandoc.render.compose import PlanDocument
+from plandoc.render.html_writer import render_page
 
 MISSING = (
     "PDF needs WeasyPrint and the Pango library: pip install 'plandoc[pdf]' and, on "

@@ -13,8 +13,8 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .checks import plan_id_text, shown_plan_id
-from .model import Plan
+from plandoc.check.plan_checks import plan_id_text, shown_plan_id
+from plandoc.model.plan import Plan
 
 DEFAULT_REPEAT_LIMIT = 3
 

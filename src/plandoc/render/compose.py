@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .checks import ADULT_AGE, client_age, review_due
-from .instruments import Registry, built_in_registry
-from .layouts import PLAN_TEMPLATE, Layout
-from .model import Plan
-from .progress import GoalProgress, plan_progress
+from plandoc.check.plan_checks import ADULT_AGE, client_age, review_due
+from plandoc.layouts import PLAN_TEMPLATE, Layout
+from plandoc.model.instruments import Registry, built_in_registry
+from plandoc.model.plan import Plan
+from plandoc.model.progress import GoalProgress, plan_progress
 
 SIGNATURE_LINE = "_" * 24
 ROLE_LABELS = {

@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .model import number_text, read_number
-from .problems import PlandocError
+from plandoc.model.plan import number_text, read_number
+from plandoc.problems import PlandocError
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +105,12 @@ class Registry:
         return [i.name for i in self.instruments.values() if i.kind == "scale"]
 
 
-BUILT_IN = "plandoc/instruments.toml"
+BUILT_IN = "plandoc/model/instruments.toml"
 
 
 @cache
 def built_in_registry() -> Registry:
-    text = resources.files("plandoc").joinpath("instruments.toml").read_text("utf-8")
+    text = resources.files("plandoc.model").joinpath("instruments.toml").read_text("utf-8")
     return _registry(_parse(text, BUILT_IN))
 
 

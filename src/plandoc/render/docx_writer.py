@@ -15,19 +15,19 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from . import charts
-from .compose import PlanDocument
-from .docx_reference import (
+from plandoc.layouts import Layout
+from plandoc.model.progress import GoalProgress
+from plandoc.render import charts
+from plandoc.render.compose import PlanDocument
+from plandoc.render.docx_reference import (
     FOOTER_MARK,
     HEADER_MARK,
     HEADER_SHADE,
     ReferencePackage,
     reference_package,
 )
-from .layouts import Layout
-from .markdown_events import events
-from .markdown_text import safe_link
-from .progress import GoalProgress
+from plandoc.render.markdown_events import events
+from plandoc.render.markdown_text import safe_link
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # A "needs attention" note: a warm shade and a rule on its left, set apart from quotations.

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .instruments import Instrument, Registry, built_in_registry
-from .model import Goal, Plan, RatingScale, number_text
-from .problems import FieldPath, Finding, Severity, plan_value
+from plandoc.model.instruments import Instrument, Registry, built_in_registry
+from plandoc.model.plan import Goal, Plan, RatingScale, number_text
+from plandoc.problems import FieldPath, Finding, Severity, plan_value
 
 WARNING = Severity.WARNING
 

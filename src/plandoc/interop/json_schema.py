@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import model
+from plandoc.model import plan as model
 
 SCHEMA_ID = "https://plandoc.example/schema/plan-1.json"
 

@@ -25,10 +25,18 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from .layouts import Layout
-from .model import NUMBERS, read_number
-from .problems import FieldPath, PlandocError, format_field_path, plan_value
-from .reader import PlanSource, dump_yaml, in_nfc, leaves, markdown_lines, read_bytes, sections
+from plandoc.layouts import Layout
+from plandoc.model.plan import NUMBERS, read_number
+from plandoc.planfile.read import (
+    PlanSource,
+    dump_yaml,
+    in_nfc,
+    leaves,
+    markdown_lines,
+    read_bytes,
+    sections,
+)
+from plandoc.problems import FieldPath, PlandocError, format_field_path, plan_value
 
 FILL = "FILL IN"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import yaml
 
-from .problems import FieldPath
+from plandoc.problems import FieldPath
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from xml.sax.saxutils import escape
 
-from .instruments import Band, Instrument
-from .model import number_text
-from .progress import GoalProgress
+from plandoc.model.instruments import Band, Instrument
+from plandoc.model.plan import number_text
+from plandoc.model.progress import GoalProgress
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 52, 112, 34, 42  # margins around the plot area

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from .problems import FieldPath, Problem, plan_value, quotes_as_values
-from .sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
+from plandoc.planfile.sourcemap import JsonSourceMap, SourceMap, YamlSourceMap
+from plandoc.problems import FieldPath, Problem, plan_value, quotes_as_values
 
 PLAN_SUFFIXES = (".json", ".md")
 MAX_PLAN_BYTES = 2 * 1024 * 1024

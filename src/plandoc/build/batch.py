@@ -36,13 +36,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from . import __version__
-from .crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
-from .instruments import load_registry
-from .layouts import Layout, find_layout
-from .output_files import (
+from plandoc import __version__
+from plandoc.build.output_files import (
+    DOCUMENT_NAME,
     OUTPUT_MODE,
     LinkRefused,
+    document_name,
     folder_mode,
     hold_lock,
     is_file,
@@ -52,17 +51,15 @@ from .output_files import (
     remove_file,
     remove_unfinished,
     write_atomically,
-)
-from .pipeline import (
-    DOCUMENT_NAME,
-    CheckedPlan,
-    check_file,
-    document_name,
-    plan_file_names,
-    render_documents,
     write_documents,
 )
-from .problems import OutputError, PlandocError, Problem, Severity, file_name
+from plandoc.check.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
+from plandoc.check.file import CheckedPlan, check_file
+from plandoc.layouts import Layout, find_layout
+from plandoc.model.instruments import load_registry
+from plandoc.planfile.find import plan_file_names
+from plandoc.problems import OutputError, PlandocError, Problem, Severity, file_name
+from plandoc.render.documents import render_documents
 
 T = TypeVar("T")
 

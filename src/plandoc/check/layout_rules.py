@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .problems import FieldPath, Finding, PlandocError, Severity
+from plandoc.problems import FieldPath, Finding, PlandocError, Severity
 
 SPECIAL_DATES = ("today", "review_due", "last_review")
 _SEGMENT = re.compile(r"([a-z_]+)(?:\[(\*|[a-z_]+=[A-Za-z0-9_.-]+)\])?")
@@ -227,7 +227,7 @@ def _paths(value: Any, fail: Any) -> tuple[str, ...]:
 
 def _check_path(path: str, fail: Any, want_date: bool = False) -> None:
     """A rule path must name fields the input format has (a typo would never match)."""
-    from .model import Plan, model_in
+    from plandoc.model.plan import Plan, model_in
 
     model: Any = Plan
     parts = path.split(".")

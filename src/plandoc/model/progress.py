@@ -27,8 +27,8 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from .instruments import Instrument, Registry
-from .model import BehaviorTracking, Goal, Plan, number_text
+from plandoc.model.instruments import Instrument, Registry
+from plandoc.model.plan import BehaviorTracking, Goal, Plan, number_text
 
 CLOSED = {"met", "discontinued", "revised"}
 

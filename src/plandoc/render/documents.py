@@ -1,0 +1,92 @@
+"""A checked plan -> the bytes of each document: Markdown, HTML, DOCX, PDF.
+
+The layout's template is composed into Markdown once (compose), and each
+writer turns that Markdown into its format; a chart is drawn once for the
+Markdown and the DOCX that both carry it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import pyromark
+
+from plandoc.build.output_files import document_name
+from plandoc.layouts import Layout
+from plandoc.model.instruments import Registry
+from plandoc.model.plan import Plan
+from plandoc.problems import PlandocError
+from plandoc.render import charts, docx_writer, html_writer, markdown_events, pdf_writer
+from plandoc.render.compose import PlanDocument, compose
+
+
+def render_documents(
+    plan: Plan,
+    layout: Layout,
+    formats: Iterable[str],
+    instruments: Registry | None = None,
+    page_size: str | None = None,
+) -> dict[str, bytes]:
+    """The bytes of each file to write, by the end of its name after the layout's.
+
+    One entry per format ("md", "html", "docx"), plus, with Markdown, each
+    chart as an image beside it ("goal-1.png"), since Markdown cannot hold
+    one. The Markdown is composed once for all formats. `page_size` ("letter",
+    "a4") overrides the layout's.
+    """
+    formats = tuple(formats)
+    if page_size is not None and page_size != layout.page_size:
+        layout = dataclasses.replace(layout, page_size=page_size)
+    unsupported = [fmt for fmt in formats if not layout.makes(fmt)]
+    if unsupported:
+        raise PlandocError(
+            f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
+            f"(it makes {', '.join(layout.formats)}"
+            + (", and pdf when asked)" if "html" in layout.formats else ")")
+        )
+    document = compose(plan, layout, instruments)
+    # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
+    pictures = (
+        {name: charts.png(progress) for name, progress in document.charts}
+        if {"md", "docx"} & set(formats)
+        else {}
+    )
+    rendered: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt == "md":
+            prefix = document_name(plan.plan.id, plan.plan.version, layout.name, "")
+            rendered[fmt] = markdown_file(document, prefix).encode("utf-8")
+            rendered.update((f"{name}.png", picture) for name, picture in pictures.items())
+        elif fmt == "html":
+            rendered[fmt] = html_writer.render_page(document, layout).encode("utf-8")
+        elif fmt == "docx":
+            rendered[fmt] = docx_writer.render_docx(document, layout, pictures)
+        elif fmt == "pdf":
+            key = f"{plan.plan.id}|{plan.plan.version}"
+            rendered[fmt] = pdf_writer.render_pdf(document, layout, key)
+    return rendered
+
+
+def markdown_file(document: PlanDocument, prefix: str) -> str:
+    """The Markdown as written to disk: each chart names its image file beside it.
+
+    The charts are the images of the parsed document whose target is
+    `chart:NAME` (only a layout's template can write an image: plan text never
+    makes one, see markdown_text); text that merely looks like a chart's target
+    is left as it is.
+    """
+    markdown = document.markdown
+    names = {f"chart:{name}" for name, _ in document.charts}
+    source = markdown.encode("utf-8")  # the parser's spans count bytes
+    pieces, done = [], 0
+    for event, span in pyromark.events_with_range(markdown, options=markdown_events.OPTIONS):
+        start = event.get("Start") if isinstance(event, dict) else None
+        image = start.get("Image") if isinstance(start, dict) else None
+        target = image["dest_url"] if isinstance(image, dict) else None
+        if target not in names:
+            continue
+        at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
+        pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
+        done = at + len(target)
+    return b"".join([*pieces, source[done:]]).decode("utf-8")
