@@ -413,7 +413,7 @@ def test_a_full_disk_stops_the_build_with_one_clear_message(plans, tmp_path, mon
 
 def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path, monkeypatch):
     import plandoc.build.batch
-    from plandoc.problems import OutputError
+    from plandoc.errors import OutputError
 
     out = tmp_path / "out"
     real_write, written = plandoc.build.batch.write_documents, []

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from plandoc.check.file import check_file
 from plandoc.cli import main
+from plandoc.errors import PlandocError
 from plandoc.layouts import available_layouts, find_layout
-from plandoc.problems import PlandocError, Severity
+from plandoc.problems import Severity
 from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
@@ -408,7 +409,7 @@ def test_a_manifest_only_layout_outside_the_repo_is_found_and_used(tmp_path, mon
             str(SAMPLES / "adult-ptsd.json"),
             "-l",
             "riverside",
-            "--layouts",
+            "--layout-folder",
             str(folder.parent),
             "-o",
             str(out),
@@ -419,8 +420,8 @@ def test_a_manifest_only_layout_outside_the_repo_is_found_and_used(tmp_path, mon
     assert "## When Treatment Ends\n\n1. PCL-5 below 31" in markdown
     assert "## Discharge Criteria" not in markdown
     assert "## Diagnoses" in markdown  # everything else comes from standard
-    listing = CliRunner().invoke(main, ["layouts", "--layouts", str(folder.parent)]).output
-    assert "riverside" in listing and "--layouts" in listing
+    listing = CliRunner().invoke(main, ["layouts", "--layout-folder", str(folder.parent)]).output
+    assert "riverside" in listing and "layout_folders" in listing
     monkeypatch.setenv("PLANDOC_LAYOUTS", str(folder.parent))
     assert (
         CliRunner()
@@ -441,7 +442,7 @@ def test_a_later_folder_overrides_a_built_in_layout(tmp_path, monkeypatch):
     assert (
         layout.title == "State ISP"
         and layout.review_interval_days == 90
-        and layout.origin == "--layouts"
+        and layout.origin == "layout_folders"
     )
 
 
@@ -457,15 +458,15 @@ BAD_MANIFESTS = {
     ),
     "rule on a missing field": (
         'extends = "standard"\n[[rules]]\nmessage = "m"\nsource = "s"\nrequire = "client.shoe_size"\n',
-        "layout.toml:2: rules: 'client.shoe_size' names no field of the plan at 'shoe_size'",
+        "layout.toml:5: rules[0].require: 'client.shoe_size' names no field of the plan at 'shoe_size'",
     ),
     "rule without source": (
         '[[rules]]\nmessage = "m"\nrequire = "services"\n',
-        "layout.toml:1: rules: every rule needs a one-line `source`",
+        "layout.toml:1: rules[0].source: missing (required)",
     ),
     "bound on a text field": (
         '[[rules]]\nmessage = "m"\nsource = "s"\nfrom = "plan.effective"\nto = "client.name"\nmax_days = 3\n',
-        "rules: 'client.name' is not a date field",
+        "layout.toml:1: rules[0]: 'client.name' is not a date field",
     ),
     "missing parent": (
         'extends = "nowhere"\n',
@@ -473,7 +474,10 @@ BAD_MANIFESTS = {
     ),
     "cycle": ('extends = "broken"\n', "extends: layouts extend in a cycle: broken -> broken"),
     "blocks without parent": ("[blocks]\ngoals = 'x'\n", "blocks: blocks override a parent"),
-    "bad format": ('formats = ["rtf"]\n', "formats: must list some of: md, html, docx, pdf"),
+    "bad format": (
+        'formats = ["rtf"]\n',
+        "formats[0]: must be one of: 'md', 'html', 'docx' or 'pdf'",
+    ),
     "pdf without html": ('formats = ["pdf"]\n', "pdf is made from the html: list html too"),
 }
 
@@ -496,7 +500,7 @@ def test_a_bad_manifest_is_one_clear_error_and_nothing_renders(tmp_path, monkeyp
             str(SAMPLES / "adult-ptsd.json"),
             "-l",
             "broken",
-            "--layouts",
+            "--layout-folder",
             str(folder.parent),
             "-o",
             str(out),
@@ -526,7 +530,7 @@ def test_a_layout_that_does_not_make_a_format_says_so(tmp_path, monkeypatch):
             str(SAMPLES / "adult-ptsd.json"),
             "-l",
             "mdonly",
-            "--layouts",
+            "--layout-folder",
             str(folder.parent),
             "-f",
             "docx",

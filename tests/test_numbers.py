@@ -24,12 +24,13 @@ from hypothesis import strategies as st
 
 from plandoc.check.file import check_file
 from plandoc.cli import main
+from plandoc.errors import PlandocError
 from plandoc.interop.json_schema import plan_schema
 from plandoc.model.instruments import load_registry
 from plandoc.model.plan import MOST_PROGRESS, NUMBERS, number_text, read_number
 from plandoc.planfile import new as new_plan
 from plandoc.planfile.read import MAX_DEPTH, MAX_PLAN_BYTES
-from plandoc.problems import PlandocError, shown
+from plandoc.problems import shown
 from plandoc.render.documents import render_documents
 
 ROOT = Path(__file__).resolve().parents[1]

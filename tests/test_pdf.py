@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from plandoc.check.file import check_file
 from plandoc.cli import main
+from plandoc.errors import PlandocError
 from plandoc.layouts import find_layout
-from plandoc.problems import PlandocError
 from plandoc.render import pdf_writer
 from plandoc.render.documents import render_documents
 

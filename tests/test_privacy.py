@@ -26,10 +26,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from plandoc import problems
 from plandoc.check.file import check_file
 from plandoc.check.plan_checks import plan_id_problem
-from plandoc.cli import main
+from plandoc.cli import display, main
 from plandoc.model.plan import Plan, model_in
 from plandoc.problems import HIDDEN_VALUE, plan_value, shown
 from plandoc.render.documents import render_documents
@@ -110,7 +109,7 @@ CASES = {
 @pytest.fixture
 def as_terminal(monkeypatch):
     """Make plandoc believe its output goes to a terminal."""
-    monkeypatch.setattr(problems, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(display, "_is_terminal", lambda stream: True)
 
 
 def _run(*args):
@@ -272,7 +271,7 @@ def test_plandoc_layouts_says_why_a_layout_cannot_be_used_in_plain_words(tmp_pat
     folder = tmp_path / "layouts" / "bad name"
     folder.mkdir(parents=True)
     (folder / "layout.toml").write_text('title = "X"\n')
-    listed = _run("layouts", "--layouts", folder.parent)
+    listed = _run("layouts", "--layout-folder", folder.parent)
     assert "(cannot be used: layout name 'bad name': use letters" in listed.output
     assert not MARK.search(listed.output)
 
@@ -441,7 +440,7 @@ def _check_relaxed_modes(tmp_path):
         ('"0755"', "never executable"),
         ('"0440"', "owner must be able to read and write"),
         ('"rw-r-----"', "octal mode"),
-        ("640", "must be str"),
+        ("640", 'write the mode as text, in quotes, such as "0640"'),
     ],
 )
 def test_a_bad_file_mode_is_one_clear_error(tmp_path, monkeypatch, value, says):
@@ -461,7 +460,7 @@ def test_a_layouts_template_error_hides_the_plan_values_it_quotes(tmp_path):
     folder.mkdir(parents=True)
     (folder / "layout.toml").write_text('extends = "standard"\ntitle = "Broken"\n')
     (folder / "plan.md.j2").write_text("{{ plan.client[plan.client.name] }}\n")
-    args = ["render", SAMPLES / "adult-ptsd.json", "-l", "broken", "--layouts", folder.parent]
+    args = ["render", SAMPLES / "adult-ptsd.json", "-l", "broken", "--layout-folder", folder.parent]
     shown_values = _run(*args, "-o", tmp_path / "a", "-f", "md", "--values")
     assert shown_values.exit_code == 1 and "Dana Okafor" in shown_values.output
     assert "plan.md.j2:1: template error" in shown_values.output

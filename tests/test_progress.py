@@ -16,10 +16,10 @@ from PIL import Image
 
 from plandoc.check.file import check_file
 from plandoc.cli import main
+from plandoc.errors import PlandocError
 from plandoc.layouts import find_layout
 from plandoc.model.instruments import built_in_registry, load_registry
 from plandoc.model.progress import ProgressRules, plan_progress
-from plandoc.problems import PlandocError
 from plandoc.render import charts
 from plandoc.render.documents import render_documents
 
@@ -214,9 +214,11 @@ def test_the_thresholds_come_from_the_layout_manifest(write_plan, plan_data, tmp
             f'extends = "standard"\n[progress]\n{line}\n'
         )
     assert find_layout("patient", [tmp_path / "layouts"]).progress.stalled_after == 5
-    with pytest.raises(PlandocError, match=r"layout.toml:3: stalled_after: must be 2 to 12"):
+    with pytest.raises(
+        PlandocError, match=r"layout.toml:3: progress.stalled_after: must be 2 to 12"
+    ):
         find_layout("too-eager", [tmp_path / "layouts"])
-    with pytest.raises(PlandocError, match="unknown key in \\[progress\\]"):
+    with pytest.raises(PlandocError, match="progress.stall: unknown key; keys are: stalled_after"):
         find_layout("misspelt", [tmp_path / "layouts"])
 
 

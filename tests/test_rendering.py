@@ -167,17 +167,20 @@ def test_render_selected_formats_and_bad_format(tmp_path):
     sample = SAMPLES / "adult-ptsd.json"
     result = CliRunner().invoke(main, ["render", str(sample), "-f", "html", "-o", str(tmp_path)])
     assert result.exit_code == 0 and [p.suffix for p in tmp_path.iterdir()] == [".html"]
-    result = CliRunner().invoke(main, ["render", str(sample), "-f", "pdfx", "-o", str(tmp_path)])
-    assert result.exit_code == 2 and "unknown format pdfx" in result.output
+    result = CliRunner().invoke(main, ["render", str(sample), "--to", "pdfx", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown format 'pdfx': did you mean pdf?" in result.output
 
 
 def test_unknown_layout_lists_the_ones_that_exist(tmp_path):
-    # The same message serves a plan's `plan.layout`: the name is a value, shown on a terminal.
-    args = ["render", str(SAMPLES), "-l", "nope", "-o", str(tmp_path), "--values"]
+    # A layout named on the command line that does not exist is a usage error (exit 2).
+    args = ["render", str(SAMPLES), "-l", "standrd", "-o", str(tmp_path)]
     result = CliRunner().invoke(main, args)
     assert (
-        result.exit_code == 1
-        and "unknown layout 'nope'; layouts available: client-copy, managed-care, medicaid, medicare, standard"
+        result.exit_code == 2
+        and (
+            "unknown layout 'standrd': did you mean standard? "
+            "(layouts: client-copy, managed-care, medicaid, medicare, standard)"
+        )
         in result.output
     )
 
@@ -218,13 +221,15 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
 
     import jinja2
 
+    from plandoc.errors import PlandocError
     from plandoc.layouts import builtin_layouts_folder, find_layout
-    from plandoc.problems import PlandocError
     from plandoc.render.compose import compose
 
     layout = find_layout("standard")
     with pytest.raises(jinja2.exceptions.SecurityError):
-        layout.environment.from_string("{{ plan.__class__.__mro__ }}").render(plan=object())
+        layout.templates.markdown_environment.from_string("{{ plan.__class__.__mro__ }}").render(
+            plan=object()
+        )
     broken = tmp_path / "layouts" / "broken"
     shutil.copytree(builtin_layouts_folder() / "standard", broken)
     template = broken / "plan.md.j2"
@@ -237,12 +242,12 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
 
 
 def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
-    import plandoc.cli
+    import plandoc.render.documents
 
     def broken(*args, **kwargs):
         raise KeyError("Dana Okafor")
 
-    monkeypatch.setattr(plandoc.cli, "render_documents", broken)
+    monkeypatch.setattr(plandoc.render.documents, "render_documents", broken)
     result = CliRunner().invoke(
         main, ["render", str(SAMPLES / "adult-ptsd.json"), "-o", str(tmp_path)]
     )

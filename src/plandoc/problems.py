@@ -2,8 +2,7 @@
 
 A `Problem` is data: every stage collects them and hands them back, so the
 user sees every problem of a file at once. Exceptions are kept for what stops
-the program (a missing file, an unknown layout); they subclass
-`click.ClickException` so the command line prints one clean line.
+the program (a missing file, an unknown layout): see `errors`.
 """
 
 from __future__ import annotations
@@ -11,11 +10,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import click
 
 # A field path as the model sees it: ("goals", 0, "objectives", 1, "methods").
 FieldPath = tuple[str | int, ...]
@@ -123,6 +119,11 @@ def file_key(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+def has_values(text: str) -> bool:
+    """Does the message quote a plan value (one that `shown` would hide)?"""
+    return _MARKED_VALUE.search(text) is not None
+
+
 def shown(text: str, values: bool, names: bool = True) -> str:
     """A message as printed: values and file names shown or replaced."""
     if not values:
@@ -163,63 +164,8 @@ def format_field_path(path: Sequence[str | int]) -> str:
     return text
 
 
-class Display:
-    """Whether printed messages show plan values: set once per command by the command line.
-
-    `values` None (the default) shows them only when the stream is a terminal,
-    so a log, a pipe or a file never gets them; True or False decides for all.
-    """
-
-    def __init__(self) -> None:
-        self.values: bool | None = None
-        self.hid_values = False
-
-    def reset(self, values: bool | None = None) -> None:
-        self.values, self.hid_values = values, False
-
-    def line(self, text: str, err: bool) -> str:
-        """A marked message as it may be printed on stdout (or stderr, when `err`)."""
-        stream = sys.stderr if err else sys.stdout
-        show = self.values if self.values is not None else _is_terminal(stream)
-        if not show and _MARKED_VALUE.search(text):
-            self.hid_values = True
-        return shown(text, show)
-
-    def echo(self, text: str, err: bool = False) -> None:
-        click.echo(self.line(text, err), err=err)
-
-    def explain(self) -> None:
-        """Once, at the end: say why values were hidden, when the user did not ask."""
-        if self.hid_values and self.values is None:
-            click.echo(
-                "plandoc: values from plans are hidden in messages that do not go to a "
-                "terminal; --values shows them",
-                err=True,
-            )
-            self.hid_values = False
-
-
-def _is_terminal(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-DISPLAY = Display()
-
-
-class PlandocError(click.ClickException):
-    """Something that stops plandoc: printed as one line, exit status 1."""
-
-    exit_code = 1
-
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        message = DISPLAY.line(self.format_message(), err=True)
-        click.echo(f"plandoc: error: {message}", err=True, file=file)
-        DISPLAY.explain()
-
-
-class OutputError(PlandocError):
-    """A document or the build manifest could not be written (a full disk, a read-only folder).
-
-    It stops a batch build: every later plan would fail the same way.
-    """
+def internal_error(file: str, stage: str, error: BaseException) -> Problem:
+    """A bug of plandoc's, met while `stage` ("checking", "rendering") a plan: one problem
+    of that plan, naming the kind of error only (its text could quote the plan)."""
+    kind = type(error).__name__
+    return Problem(file, None, (), f"internal error while {stage} ({kind}); please report it")

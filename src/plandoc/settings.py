@@ -1,95 +1,55 @@
-"""Project configuration: an optional `plandoc.toml` in the working folder.
+"""Settings: one step, used by every command and by the Python API.
 
-    input = "inputs"            # the folder `plandoc build` reads
+A setting's value comes from, the later winning:
+
+1. plandoc's defaults (the fields of `Settings`);
+2. a `plandoc.toml` file: the one named with `-c/--config FILE`, else
+   `./plandoc.toml` when there is one. Relative paths in it are read from the
+   file's own folder;
+3. the environment: `PLANDOC_LAYOUTS` (folders separated by `os.pathsep`)
+   adds layout folders;
+4. the command line's flags (`--layouts DIR` adds a folder too).
+
+    input = "inputs"            # the folder `plandoc build` and `status` read
     output = "output"           # where documents go
     layouts = ["standard", "client-copy"]   # every plan in each (default: the plan's own)
     formats = ["md", "html", "docx"]        # default: every format of the layout
     layout_folders = ["clinic-layouts"]     # more places to find layouts
     strict = false              # warnings fail
-    jobs = 2                    # worker processes (default: the number of CPUs)
+    jobs = 2                    # worker processes of `build` (default: the number of CPUs)
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
-    instruments = "clinic-instruments.toml"  # the clinic's own measures (see README)
+    instruments = "clinic-instruments.toml"  # the clinic's own measures
     file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
-                                # others (not owner or group) may never read or write them
+    page_size = "a4"            # paper for print HTML, DOCX and PDF (default: the layout's)
 
-Command-line flags override it.
+A wrong file is one error with a line per problem, `plandoc.toml:LINE: key: message`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
-import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from plandoc.problems import PlandocError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_serializer,
+)
+
+from plandoc.errors import SettingsError
 
 CONFIG_NAME = "plandoc.toml"
-_KEYS: dict[str, type] = {
-    "input": str,
-    "output": str,
-    "layouts": list,
-    "formats": list,
-    "layout_folders": list,
-    "strict": bool,
-    "jobs": int,
-    "repeat_limit": int,
-    "instruments": str,
-    "file_mode": str,
-}
+LAYOUTS_VARIABLE = "PLANDOC_LAYOUTS"
 OWNER_ONLY = 0o600
-
-
-@dataclass(frozen=True)
-class ProjectConfig:
-    input: Path = Path("inputs")
-    output: Path = Path("output")
-    layouts: tuple[str, ...] = ()
-    formats: tuple[str, ...] | None = None
-    layout_folders: tuple[Path, ...] = ()
-    strict: bool = False
-    jobs: int | None = None
-    repeat_limit: int = 3
-    instruments: Path | None = None
-    file_mode: int = OWNER_ONLY
-
-
-def load_config(folder: Path = Path()) -> ProjectConfig:
-    path = folder / CONFIG_NAME
-    if not path.is_file():
-        return ProjectConfig()
-    text = path.read_text("utf-8")
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PlandocError(f"{path}: not valid TOML: {error}") from None
-    for key, value in data.items():
-        expected = _KEYS.get(key)
-        match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M)
-        line = text[: match.start()].count("\n") + 1 if match else 1
-        if expected is None:
-            raise PlandocError(f"{path}:{line}: {key}: unknown key; keys are: {', '.join(_KEYS)}")
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise PlandocError(f"{path}:{line}: {key}: must be {expected.__name__}")
-        if expected is list and not all(isinstance(item, str) for item in value):
-            raise PlandocError(f"{path}:{line}: {key}: must be a list of text")
-        if key in ("jobs", "repeat_limit") and value < 1:
-            raise PlandocError(f"{path}:{line}: {key}: must be 1 or more")
-        if key == "file_mode" and (problem := file_mode_problem(value)):
-            raise PlandocError(f"{path}:{line}: {key}: {problem}")
-    return ProjectConfig(
-        input=Path(data.get("input", "inputs")),
-        output=Path(data.get("output", "output")),
-        layouts=tuple(data.get("layouts", ())),
-        formats=tuple(data["formats"]) if "formats" in data else None,
-        layout_folders=tuple(Path(p) for p in data.get("layout_folders", ())),
-        strict=data.get("strict", False),
-        jobs=data.get("jobs"),
-        repeat_limit=data.get("repeat_limit", 3),
-        instruments=Path(data["instruments"]) if "instruments" in data else None,
-        file_mode=int(data["file_mode"], 8) if "file_mode" in data else OWNER_ONLY,
-    )
+DOCUMENT_FORMATS = ("md", "html", "docx", "pdf")
 
 
 def file_mode_problem(text: str) -> str | None:
@@ -113,3 +73,134 @@ def file_mode_problem(text: str) -> str | None:
             'the last digit is 0, such as "0640" to share with your group'
         )
     return None
+
+
+class _Unquoted(int):
+    """A mode written in plandoc.toml as a number (`640`), which TOML reads as decimal."""
+
+
+def _file_mode(value: Any) -> Any:
+    if isinstance(value, _Unquoted):
+        raise ValueError('write the mode as text, in quotes, such as "0640"')
+    if isinstance(value, int) and not isinstance(value, bool):  # from Python: the mode itself
+        value = f"{value:04o}"
+    if isinstance(value, str):
+        problem = file_mode_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return int(value, 8)
+    raise ValueError('must be an octal mode written as text, such as "0640"')
+
+
+def _formats(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        unknown = [f for f in value if f not in DOCUMENT_FORMATS]
+        if unknown:
+            raise ValueError(unknown_name("format", str(unknown[0]), DOCUMENT_FORMATS))
+        if not value:
+            raise ValueError(f"name at least one of: {', '.join(DOCUMENT_FORMATS)}")
+        return tuple(dict.fromkeys(value))
+    return value
+
+
+def unknown_name(kind: str, name: str, known: tuple[str, ...] | list[str]) -> str:
+    """ "unknown format 'htm': did you mean html? (formats: md, html, docx, pdf)"."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f": did you mean {close[0]}?" if close else ""
+    return f"unknown {kind} '{name}'{hint} ({kind}s: {', '.join(known)})"
+
+
+FileMode = Annotated[int, BeforeValidator(_file_mode)]
+Formats = Annotated[tuple[str, ...] | None, BeforeValidator(_formats)]
+Count = Annotated[StrictInt, Field(ge=1)]
+
+
+class Settings(BaseModel):
+    """Every setting of plandoc, as `plandoc.toml` names it (see the module's description)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: Path = Field(Path("inputs"), description="The folder `build` and `status` read.")
+    output: Path = Field(Path("output"), description="The folder documents are written to.")
+    layouts: tuple[str, ...] = Field((), description="Layouts for every plan (default: its own).")
+    formats: Formats = Field(None, description="Document formats (default: the layout's).")
+    layout_folders: tuple[Path, ...] = Field((), description="More folders to find layouts in.")
+    strict: StrictBool = Field(False, description="Warnings fail a plan too.")
+    jobs: Count | None = Field(None, description="Worker processes of `build` (default: CPUs).")
+    repeat_limit: Count = Field(3, description="Warn when a statement is in more plans.")
+    instruments: Path | None = Field(None, description="The clinic's own measures (TOML).")
+    file_mode: FileMode = Field(OWNER_ONLY, description='Mode of files written ("0600").')
+    page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
+    config_file: Path | None = Field(None, exclude=True, description="Where these came from.")
+
+    @field_serializer("file_mode")
+    def _mode_as_written(self, mode: int) -> str:
+        return f"{mode:04o}"  # as plandoc.toml writes it
+
+    def with_flags(self, **flags: Any) -> Settings:
+        """These settings with the flags given (None: not given); `layout_folders` add."""
+        given = {key: value for key, value in flags.items() if value not in (None, ())}
+        if "layout_folders" in given:
+            given["layout_folders"] = (*self.layout_folders, *map(Path, given["layout_folders"]))
+        if not given:
+            return self
+        updated = Settings.model_validate({**self.model_dump(), **given})
+        return updated.model_copy(update={"config_file": self.config_file})
+
+    @property
+    def workers(self) -> int:
+        return self.jobs or os.cpu_count() or 1
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    folder: str | os.PathLike[str] = ".",
+    environ: Mapping[str, str] | None = None,
+    **flags: Any,
+) -> Settings:
+    """Defaults, then the settings file, then the environment, then `flags` (see module)."""
+    from plandoc import tomlfile
+
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = Path(config_file) if config_file is not None else Path(folder) / CONFIG_NAME
+    if config_file is not None or path.is_file():
+        if not path.is_file():
+            raise SettingsError(f"{path}: no such settings file")
+        text = tomlfile.read_text(path)
+        data = _relative_to(path.parent, tomlfile.parse(path, text))
+        settings = tomlfile.validate(path, text, data, Settings)
+        settings = settings.model_copy(update={"config_file": path})
+    else:
+        settings = Settings()
+    extra = [Path(p) for p in environ.get(LAYOUTS_VARIABLE, "").split(os.pathsep) if p]
+    if extra:
+        settings = settings.with_flags(layout_folders=extra)
+    return settings.with_flags(**flags)
+
+
+def _relative_to(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Paths written in a settings file are read from the file's folder."""
+    data = dict(data)
+    if isinstance(data.get("file_mode"), int) and not isinstance(data["file_mode"], bool):
+        data["file_mode"] = _Unquoted(data["file_mode"])
+    if folder == Path():
+        return data
+    for key in ("input", "output", "instruments"):
+        if isinstance(data.get(key), str):
+            data[key] = str(folder / data[key])
+    if isinstance(data.get("layout_folders"), list):
+        data["layout_folders"] = [
+            str(folder / item) if isinstance(item, str) else item for item in data["layout_folders"]
+        ]
+    return data
+
+
+def today(as_of: dt.date | None) -> dt.date:
+    """The date taken as today: `--as-of`, or the clock's (read once, by the command line)."""
+    return as_of or dt.date.today()

@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -54,12 +55,13 @@ from plandoc.build.output_files import (
     write_documents,
 )
 from plandoc.check.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
-from plandoc.check.file import CheckedPlan, check_file
+from plandoc.check.file import CheckedPlan, check_path
+from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
-from plandoc.model.instruments import load_registry
 from plandoc.planfile.find import plan_file_names
-from plandoc.problems import OutputError, PlandocError, Problem, Severity, file_name
-from plandoc.render.documents import render_documents
+from plandoc.problems import Problem, Severity, file_name, internal_error
+from plandoc.render.documents import render_checked
+from plandoc.settings import Settings
 
 T = TypeVar("T")
 
@@ -86,6 +88,46 @@ class BuildOptions:
     instruments: Path | None = None  # the clinic's measures file
     page_size: str | None = None  # overrides each layout's
     file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        as_of: dt.date | None = None,
+        force: bool = False,
+        prune: bool = False,
+    ) -> BuildOptions:
+        """A build of the settings' input folder into its output folder."""
+        return cls(
+            input_dir=settings.input,
+            output=settings.output,
+            layouts=settings.layouts,
+            formats=settings.formats,
+            layout_folders=settings.layout_folders,
+            strict=settings.strict,
+            as_of=as_of,
+            jobs=settings.workers,
+            force=force,
+            prune=prune,
+            repeat_limit=settings.repeat_limit,
+            instruments=settings.instruments,
+            page_size=settings.page_size,
+            file_mode=settings.file_mode,
+        )
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings each plan is checked and rendered with."""
+        return Settings(
+            layouts=self.layouts,
+            formats=self.formats,
+            layout_folders=self.layout_folders,
+            strict=self.strict,
+            repeat_limit=self.repeat_limit,
+            instruments=self.instruments,
+            page_size=self.page_size,
+            file_mode=self.file_mode,
+        )
 
     def fingerprint(self) -> str:
         """The options that change documents or which plans pass (the clinic's measures too).
@@ -331,8 +373,7 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
 
 
 def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
-    registry = load_registry(options.instruments)
-    return check_file(Path(path), options.layouts, options.layout_folders, options.as_of, registry)
+    return check_path(path, options.settings, options.layouts, options.as_of)
 
 
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
@@ -355,17 +396,11 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
     used: list[str] = []
-    try:
-        for layout in checked.layouts:
-            formats = options.formats or layout.formats
-            registry = load_registry(options.instruments)
-            documents = render_documents(checked.plan, layout, formats, registry, options.page_size)
-            write_documents(checked.plan, layout, documents, options.output, options.file_mode)
-            used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
-    except OutputError:
-        raise  # the disk, not the plan: the build stops
-    except PlandocError as error:  # e.g. a format the layout does not make
-        return _Outcome("failed", errors=1, problems=(Problem(path, None, (), error.message),))
+    for layout, documents in render_checked(checked, options.settings):
+        if isinstance(documents, Problem):  # a format the layout does not make, a bug of ours
+            return _Outcome("failed", errors=1, problems=(documents,))
+        write_documents(checked.plan, layout, documents, options.output, options.file_mode)
+        used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]
     fields.append(",".join(statement_keys(checked.plan)))
@@ -383,8 +418,7 @@ def _call(
         except PlandocError:
             raise  # a problem of the whole build (an unknown layout), not of this plan
         except Exception as error:
-            message = f"internal error ({type(error).__name__}); please report it"
-            problem = Problem(str(arguments[0]), None, (), message)
+            problem = internal_error(str(arguments[0]), "building", error)
             outcome = _Outcome("failed", errors=1, problems=(problem,))
         done.append((number, outcome))
     return done

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plandoc.problems import OutputError, PlandocError
+from plandoc.errors import OutputError
 
 if TYPE_CHECKING:
     from plandoc.layouts import Layout
@@ -125,7 +125,7 @@ def make_output_folder(folder: Path, mode: int = FOLDER_MODE) -> None:
                 raise
             _set_folder_mode(level, mode)
     except OSError as error:
-        raise PlandocError(f"cannot create output folder {folder}: {error.strerror}") from None
+        raise OutputError(f"cannot create output folder {folder}: {error.strerror}") from None
 
 
 def _set_folder_mode(folder: Path, mode: int) -> None:
@@ -352,3 +352,21 @@ def write_documents(
         write_atomically(target, content, mode)
         written.append(target)
     return written
+
+
+def write_output(target: Path, content: bytes | Iterable[bytes], mode: int = OUTPUT_MODE) -> None:
+    """One file a command writes (a report, a plan, a schema, a bundle), `-` meaning stdout.
+
+    A file is written atomically, its folder (and missing parents) created
+    with the folder mode; never through a link.
+    """
+    if str(target) == "-":
+        import click
+
+        stream = click.get_binary_stream("stdout")
+        for piece in [content] if isinstance(content, bytes) else content:
+            stream.write(piece)
+        stream.flush()
+        return
+    make_output_folder(target.parent, folder_mode(mode))
+    write_atomically(target, content, mode)

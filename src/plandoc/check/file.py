@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,12 +25,14 @@ from plandoc.check.plan_checks import (
     check_plan,
     review_due,
 )
+from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
-from plandoc.model.instruments import Registry, built_in_registry
+from plandoc.model.instruments import Registry, built_in_registry, load_registry
 from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
 from plandoc.planfile.new import placeholder
 from plandoc.planfile.read import PlanSource, leaves, read_plan
-from plandoc.problems import Finding, PlandocError, Problem, Severity, plan_value
+from plandoc.problems import Finding, Problem, Severity, internal_error, plan_value
+from plandoc.settings import Settings
 
 
 @dataclass
@@ -121,7 +124,7 @@ def check_file(
 
     The layouts are `layout_names` when given, else the plan's own
     `plan.layout`, else `standard`; each layout's rules are checked. An
-    unknown layout named by the command line raises PlandocError; one named
+    unknown layout named by the command line raises LayoutError; one named
     by the plan is a problem of that plan. `today` is needed by the checks
     that bound a date by today's (skipped without it). `instruments` are the
     measures known (default: the built-in ones). A placeholder left from
@@ -172,20 +175,37 @@ def _check_file(
         checked.problems += _locate(source, extra)
         checked.problems.sort(key=lambda p: p.line or 0)
         return checked
+    checked.plan = plan
+    return _check_model(checked, plan, names, folders, today, registry, path.name)
+
+
+def _check_model(
+    checked: CheckedPlan,
+    plan: Plan,
+    names: list[str],
+    folders: list[Path],
+    today: dt.date | None,
+    registry: Registry,
+    file_name: str | None,
+) -> CheckedPlan:
+    """The typed plan's checks: the format's, then each layout's rules."""
+    source = checked.source
     for name in names or [plan.plan.layout or DEFAULT_LAYOUT]:
         try:
             checked.layouts.append(find_layout(name, folders))
-        except PlandocError as error:
+        except LayoutError as error:
             if names:
                 raise
             line = source.source_map.line_of(("plan", "layout"))
             checked.problems.append(Problem(source.name, line, ("plan", "layout"), error.message))
+            checked.plan = None
             return checked
     intervals = [layout.review_interval_days for layout in checked.layouts]
     interval = None if None in intervals else min(intervals)  # type: ignore[type-var]
     options = CheckOptions(interval, registry, today)
     checked.problems += _locate(source, check_plan(plan, options))
-    checked.problems += _locate(source, check_file_name(path.name, plan))
+    if file_name is not None:
+        checked.problems += _locate(source, check_file_name(file_name, plan))
     for layout in checked.layouts:
         context = RuleContext(today, review_due(plan, layout.review_interval_days))
         findings = [
@@ -194,8 +214,47 @@ def _check_file(
             for f in rule.check(plan, context)
         ]
         checked.layout_problems[layout.name] = _locate(source, findings)
-    checked.plan = plan
     return checked
+
+
+def check_model(
+    plan: Plan,
+    layout_names: Iterable[str] | str | None = None,
+    layout_folders: Iterable[Path] = (),
+    today: dt.date | None = None,
+    instruments: Registry | None = None,
+) -> CheckedPlan:
+    """`check_file` for a plan already in memory (a `Plan`): the same checks but the
+    file's own (its name); problems name the plan's id as their file, without lines."""
+    names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
+    source = PlanSource(Path(f"plan {plan.plan.id} v{plan.plan.version}"), None)
+    checked = CheckedPlan(source, plan=plan)
+    registry = instruments or built_in_registry()
+    return _check_model(checked, plan, names, list(layout_folders), today, registry, None)
+
+
+def check_path(
+    path: str | os.PathLike[str],
+    settings: Settings,
+    layouts: Iterable[str] | str | None = None,
+    as_of: dt.date | None = None,
+) -> CheckedPlan:
+    """`check_file` with the settings' layouts, layout folders and measures.
+
+    A bug of plandoc's while checking is one problem of the plan ("internal
+    error ... please report it"), never a traceback; an unknown layout named
+    by the settings or the command line raises LayoutError.
+    """
+    chosen = settings.layouts if layouts is None else layouts
+    registry = load_registry(settings.instruments)
+    try:
+        return check_file(Path(path), chosen, settings.layout_folders, as_of, registry)
+    except PlandocError:
+        raise
+    except Exception as error:  # a bug of ours: say so without a traceback or plan values
+        checked = CheckedPlan(PlanSource(Path(path), None))
+        checked.problems.append(internal_error(str(path), "checking", error))
+        return checked
 
 
 def _review_interval(data: object, names: list[str], folders: list[Path]) -> int | None:
@@ -206,7 +265,7 @@ def _review_interval(data: object, names: list[str], folders: list[Path]) -> int
     for name in names or [own if isinstance(own, str) else DEFAULT_LAYOUT]:
         try:
             intervals.append(find_layout(name, folders).review_interval_days)
-        except PlandocError:
+        except LayoutError:
             return None
     return None if None in intervals else min(intervals)  # type: ignore[type-var]
 

@@ -19,24 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from plandoc.problems import FieldPath, Finding, PlandocError, Severity
+from plandoc.problems import FieldPath, Finding, Severity
 
 SPECIAL_DATES = ("today", "review_due", "last_review")
 _SEGMENT = re.compile(r"([a-z_]+)(?:\[(\*|[a-z_]+=[A-Za-z0-9_.-]+)\])?")
-_RULE_KEYS = {
-    "id",
-    "message",
-    "source",
-    "severity",
-    "require",
-    "require_any",
-    "from",
-    "to",
-    "max_days",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,95 +151,46 @@ def _dates(plan: Any, path: str, context: RuleContext) -> list[tuple[FieldPath, 
     return [(where, value) for where, value in resolve(plan, path) if isinstance(value, dt.date)]
 
 
-# --- reading rules from a manifest -------------------------------------------
+# --- rules from a manifest (layouts/manifest.py checks their shape) ----------------
 
 
-def parse_rules(tables: list[Any], manifest: Path, text: str) -> tuple[Rule, ...]:
-    rules = []
-    for number, table in enumerate(tables, 1):
-        line = _rule_line(text, number)
-
-        def fail(message: str, line: int = line) -> PlandocError:
-            return PlandocError(f"{manifest}:{line}: rules: {message}")
-
-        if not isinstance(table, dict):
-            raise fail("each rule is a [[rules]] table")
-        unknown = set(table) - _RULE_KEYS
-        if unknown:
-            raise fail(
-                f"unknown key {sorted(unknown)[0]!r}; keys are: {', '.join(sorted(_RULE_KEYS))}"
-            )
-        for key in ("message", "source"):
-            if not isinstance(table.get(key), str) or not table[key].strip():
-                raise fail(f"every rule needs a one-line `{key}`")
-        severity = table.get("severity", "error")
-        if severity not in ("error", "warning"):
-            raise fail("severity must be 'error' or 'warning'")
-        require = _paths(table.get("require", []), fail)
-        require_any = _paths(table.get("require_any", []), fail)
-        start, end, max_days = table.get("from"), table.get("to"), table.get("max_days")
-        bound = (start, end, max_days)
-        kinds = sum((bool(require), bool(require_any), any(v is not None for v in bound)))
-        if kinds != 1:
-            raise fail("a rule has exactly one of: require, require_any, or from/to/max_days")
-        if any(v is not None for v in bound):
-            if not (isinstance(start, str) and isinstance(end, str) and isinstance(max_days, int)):
-                raise fail("a bound needs `from` and `to` (fields or dates) and `max_days`")
-            for path in (start, end):
-                if path not in SPECIAL_DATES:
-                    _check_path(path, fail, want_date=True)
-        rules.append(
-            Rule(
-                id=str(table.get("id", f"rule-{number}")),
-                message=table["message"].strip(),
-                source=table["source"].strip(),
-                severity=Severity(severity),
-                require=require,
-                require_any=require_any,
-                start=start,
-                end=end,
-                max_days=max_days,
-            )
+def rules_from(tables: tuple[Any, ...]) -> tuple[Rule, ...]:
+    """The manifest's `[[rules]]` tables (layouts.manifest.RuleTable) as rules to check."""
+    return tuple(
+        Rule(
+            id=table.id or f"rule-{number}",
+            message=table.message,
+            source=table.source,
+            severity=Severity(table.severity),
+            require=table.require,
+            require_any=table.require_any,
+            start=table.start,
+            end=table.end,
+            max_days=table.max_days,
         )
-    return tuple(rules)
+        for number, table in enumerate(tables, 1)
+    )
 
 
-def _paths(value: Any, fail: Any) -> tuple[str, ...]:
-    paths = [value] if isinstance(value, str) else value
-    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        raise fail("`require` and `require_any` take a field path or a list of them")
-    for path in paths:
-        _check_path(path, fail)
-    return tuple(paths)
-
-
-def _check_path(path: str, fail: Any, want_date: bool = False) -> None:
-    """A rule path must name fields the input format has (a typo would never match)."""
+def path_problem(path: str, want_date: bool = False) -> str | None:
+    """Why a rule path names no field of the input format (a typo would never match), or None."""
     from plandoc.model.plan import Plan, model_in
 
     model: Any = Plan
-    parts = path.split(".")
-    for part in parts:
+    annotation: Any = None
+    for part in path.split("."):
         match = _SEGMENT.fullmatch(part)
         fields = getattr(model, "model_fields", {}) if model else {}
         if match is None or match.group(1) not in fields:
             known = ", ".join(name for name in fields if name != "extensions")
-            raise fail(f"'{path}' names no field of the plan at '{part}'; fields there: {known}")
+            return f"'{path}' names no field of the plan at '{part}'; fields there: {known}"
         annotation = fields[match.group(1)].annotation
         model = model_in(annotation)
         selector = match.group(2)
         if selector and selector != "*":
             key = selector.split("=", 1)[0]
             if model is None or key not in model.model_fields:
-                raise fail(f"'{path}': the items of '{match.group(1)}' have no field '{key}'")
+                return f"'{path}': the items of '{match.group(1)}' have no field '{key}'"
     if want_date and "date" not in str(annotation):
-        raise fail(f"'{path}' is not a date field")
-
-
-def _rule_line(text: str, number: int) -> int:
-    """The line of the number-th `[[rules]]` table in the manifest."""
-    starts = [m.start() for m in re.finditer(r"^[ \t]*\[\[[ \t]*rules[ \t]*\]\]", text, re.M)]
-    if number <= len(starts):
-        return text[: starts[number - 1]].count("\n") + 1
-    match = re.search(r"^[ \t]*rules[ \t]*=", text, re.M)
-    return text[: match.start()].count("\n") + 1 if match else 1
+        return f"'{path}' is not a date field"
+    return None

@@ -2,7 +2,6 @@
 
 from plandoc.layouts.layout import (
     DEFAULT_LAYOUT,
-    ENVIRONMENT_VARIABLE,
     FORMATS,
     PAGE_TEMPLATE,
     PDF,
@@ -16,7 +15,6 @@ from plandoc.layouts.layout import (
 
 __all__ = [
     "DEFAULT_LAYOUT",
-    "ENVIRONMENT_VARIABLE",
     "FORMATS",
     "PAGE_TEMPLATE",
     "PDF",

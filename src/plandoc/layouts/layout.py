@@ -23,23 +23,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
-import tomllib
-import traceback
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
-
-from plandoc.check.layout_rules import Rule, parse_rules
-from plandoc.model.plan import number_text
+from plandoc import tomlfile
+from plandoc.check.layout_rules import Rule, rules_from
+from plandoc.errors import LayoutError
+from plandoc.layouts.manifest import LayoutManifest
 from plandoc.model.progress import ProgressRules
-from plandoc.problems import PlandocError, plan_value, quotes_as_values
-from plandoc.render.markdown_text import Markdown, escape_inline, narrative
+from plandoc.problems import plan_value
+from plandoc.settings import unknown_name
+
+if TYPE_CHECKING:
+    from plandoc.layouts.templates import LayoutTemplates
 
 MANIFEST = "layout.toml"
 PLAN_TEMPLATE = "plan.md.j2"
@@ -49,26 +48,7 @@ FORMATS = ("md", "html", "docx")  # a layout's formats by default
 PDF = "pdf"  # made from the print HTML: any layout with html can make it, when asked
 PAGE_SIZES = ("letter", "a4")
 DEFAULT_LAYOUT = "standard"
-ENVIRONMENT_VARIABLE = "PLANDOC_LAYOUTS"
-HEADER_FIELDS = ("client_name", "preferred_name", "date_of_birth", "member_id", "plan_id")
 DEFAULT_HEADER = ("client_name", "date_of_birth", "member_id", "plan_id")
-
-_MANIFEST_KEYS: dict[str, type] = {
-    "name": str,
-    "title": str,
-    "description": str,
-    "extends": str,
-    "formats": list,
-    "page_size": str,
-    "date_format": str,
-    "review_interval_days": int,
-    "font_size": int,
-    "header": list,
-    "footer": str,
-    "rules": list,
-    "blocks": dict,
-    "progress": dict,
-}
 
 
 @dataclass(frozen=True)
@@ -126,59 +106,18 @@ class Layout:
         for layout in self.chain:
             if (layout.folder / name).is_file() or (name == PLAN_TEMPLATE and layout.blocks):
                 return f"{layout.name}/{name}"
-        raise PlandocError(f"layout '{self.name}' has no template {name}")
+        raise LayoutError(f"layout '{self.name}' has no template {name}")
 
     @cached_property
-    def _loader(self) -> jinja2.BaseLoader:
-        generated = {}
-        for layout in self.chain:
-            if layout.blocks and not (layout.folder / PLAN_TEMPLATE).is_file():
-                parent = layout.parent.template_name(PLAN_TEMPLATE) if layout.parent else ""
-                body = "".join(
-                    f"{{% block {name} %}}{source}{{% endblock %}}\n"
-                    for name, source in layout.blocks
-                )
-                generated[f"{layout.name}/{PLAN_TEMPLATE}"] = f'{{% extends "{parent}" %}}\n{body}'
-        folders = {
-            layout.name: jinja2.FileSystemLoader(str(layout.folder)) for layout in self.chain
-        }
-        return jinja2.ChoiceLoader([jinja2.DictLoader(generated), jinja2.PrefixLoader(folders)])
+    def templates(self) -> LayoutTemplates:
+        """Its Jinja environments (Jinja is imported only when a layout renders)."""
+        from plandoc.layouts.templates import LayoutTemplates
 
-    @cached_property
-    def environment(self) -> SandboxedEnvironment:
-        """For Markdown templates: values escaped as Markdown."""
-        return make_environment(self)
-
-    @cached_property
-    def html_environment(self) -> SandboxedEnvironment:
-        """For the HTML page around the body: values escaped as HTML."""
-        return PlanSandbox(
-            loader=self._loader,
-            undefined=jinja2.StrictUndefined,
-            autoescape=True,
-            auto_reload=False,
-        )
-
-    def template(self, name: str) -> jinja2.Template:
-        environment = self.html_environment if name.endswith(".html.j2") else self.environment
-        try:
-            return environment.get_template(self.template_name(name))
-        except jinja2.TemplateSyntaxError as error:
-            where = error.filename or f"{self.manifest_path} [blocks]"
-            raise PlandocError(f"{where}:{error.lineno}: template error: {error.message}") from None
-        except jinja2.TemplateNotFound as error:
-            raise PlandocError(f"layout '{self.name}': template not found: {error.name}") from None
+        return LayoutTemplates(self)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one of the layout's templates; a template's mistake names its file and line."""
-        template = self.template(name)
-        try:
-            return template.render(context)
-        except jinja2.TemplateError as error:
-            frames = [f for f in traceback.extract_tb(error.__traceback__) if ".j2" in f.filename]
-            where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else name
-            message = quotes_as_values(error.message or type(error).__name__)
-            raise PlandocError(f"{where}: template error: {message}") from None
+        return self.templates.render(name, context)
 
     @cached_property
     def stylesheet(self) -> str:
@@ -200,13 +139,11 @@ def builtin_layouts_folder() -> Path:
 
 
 def layout_folders(extra: list[Path] | tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
-    """Where layouts are looked for, in order, with a word for where each came from."""
+    """Where layouts are looked for, in order, with a word for where each came from:
+    plandoc's own, ./templates/, then the settings' `layout_folders` (plandoc.toml,
+    PLANDOC_LAYOUTS, --layouts: see settings.py)."""
     folders = [(builtin_layouts_folder(), "built-in"), (Path("templates"), "./templates")]
-    for entry in os.environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep):
-        if entry:
-            folders.append((Path(entry), ENVIRONMENT_VARIABLE))
-    folders += [(Path(folder), "--layouts") for folder in extra]
-    return folders
+    return folders + [(Path(folder), "layout_folders") for folder in extra]
 
 
 def available_layouts(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, tuple[Path, str]]:
@@ -222,8 +159,7 @@ def available_layouts(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, tu
 
 def find_layout(name: str, extra: list[Path] | tuple[Path, ...] = ()) -> Layout:
     """The layout called `name`, with its ancestors loaded (once per process and search path)."""
-    key = (name, tuple(Path(p).resolve() for p in extra), os.environ.get(ENVIRONMENT_VARIABLE, ""))
-    key += (Path.cwd(),)
+    key = (name, tuple(Path(p).resolve() for p in extra), Path.cwd())
     if key not in _FOUND:
         _FOUND[key] = _load(name, available_layouts(extra), ())
     return _FOUND[key]
@@ -237,199 +173,65 @@ def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) 
     # The name may come from a plan (`plan.layout`): in a message it is a plan value.
     if not LAYOUT_NAME.fullmatch(name):
         # The name goes into document names and the build manifest.
-        raise PlandocError(
+        raise LayoutError(
             f"layout name {plan_value(name, quote=True)}: use letters, digits, '-' and '_' "
             "(at most 64), starting with a letter or digit"
         )
     if name not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise PlandocError(
-            f"unknown layout {plan_value(name, quote=True)}; layouts available: {known}"
+        raise LayoutError(
+            unknown_name("layout", plan_value(name), tuple(sorted(found)) or ("none",))
         )
     folder, origin = found[name]
-    manifest = folder / MANIFEST
-    text = manifest.read_text("utf-8")
-    data = _parse_manifest(manifest, text)
+    path = folder / MANIFEST
+    text = tomlfile.read_text(path, LayoutError)
+    manifest = tomlfile.validate(path, text, tomlfile.parse(path, text, LayoutError),
+                                 LayoutManifest, LayoutError)  # fmt: skip
     parent = None
-    if "extends" in data:
-        parent_name = data["extends"]
-        if parent_name == name or parent_name in seen:
-            cycle = " -> ".join((*seen, name, parent_name))
-            raise _manifest_error(manifest, text, "extends", f"layouts extend in a cycle: {cycle}")
-        if parent_name not in found:
+    if manifest.extends is not None:
+        lines = tomlfile.TomlLines(text)
+        where = f"{path}:{lines.line_of(('extends',))}: extends"
+        if manifest.extends == name or manifest.extends in seen:
+            cycle = " -> ".join((*seen, name, manifest.extends))
+            raise LayoutError(f"{where}: layouts extend in a cycle: {cycle}")
+        if manifest.extends not in found:
             known = ", ".join(sorted(found))
-            raise _manifest_error(
-                manifest, text, "extends", f"no layout '{parent_name}' to extend; layouts: {known}"
-            )
-        parent = _load(parent_name, found, (*seen, name))
-    return _build(name, folder, origin, data, parent, manifest, text)
-
-
-def _parse_manifest(manifest: Path, text: str) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"\(at line (\d+)", str(error))
-        line = match.group(1) if match else "1"
-        raise PlandocError(f"{manifest}:{line}: not valid TOML: {error}") from None
-    for key, value in data.items():
-        expected = _MANIFEST_KEYS.get(key)
-        if expected is None:
-            raise _manifest_error(
-                manifest, text, key, f"unknown key; keys are: {', '.join(_MANIFEST_KEYS)}"
-            )
-        if not isinstance(value, expected) or isinstance(value, bool):
-            kind = {list: "a list", dict: "a table", str: "text", int: "a whole number"}[expected]
-            raise _manifest_error(manifest, text, key, f"must be {kind}")
-    return data
+            missing = manifest.extends
+            raise LayoutError(f"{where}: no layout '{missing}' to extend; layouts: {known}")
+        parent = _load(manifest.extends, found, (*seen, name))
+    return _build(name, folder, origin, manifest, parent)
 
 
 def _build(
-    name: str,
-    folder: Path,
-    origin: str,
-    data: dict[str, Any],
-    parent: Layout | None,
-    manifest: Path,
-    text: str,
+    name: str, folder: Path, origin: str, manifest: LayoutManifest, parent: Layout | None
 ) -> Layout:
     def inherited(key: str, default: Any) -> Any:
-        if key in data:
-            return data[key]
+        value = getattr(manifest, key)
+        if value is not None:
+            return value
         return getattr(parent, key) if parent is not None else default
 
-    formats = tuple(inherited("formats", FORMATS))
-    if not formats or any(f not in (*FORMATS, PDF) for f in formats):
-        known = ", ".join((*FORMATS, PDF))
-        raise _manifest_error(manifest, text, "formats", f"must list some of: {known}")
-    if PDF in formats and "html" not in formats:
-        raise _manifest_error(manifest, text, "formats", "pdf is made from the html: list html too")
-    if inherited("page_size", "letter") not in PAGE_SIZES:
-        raise _manifest_error(
-            manifest, text, "page_size", f"must be one of: {', '.join(PAGE_SIZES)}"
-        )
-    interval = inherited("review_interval_days", None)
-    if interval is not None and not 1 <= interval <= 366:
-        raise _manifest_error(manifest, text, "review_interval_days", "must be 1 to 366 days")
-    font_size = inherited("font_size", 10)
-    if not 8 <= font_size <= 16:
-        raise _manifest_error(manifest, text, "font_size", "must be 8 to 16 (points)")
-    header = tuple(inherited("header", DEFAULT_HEADER))
-    unknown = [h for h in header if h not in HEADER_FIELDS]
-    if unknown:
-        raise _manifest_error(
-            manifest,
-            text,
-            "header",
-            f"unknown item {unknown[0]!r}; items are: {', '.join(HEADER_FIELDS)}",
-        )
-    blocks = data.get("blocks", {})
-    if any(not isinstance(source, str) for source in blocks.values()):
-        raise _manifest_error(manifest, text, "blocks", "each block must be template text")
-    if blocks and parent is None:
-        raise _manifest_error(manifest, text, "blocks", "blocks override a parent: add `extends`")
-    rules = parse_rules(data.get("rules", []), manifest, text)
-    progress = _progress_rules(data.get("progress"), parent, manifest, text)
+    progress = parent.progress if parent is not None else ProgressRules()
+    if manifest.progress is not None:
+        changed = manifest.progress.model_dump(exclude_none=True)
+        progress = dataclasses.replace(progress, **changed)
     return Layout(
         name=name,
         folder=folder,
         title=inherited("title", "Treatment Plan"),
-        description=data.get("description", ""),
-        formats=formats,
+        description=manifest.description,
+        formats=tuple(inherited("formats", FORMATS)),
         page_size=inherited("page_size", "letter"),
         date_format=inherited("date_format", "%Y-%m-%d"),
-        review_interval_days=interval,
-        font_size=font_size,
-        header=header,
+        review_interval_days=inherited("review_interval_days", None),
+        font_size=inherited("font_size", 10),
+        header=tuple(inherited("header", DEFAULT_HEADER)),
         footer=inherited("footer", ""),
-        rules=(*(parent.rules if parent else ()), *rules),
-        blocks=tuple(blocks.items()),
+        rules=(*(parent.rules if parent else ()), *rules_from(manifest.rules)),
+        blocks=tuple(manifest.blocks.items()),
         progress=progress,
         parent=parent,
         origin=origin,
     )
-
-
-_PROGRESS_KEYS = {
-    "stalled_after": (int, 2, 12, "measurements"),
-    "worsening_percent": (int, 1, 100, "percent of the baseline"),
-    "charts": (bool, None, None, ""),
-}
-
-
-def _progress_rules(
-    table: dict[str, Any] | None, parent: Layout | None, manifest: Path, text: str
-) -> ProgressRules:
-    """`[progress]`: the thresholds of the "is it working" flags, and whether to draw charts."""
-    rules = parent.progress if parent is not None else ProgressRules()
-    for key, value in (table or {}).items():
-        if key not in _PROGRESS_KEYS:
-            known = ", ".join(_PROGRESS_KEYS)
-            raise _manifest_error(manifest, text, key, f"unknown key in [progress]; keys: {known}")
-        kind, low, high, unit = _PROGRESS_KEYS[key]
-        if kind is bool and not isinstance(value, bool):
-            raise _manifest_error(manifest, text, key, "must be true or false")
-        if kind is int and (
-            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
-        ):
-            raise _manifest_error(manifest, text, key, f"must be {low} to {high} ({unit})")
-        rules = dataclasses.replace(rules, **{key: value})
-    return rules
-
-
-def _manifest_error(manifest: Path, text: str, key: str, message: str) -> PlandocError:
-    match = re.search(rf"^[ \t]*(?:\[[ \t]*)?{re.escape(key)}[ \t]*[=\]]", text, re.M)
-    line = text[: match.start()].count("\n") + 1 if match else 1
-    return PlandocError(f"{manifest}:{line}: {key}: {message}")
-
-
-class PlanSandbox(SandboxedEnvironment):
-    """Jinja's sandbox, with its attribute verdicts remembered per (type, name).
-
-    The base verdict depends only on the object's type and the attribute's
-    name, and asking it anew costs a fifth of a plan's rendering time.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._verdicts: dict[tuple[type, str], bool] = {}
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        key = (type(obj), attr)
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
-        return verdict
-
-
-def make_environment(layout: Layout) -> SandboxedEnvironment:
-    def finalize(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, Markdown):
-            return value
-        if isinstance(value, bool):
-            return "Yes" if value else "No"
-        if isinstance(value, dt.date):
-            return layout.format_date(value)
-        if isinstance(value, float):
-            return number_text(value)
-        return escape_inline(str(value))
-
-    environment = PlanSandbox(
-        loader=layout._loader,
-        undefined=jinja2.StrictUndefined,
-        finalize=finalize,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    environment.filters["narrative"] = lambda text: narrative(text) if text else Markdown("")
-    environment.filters["label"] = label
-    environment.filters["date"] = lambda value: layout.format_date(value) if value else ""
-    return environment
 
 
 def label(value: str | None) -> str:

@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from plandoc.errors import SettingsError
 from plandoc.model.plan import number_text, read_number
-from plandoc.problems import PlandocError
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ def load_registry(clinic_file: Path | str | None = None) -> Registry:
     try:
         stat = path.stat()
     except OSError as error:
-        raise PlandocError(f"{path}: cannot read the instruments file: {error.strerror}") from None
+        raise SettingsError(f"{path}: cannot read the instruments file: {error.strerror}") from None
     return _clinic_registry(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
@@ -131,12 +131,12 @@ def _clinic_registry(path: str, mtime: int, size: int) -> Registry:
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise PlandocError(f"{path}: cannot read the instruments file: {error}") from None
+        raise SettingsError(f"{path}: cannot read the instruments file: {error}") from None
     built_in = built_in_registry().instruments
     added = _parse(text, path)
     for key, instrument in added.items():
         if key in built_in:
-            raise PlandocError(
+            raise SettingsError(
                 f"{path}: [{instrument.name}]: {built_in[key].name} is built in and means the "
                 "same everywhere; give your measure another name"
             )
@@ -176,7 +176,7 @@ def _parse(text: str, path: str) -> dict[str, Instrument]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PlandocError(f"{path}: not valid TOML: {error}") from None
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
     problems: list[str] = []
     instruments = {}
     for name, entry in data.items():
@@ -189,7 +189,7 @@ def _parse(text: str, path: str) -> dict[str, Instrument]:
         if len(problems) == before:
             instruments[name.upper()] = _instrument(name, entry)
     if problems:
-        raise PlandocError("\n".join(problems))
+        raise SettingsError("\n".join(problems))
     return instruments
 
 

@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from plandoc.errors import PlandocError
 from plandoc.planfile.read import PLAN_SUFFIXES
-from plandoc.problems import PlandocError
 
 
 def find_plan_files(paths: Iterable[Path]) -> Iterator[Path]:

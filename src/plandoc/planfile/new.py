@@ -25,6 +25,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from plandoc.errors import PlandocError, PlanError
 from plandoc.layouts import Layout
 from plandoc.model.plan import NUMBERS, read_number
 from plandoc.planfile.read import (
@@ -36,7 +37,7 @@ from plandoc.planfile.read import (
     read_bytes,
     sections,
 )
-from plandoc.problems import FieldPath, PlandocError, format_field_path, plan_value
+from plandoc.problems import FieldPath, format_field_path, plan_value
 
 FILL = "FILL IN"
 
@@ -247,7 +248,7 @@ BODY = [  # narrative fields written as `## Heading` sections of a Markdown plan
 TITLE = "Treatment plan"
 
 
-class UnwritablePlan(PlandocError):
+class UnwritablePlan(PlanError):
     """The plan holds a value its file format cannot carry so that it reads back the same
     (an infinite number in JSON, a lone surrogate from a JSON `\\ud800`)."""
 

@@ -8,17 +8,23 @@ Markdown and the DOCX that both carry it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import pyromark
 
 from plandoc.build.output_files import document_name
+from plandoc.errors import PlandocError, UsageError
 from plandoc.layouts import Layout
-from plandoc.model.instruments import Registry
+from plandoc.model.instruments import Registry, load_registry
 from plandoc.model.plan import Plan
-from plandoc.problems import PlandocError
+from plandoc.problems import Problem, internal_error
 from plandoc.render import charts, docx_writer, html_writer, markdown_events, pdf_writer
 from plandoc.render.compose import PlanDocument, compose
+
+if TYPE_CHECKING:
+    from plandoc.check.file import CheckedPlan
+    from plandoc.settings import Settings
 
 
 def render_documents(
@@ -40,7 +46,7 @@ def render_documents(
         layout = dataclasses.replace(layout, page_size=page_size)
     unsupported = [fmt for fmt in formats if not layout.makes(fmt)]
     if unsupported:
-        raise PlandocError(
+        raise UsageError(
             f"layout '{layout.name}' does not support format {', '.join(unsupported)} "
             f"(it makes {', '.join(layout.formats)}"
             + (", and pdf when asked)" if "html" in layout.formats else ")")
@@ -90,3 +96,33 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
         pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
         done = at + len(target)
     return b"".join([*pieces, source[done:]]).decode("utf-8")
+
+
+def render_checked(
+    checked: CheckedPlan, settings: Settings, formats: Iterable[str] | None = None
+) -> Iterator[tuple[Layout, dict[str, bytes] | Problem]]:
+    """Each layout a checked plan passes, with its documents (see `render_documents`).
+
+    The formats are `formats`, else the settings', else each layout's own. A
+    plan that fails a layout (errors; warnings too with `settings.strict`) is
+    not rendered in it. What stops one layout (a format it does not make, a
+    bug of plandoc's) comes back as a problem of the plan instead of
+    documents; the other layouts still render.
+    """
+    if checked.plan is None:
+        return
+    registry = load_registry(settings.instruments)
+    chosen = tuple(formats) if formats else settings.formats
+    for layout in checked.layouts:
+        if checked.layout_failed(layout, settings.strict):
+            continue
+        try:
+            documents = render_documents(
+                checked.plan, layout, chosen or layout.formats, registry, settings.page_size
+            )
+        except PlandocError as error:  # a format the layout does not make, no WeasyPrint
+            yield layout, Problem(checked.name, None, (), error.message)
+        except Exception as error:  # a bug of ours: say so without a traceback or values
+            yield layout, internal_error(checked.name, "rendering", error)
+        else:
+            yield layout, documents

@@ -20,8 +20,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from plandoc.errors import PlandocError
 from plandoc.layouts import Layout
-from plandoc.problems import PlandocError
 from plandoc.render.compose import PlanDocument
 from plandoc.render.html_writer import render_page
 

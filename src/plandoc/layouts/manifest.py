@@ -1,0 +1,117 @@
+"""A layout's `layout.toml`, as data checked by pydantic models.
+
+Every key a manifest may hold is a field here; a key left out is inherited
+from the layout it `extends` (None below), or plandoc's default. A wrong
+manifest is one `LayoutError` with a line per problem:
+`templates/x/layout.toml:12: rules[1].max_days: must be a whole number`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from plandoc.check.layout_rules import SPECIAL_DATES, path_problem
+
+HeaderField = Literal["client_name", "preferred_name", "date_of_birth", "member_id", "plan_id"]
+FormatName = Literal["md", "html", "docx", "pdf"]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Line = Annotated[str, Field(min_length=1)]
+RulePaths = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ProgressTable(_Table):
+    """`[progress]`: the thresholds of the "is it working" flags, and the charts."""
+
+    stalled_after: Annotated[StrictInt, Field(ge=2, le=12)] | None = None
+    worsening_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    charts: StrictBool | None = None
+
+
+class RuleTable(_Table):
+    """One `[[rules]]` table: what a plan must hold for this layout, and the source saying so."""
+
+    id: str | None = None
+    message: Line
+    source: Line
+    severity: Literal["error", "warning"] = "error"
+    require: RulePaths = ()
+    require_any: RulePaths = ()
+    start: str | None = Field(None, alias="from")
+    end: str | None = Field(None, alias="to")
+    max_days: StrictInt | None = None
+
+    @field_validator("message", "source")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value.strip():
+            raise ValueError("must be one line")
+        return value.strip()
+
+    @field_validator("require", "require_any")
+    @classmethod
+    def _fields_of_the_plan(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if problem := path_problem(path):
+                raise ValueError(problem)
+        return paths
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RuleTable:
+        bound = (self.start, self.end, self.max_days)
+        kinds = bool(self.require) + bool(self.require_any) + any(v is not None for v in bound)
+        if kinds != 1:
+            raise ValueError("a rule has exactly one of: require, require_any, or from/to/max_days")
+        if any(v is not None for v in bound):
+            if self.start is None or self.end is None or self.max_days is None:
+                raise ValueError("a bound needs `from` and `to` (fields or dates) and `max_days`")
+            for path in (self.start, self.end):
+                if path not in SPECIAL_DATES and (problem := path_problem(path, want_date=True)):
+                    raise ValueError(problem)
+        return self
+
+
+class LayoutManifest(_Table):
+    """`layout.toml`: None means "the parent layout's", else plandoc's default."""
+
+    name: str | None = None
+    title: str | None = None
+    description: str = ""
+    extends: str | None = None
+    formats: Annotated[tuple[FormatName, ...], Field(min_length=1)] | None = None
+    page_size: Literal["letter", "a4"] | None = None
+    date_format: str | None = None
+    review_interval_days: Annotated[StrictInt, Field(ge=1, le=366)] | None = None
+    font_size: Annotated[StrictInt, Field(ge=8, le=16)] | None = None
+    header: tuple[HeaderField, ...] | None = None
+    footer: str | None = None
+    rules: tuple[RuleTable, ...] = ()
+    blocks: dict[str, str] = Field(default_factory=dict)
+    progress: ProgressTable | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LayoutManifest:
+        if self.formats and "pdf" in self.formats and "html" not in self.formats:
+            raise ValueError("formats: pdf is made from the html: list html too")
+        if self.blocks and self.extends is None:
+            raise ValueError("blocks: blocks override a parent: add `extends`")
+        return self
