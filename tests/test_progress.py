@@ -218,7 +218,7 @@ def test_the_thresholds_come_from_the_layout_manifest(write_plan, plan_data, tmp
         PlandocError, match=r"layout.toml:3: progress.stalled_after: must be 2 to 12"
     ):
         find_layout("too-eager", [tmp_path / "layouts"])
-    with pytest.raises(PlandocError, match="progress.stall: unknown key; keys are: stalled_after"):
+    with pytest.raises(PlandocError, match=r"progress\.stall: unknown key; keys are: stalled_after"):
         find_layout("misspelt", [tmp_path / "layouts"])
 
 
