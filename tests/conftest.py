@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "inputs"
-SPEC = ROOT.parent / "shared" / "spec"
+SPEC = Path(__file__).parent / "fixtures" / "spec"  # the format specification's example
 GOLDEN = Path(__file__).parent / "golden"
 
 
@@ -28,10 +28,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def spec_examples() -> tuple[Path, Path]:
-    json_path, md_path = SPEC / "example-plan.json", SPEC / "example-plan.md"
-    if not json_path.exists():
-        pytest.skip("../shared/spec is not beside this checkout")
-    return json_path, md_path
+    return SPEC / "example-plan.json", SPEC / "example-plan.md"
 
 
 _EXAMPLE = json.loads((SAMPLES / "adult-ptsd.json").read_text("utf-8"))

@@ -448,3 +448,19 @@ def test_a_second_build_into_the_same_folder_stops_and_touches_nothing(plans, tm
         assert unfinished.exists()
     third = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
     assert third.exit_code == 0 and "8 built" in third.output and not unfinished.exists()
+
+
+def test_without_flock_the_portable_lock_keeps_a_second_build_out(plans, tmp_path, monkeypatch):
+    """Where the system has no flock (Windows), the filelock package's lock serves."""
+    import filelock
+
+    import plandoc.build.output_files
+
+    monkeypatch.setattr(plandoc.build.output_files, "_flock", None)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(plans), "-o", str(out)]).exit_code == 0
+    with filelock.FileLock(str(out / ".plandoc-build.lock"), timeout=0):  # a first build runs
+        second = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
+        assert second.exit_code == 1 and "another plandoc build is writing here" in second.output
+    third = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
+    assert third.exit_code == 0 and "8 built" in third.output

@@ -311,7 +311,7 @@ def test_a_clinic_measure_has_a_scores_bounds(tmp_path, line, says):
     path.write_text(WIDE_SCALE.replace(was, line))
     with pytest.raises(PlandocError, match=says) as error:
         load_registry(path)
-    assert f"[WIDE-SCALE].{key}: " in str(error.value)
+    assert f"WIDE-SCALE.{key}: " in str(error.value)
 
 
 # --- text: NFC, and ids that are what they show ----------------------------------------

@@ -106,15 +106,15 @@ def test_a_clinic_adds_its_own_measure_in_plandoc_toml(tmp_path, monkeypatch, pl
     [
         ('[PHQ-9]\ntitle = "x"\nmin = 0\nmax = 27\nlower_is_better = true\n', "is built in"),
         ('[X]\ntitle = "x"\nmin = 0\nmax = 9\nlower_is_better = true\nlowr = 1\n',
-         "[X].lowr: unknown key"),
-        ('[X]\ntitle = "x"\nmin = 0\nlower_is_better = true\n', "max is missing"),
+         "measures.toml:6: X.lowr: unknown key"),
+        ('[X]\ntitle = "x"\nmin = 0\nlower_is_better = true\n', "measures.toml:1: X: max: missing (a scale has a score range)"),
         ('[X]\ntitle = "x"\nmin = 0\nmax = 9\nlower_is_better = true\n'
          'bands = [{ min = 0, max = 3, label = "a" }, { min = 5, max = 9, label = "b" }]\n',
          None),
         ('[X]\ntitle = "x"\nmin = 0\nmax = 9\nlower_is_better = true\n'
          'bands = [{ min = 0, max = 3, label = "a" }]\n', "must cover the whole range"),
         ('[X]\nkind = "behavior"\ntitle = "x"\nmin = 0\nlower_is_better = true\n',
-         "unit is missing"),
+         "X: unit: missing"),
         ("[X\n", "not valid TOML"),
     ],
 )  # fmt: skip
@@ -218,7 +218,9 @@ def test_the_thresholds_come_from_the_layout_manifest(write_plan, plan_data, tmp
         PlandocError, match=r"layout.toml:3: progress.stalled_after: must be 2 to 12"
     ):
         find_layout("too-eager", [tmp_path / "layouts"])
-    with pytest.raises(PlandocError, match=r"progress\.stall: unknown key; keys are: stalled_after"):
+    with pytest.raises(
+        PlandocError, match=r"progress\.stall: unknown key; keys are: stalled_after"
+    ):
         find_layout("misspelt", [tmp_path / "layouts"])
 
 
@@ -355,4 +357,4 @@ def test_a_build_reads_the_clinic_measures_and_rebuilds_when_they_change(
     assert "| Severity | low |" in (tmp_path / "output" / "TP-2026-0042-v2.standard.md").read_text()
     measures.write_text("[WEMWBS\n")
     broken = runner.invoke(main, ["build"])
-    assert broken.exit_code == 1 and "measures.toml: not valid TOML" in broken.output
+    assert broken.exit_code == 1 and "measures.toml:1: not valid TOML" in broken.output

@@ -47,8 +47,9 @@ def parse(path: Path, text: str, error: type[PlandocError] = SettingsError) -> d
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:
         match = re.search(r"\(at line (\d+)", str(problem))
-        line = match.group(1) if match else "1"
-        message = re.sub(r" \(at line \d+, column \d+\)", "", str(problem))
+        at_end = text.count("\n") + 1 if "at end of document" in str(problem) else 1
+        line = match.group(1) if match else str(at_end)
+        message = re.sub(r" \(at (line \d+, column \d+|end of document)\)", "", str(problem))
         raise error(f"{path}:{line}: not valid TOML: {message}") from None
 
 
@@ -79,7 +80,7 @@ def validate(
         lines = TomlLines(text)
         found = []
         errors = problems.errors(include_url=False)
-        paths = [_clean(e["loc"]) for e in errors]
+        paths = [_clean(e["loc"], model) for e in errors]
         for problem, where in zip(errors, paths, strict=True):
             if any(len(other) > len(where) and other[: len(where)] == where for other in paths):
                 continue  # the deeper problem says it better ("formats[0]" over "formats")
@@ -90,15 +91,36 @@ def validate(
         raise error("\n".join(dict.fromkeys(found))) from None
 
 
-def _clean(loc: Sequence[Any]) -> TomlPath:
-    """pydantic's location without its internal steps (union arms, validator names)."""
+_INTERNAL = {"int", "float", "str", "bool", "none", "list", "tuple", "dict", "literal"}
+
+
+def _clean(loc: Sequence[Any], model: type[BaseModel] | None = None) -> TomlPath:
+    """pydantic's location without its own steps: a union's arm (`int`, a model's name),
+    a validator (`function-after[...]`); what is left is the key path of the file."""
+    names = _model_names(model) if model is not None else set()
     return tuple(
         part
         for part in loc
-        if isinstance(part, int) or not (part[:1].isupper() or "[" in part or part.startswith(
-            ("function-", "constrained-", "lax-", "strict-", "json-", "tagged-")
+        if isinstance(part, int)
+        or not ("[" in part or part in _INTERNAL or part in names or part.startswith(
+            ("constrained-", "lax-", "strict-", "json-")
         ))
     )  # fmt: skip
+
+
+def _model_names(model: Any, seen: set[str] | None = None) -> set[str]:
+    """The names of every model reachable from `model` (pydantic puts them in locations)."""
+    seen = set() if seen is None else seen
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__name__ in seen:
+        return seen
+    seen.add(model.__name__)
+    for field in model.model_fields.values():
+        stack = [field.annotation]
+        while stack:
+            annotation = stack.pop()
+            _model_names(annotation, seen)
+            stack += getattr(annotation, "__args__", ())
+    return seen
 
 
 def key_text(path: TomlPath) -> str:
@@ -127,7 +149,7 @@ _MESSAGES = {
 
 def message(error: Any, model: type[BaseModel]) -> str:
     """One problem of a validation: `key.path: what is wrong`, in plandoc's words."""
-    path = _clean(error["loc"])
+    path = _clean(error["loc"], model)
     kind = error["type"]
     where = f"{key_text(path)}: " if path else ""
     if kind == "extra_forbidden":
@@ -153,12 +175,10 @@ def message(error: Any, model: type[BaseModel]) -> str:
 def _bounds(model: type[BaseModel], path: TomlPath) -> tuple[Any, Any]:
     """The (least, most) a field allows, from its `Field(ge=..., le=...)`."""
     current: Any = model
-    field = None
-    for part in path:
-        if isinstance(part, int) or current is None:
-            continue
-        field = current.model_fields.get(part)
-        current = _model_in(field.annotation) if field else None
+    for part in path[:-1]:
+        current = _descend(current, part)
+    fields = getattr(current, "model_fields", {})
+    field = fields.get(path[-1]) if path and isinstance(path[-1], str) else None
     low = high = None
     for item in _metadata(field):
         low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
@@ -183,13 +203,22 @@ def _metadata(field: Any) -> list[Any]:
 def _known_keys(model: type[BaseModel], path: TomlPath) -> list[str]:
     current: Any = model
     for part in path:
-        if isinstance(part, int) or current is None:
-            continue
-        field = current.model_fields.get(part)
-        current = _model_in(field.annotation) if field else None
+        current = _descend(current, part)
     if current is None or not isinstance(current, type) or not issubclass(current, BaseModel):
         return []
     return [field.alias or name for name, field in current.model_fields.items()]
+
+
+def _descend(model: Any, part: str | int) -> Any:
+    """The model a key leads to: a field's model, or a table of named entries' entry."""
+    if isinstance(part, int) or model is None:
+        return model
+    fields = getattr(model, "model_fields", {})
+    if "root" in fields and part not in fields:  # RootModel[dict[str, Entry]]
+        args = getattr(fields["root"].annotation, "__args__", ())
+        return _model_in(args[-1]) if args else None
+    field = fields.get(part)
+    return _model_in(field.annotation) if field else None
 
 
 def _model_in(annotation: Any) -> Any:

@@ -44,13 +44,12 @@ from plandoc.build.output_files import (
     LinkRefused,
     document_name,
     folder_mode,
-    hold_lock,
     is_file,
     make_output_folder,
-    open_lock,
     read_own_file,
     remove_file,
     remove_unfinished,
+    take_lock,
     write_atomically,
     write_documents,
 )
@@ -269,19 +268,19 @@ def _only_build(folder: Path, mode: int) -> Iterator[None]:
 
     No lock is taken where none can be created (output_files.open_lock says
     why that is safe): a build with nothing to write succeeds in a read-only
-    folder, and one with something to write fails at its first write.
+    folder, and one with something to write fails at its first write. Where
+    the system has no `flock` (Windows), the `filelock` package's lock serves.
     """
-    descriptor = open_lock(folder / LOCK_NAME, mode)
+    taken = take_lock(folder / LOCK_NAME, mode)
+    if taken is None:
+        raise PlandocError(
+            f"{folder}: another plandoc build is writing here; run one build per output "
+            "folder at a time (this one changed nothing)"
+        )
     try:
-        if descriptor is not None and not hold_lock(descriptor):
-            raise PlandocError(
-                f"{folder}: another plandoc build is writing here; run one build per output "
-                "folder at a time (this one changed nothing)"
-            )
         yield
     finally:
-        if descriptor is not None:
-            os.close(descriptor)  # closing releases the lock
+        taken.release()
 
 
 def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:

@@ -273,7 +273,7 @@ def open_lock(path: Path, mode: int = OUTPUT_MODE) -> int | None:
     `mode` when missing; it must be a regular file with one name before its
     mode is set. An existing lock that cannot be opened for writing is
     opened read-only (flock needs no write access), so a build of a
-    read-only folder still takes it. None on Windows (no advisory locks), or
+    read-only folder still takes it. None without `flock` (see `take_lock`), or
     when there is no lock file and none can be created: this process then
     cannot write the folder at all, so it can create, replace or delete
     nothing there (each needs the right that creating the lock needs), and
@@ -319,6 +319,43 @@ def hold_lock(descriptor: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+class HeldLock:
+    """A build lock taken: `release()` lets the next build in."""
+
+    def __init__(self, descriptor: int | None = None, portable: object = None) -> None:
+        self.descriptor, self.portable = descriptor, portable
+
+    def release(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)  # closing releases the flock
+        if self.portable is not None:
+            self.portable.release()  # type: ignore[attr-defined]
+
+
+def take_lock(path: Path, mode: int = OUTPUT_MODE) -> HeldLock | None:
+    """The lock at `path`, taken without waiting; None when another process holds it.
+
+    With `flock` (Linux, macOS): `open_lock` and `hold_lock` (never through a
+    link). Without it (Windows): the `filelock` package's lock file.
+    """
+    if _flock is None:
+        import filelock
+
+        portable = filelock.FileLock(str(path), timeout=0, mode=mode)
+        try:
+            portable.acquire()
+        except filelock.Timeout:
+            return None
+        except OSError as error:
+            raise OutputError(f"cannot write in {path.parent}: {error.strerror}") from None
+        return HeldLock(portable=portable)
+    descriptor = open_lock(path, mode)
+    if descriptor is not None and not hold_lock(descriptor):
+        os.close(descriptor)
+        return None
+    return HeldLock(descriptor)
 
 
 def output_name(plan: Plan, layout: Layout, fmt: str) -> str:

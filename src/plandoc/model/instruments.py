@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    model_validator,
+)
 
 from plandoc.errors import SettingsError
 from plandoc.model.plan import number_text, read_number
@@ -152,113 +161,79 @@ def _registry(instruments: dict[str, Instrument]) -> Registry:
     return Registry(instruments, by_unit)
 
 
-_FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
-    # key: (type, required)
-    "title": (str, True),
-    "kind": (str, False),
-    "min": ((int, float), True),
-    "max": ((int, float), False),
-    "unit": (str, False),
-    "lower_is_better": (bool, True),
-    "loinc": (str, False),
-    "cutoff": ((int, float), False),
-    "cutoff_meaning": (str, False),
-    "bands": (list, False),
-    "response_percent": ((int, float), False),
-    "remission_below": ((int, float), False),
-    "remission_above": ((int, float), False),
-    "meaningful_change": ((int, float), False),
-    "source": (str, False),
-}
+def _score(value: Any) -> Any:
+    """A measure's numbers are scores, with a score's bounds (model.NUMBERS): TOML's
+    `inf` and `nan`, or a range of 1e300, would leave nothing a chart can draw."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    read_number(value, "score")
+    return value
+
+
+ScoreValue = Annotated[float, BeforeValidator(_score)]
+
+
+class BandEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min: ScoreValue
+    max: ScoreValue
+    label: Annotated[str, Field(min_length=1)]
+
+
+class InstrumentEntry(BaseModel):
+    """One measure of an instruments file: `[NAME]` and its keys (see instruments.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: Annotated[str, Field(min_length=1)]
+    kind: Literal["scale", "behavior"] = "scale"
+    min: ScoreValue
+    max: ScoreValue | None = None
+    unit: str | None = None
+    lower_is_better: StrictBool
+    loinc: str | None = None
+    cutoff: ScoreValue | None = None
+    cutoff_meaning: str | None = None
+    bands: tuple[BandEntry, ...] = ()
+    response_percent: ScoreValue | None = None
+    remission_below: ScoreValue | None = None
+    remission_above: ScoreValue | None = None
+    meaningful_change: ScoreValue | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstrumentEntry:
+        if self.kind == "scale" and self.max is None:
+            raise ValueError("max: missing (a scale has a score range)")
+        if self.kind == "behavior" and not self.unit:
+            raise ValueError("unit: missing (a behaviour is counted in a unit)")
+        high = math.inf if self.max is None else self.max
+        if self.min >= high:
+            raise ValueError("min: must be below max")
+        edge = None
+        for index, band in enumerate(self.bands):
+            if band.min > band.max or (edge is not None and band.min <= edge):
+                raise ValueError(f"bands[{index}]: bands must rise without overlapping")
+            edge = band.max
+        if self.bands and (self.bands[0].min != self.min or self.bands[-1].max != high):
+            low_text, high_text = number_text(self.min), number_text(high)
+            raise ValueError(f"bands: must cover the whole range, {low_text} to {high_text}")
+        return self
+
+
+class InstrumentsFile(RootModel[dict[str, InstrumentEntry]]):
+    """An instruments file: measure name -> its entry."""
 
 
 def _parse(text: str, path: str) -> dict[str, Instrument]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    problems: list[str] = []
-    instruments = {}
-    for name, entry in data.items():
-        where = f"{path}: [{name}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a table of the measure's fields")
-            continue
-        before = len(problems)
-        _check_entry(where, entry, problems)
-        if len(problems) == before:
-            instruments[name.upper()] = _instrument(name, entry)
-    if problems:
-        raise SettingsError("\n".join(problems))
-    return instruments
+    from plandoc import tomlfile
+
+    data = tomlfile.parse(Path(path), text)
+    checked = tomlfile.validate(Path(path), text, data, InstrumentsFile)
+    return {name.upper(): _instrument(name, entry) for name, entry in checked.root.items()}
 
 
-def _check_entry(where: str, entry: dict[str, Any], problems: list[str]) -> None:
-    for key, value in entry.items():
-        if key not in _FIELDS:
-            hint = difflib.get_close_matches(key, list(_FIELDS), n=1)
-            problems.append(
-                f"{where}.{key}: unknown key" + (f"; did you mean '{hint[0]}'?" if hint else "")
-            )
-        elif not isinstance(value, _FIELDS[key][0]) or (
-            isinstance(value, bool) and key != "lower_is_better"
-        ):
-            problems.append(f"{where}.{key}: wrong type ({type(value).__name__})")
-        elif _FIELDS[key][0] == (int, float) and (problem := _score_problem(value)):
-            problems.append(f"{where}.{key}: {problem}")
-    for key, (_, required) in _FIELDS.items():
-        if required and key not in entry:
-            problems.append(f"{where}: {key} is missing")
-    kind = entry.get("kind", "scale")
-    if kind not in ("scale", "behavior"):
-        problems.append(f"{where}.kind: must be 'scale' or 'behavior'")
-    elif kind == "scale" and "max" not in entry:
-        problems.append(f"{where}: max is missing (a scale has a score range)")
-    elif kind == "behavior" and not entry.get("unit"):
-        problems.append(f"{where}: unit is missing (a behaviour is counted in a unit)")
-    low, high = entry.get("min"), entry.get("max", math.inf)
-    if isinstance(low, int | float) and isinstance(high, int | float) and low >= high:
-        problems.append(f"{where}: min must be below max")
-    bands = entry.get("bands", [])
-    if isinstance(bands, list) and bands:
-        _check_bands(where, bands, low, high, problems)
-
-
-def _check_bands(where: str, bands: list[Any], low: Any, high: Any, problems: list[str]) -> None:
-    edge = None
-    for index, band in enumerate(bands):
-        if not (
-            isinstance(band, dict)
-            and set(band) == {"min", "max", "label"}
-            and isinstance(band["label"], str)
-            and all(isinstance(band[k], int | float) for k in ("min", "max"))
-        ):
-            problems.append(f"{where}.bands[{index}]: must be {{ min, max, label }}")
-            return
-        problem = _score_problem(band["min"]) or _score_problem(band["max"])
-        if problem:
-            problems.append(f"{where}.bands[{index}]: {problem}")
-            return
-        if band["min"] > band["max"] or (edge is not None and band["min"] <= edge):
-            problems.append(f"{where}.bands[{index}]: bands must rise without overlapping")
-            return
-        edge = band["max"]
-    if bands[0]["min"] != low or bands[-1]["max"] != high:
-        problems.append(f"{where}.bands: must cover the whole range, {low} to {high}")
-
-
-def _score_problem(value: float) -> str | None:
-    """A measure's numbers are scores, with a score's bounds (model.NUMBERS): TOML's
-    `inf` and `nan`, or a range of 1e300, would leave nothing a chart can draw."""
-    try:
-        read_number(value, "score")
-    except ValueError as error:
-        return str(error)
-    return None
-
-
-def _instrument(name: str, entry: dict[str, Any]) -> Instrument:
-    fields = dict(entry)
-    fields["bands"] = tuple(Band(b["min"], b["max"], b["label"]) for b in entry.get("bands", []))
-    fields.setdefault("max", math.inf)
+def _instrument(name: str, entry: InstrumentEntry) -> Instrument:
+    fields = entry.model_dump()
+    fields["bands"] = tuple(Band(b.min, b.max, b.label) for b in entry.bands)
+    fields["max"] = math.inf if entry.max is None else entry.max
     return Instrument(name=name, **fields)
