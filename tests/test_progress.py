@@ -358,3 +358,15 @@ def test_a_build_reads_the_clinic_measures_and_rebuilds_when_they_change(
     measures.write_text("[WEMWBS\n")
     broken = runner.invoke(main, ["build"])
     assert broken.exit_code == 1 and "measures.toml:1: not valid TOML" in broken.output
+
+
+def test_the_built_in_measures_pass_the_model_a_clinics_file_must_pass(tmp_path):
+    """plandoc reads its own instruments.toml without the model (start-up time): this is
+    the check it would have made, and the registry it builds is the same."""
+    from importlib import resources
+
+    from plandoc.model import instruments
+
+    text = resources.files("plandoc.model").joinpath("instruments.toml").read_text("utf-8")
+    checked = instruments._parse(text, "instruments.toml")
+    assert checked == instruments.built_in_registry().instruments

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from plandoc.cli import main
 from plandoc.model.plan import parse_plan
 from plandoc.planfile.new import UnwritablePlan, as_json, as_markdown, same_data
-from plandoc.planfile.read import dump_yaml, read_plan
+from plandoc.planfile.read import read_plan
+from plandoc.planfile.yaml_text import dump_yaml
 
 from .conftest import SAMPLES
 

@@ -29,7 +29,7 @@ from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
 from plandoc.model.instruments import Registry, built_in_registry, load_registry
 from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
-from plandoc.planfile.new import placeholder
+from plandoc.planfile.placeholders import placeholder
 from plandoc.planfile.read import PlanSource, leaves, read_plan
 from plandoc.problems import Finding, Problem, Severity, internal_error, plan_value
 from plandoc.settings import Settings

@@ -13,6 +13,12 @@ runs, so `plandoc --version` and `--help` load little more than Click.
     layouts.py    layouts, layouts show
 """
 
+import os
+
+# pydantic looks up plugins (package entry points) the first time it builds a model, at a
+# cost of 10 ms or more at every start; the command line uses none.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from plandoc.cli import authoring, builds, fhir, layouts, plans  # noqa: F401  (the commands)
 from plandoc.cli.app import main
 

@@ -120,6 +120,7 @@ def new(
     from plandoc.errors import PlandocError, UsageError
     from plandoc.layouts import DEFAULT_LAYOUT, find_layout
     from plandoc.planfile import new as new_plan
+    from plandoc.planfile.placeholders import placeholders
     from plandoc.problems import file_name, plan_value
 
     layouts = (layout_name,) if layout_name else ()
@@ -158,7 +159,7 @@ def new(
     _refuse_overwrite(target, force)
     text = new_plan.as_markdown(data) if file_format == "md" else new_plan.as_json(data)
     write_output(target, text.encode("utf-8"), settings.file_mode)
-    left = sum(1 for _ in new_plan.placeholders(data))
+    left = sum(1 for _ in placeholders(data))
     _wrote(target, _to_fill(left, target))
 
 

@@ -98,6 +98,7 @@ def import_fhir(
     from plandoc.interop import fhir
     from plandoc.model.instruments import load_registry
     from plandoc.planfile import new as new_plan
+    from plandoc.planfile.placeholders import placeholders
     from plandoc.problems import Problem, file_name, internal_error, plan_value
     from plandoc.settings import load_settings
 
@@ -125,5 +126,5 @@ def import_fhir(
     _refuse_overwrite(output, force)
     write_output(output, content, settings.file_mode)
     print_problems(Problem(str(bundle), None, (), f"not mapped: {line}") for line in unmapped)
-    left = sum(1 for _ in new_plan.placeholders(plan))
+    left = sum(1 for _ in placeholders(plan))
     _wrote(output, _to_fill(left, output))

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import BehaviorTracking, Goal, Plan
-from plandoc.planfile.new import fill
+from plandoc.planfile.placeholders import fill
 from plandoc.problems import plan_value
 
 NAMESPACE = uuid.UUID("6f1d6c2e-58b1-4f55-9d52-6a8f0f1c7e3a")  # plandoc's, for uuid5 ids

@@ -119,8 +119,30 @@ BUILT_IN = "plandoc/model/instruments.toml"
 
 @cache
 def built_in_registry() -> Registry:
+    """plandoc's own measures. The file is plandoc's own data, checked by the tests against
+    the same model as a clinic's file, so it is read here without the model's cost."""
+    import tomllib
+
     text = resources.files("plandoc.model").joinpath("instruments.toml").read_text("utf-8")
-    return _registry(_parse(text, BUILT_IN))
+    return _registry(
+        {
+            name.upper(): _instrument(name, _Trusted(entry))
+            for name, entry in tomllib.loads(text).items()
+        }
+    )
+
+
+class _Trusted:
+    """A built-in entry with the attributes of an `InstrumentEntry` (see built_in_registry)."""
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = {key: entry.get(key, default) for key, default in _DEFAULTS.items()}
+        self.entry["bands"] = tuple(BandEntry.model_construct(**b) for b in entry.get("bands", ()))
+        self.bands = self.entry["bands"]
+        self.max = self.entry["max"]
+
+    def model_dump(self) -> dict[str, Any]:
+        return dict(self.entry)
 
 
 def load_registry(clinic_file: Path | str | None = None) -> Registry:
@@ -174,7 +196,7 @@ ScoreValue = Annotated[float, BeforeValidator(_score)]
 
 
 class BandEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     min: ScoreValue
     max: ScoreValue
     label: Annotated[str, Field(min_length=1)]
@@ -183,7 +205,7 @@ class BandEntry(BaseModel):
 class InstrumentEntry(BaseModel):
     """One measure of an instruments file: `[NAME]` and its keys (see instruments.toml)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     title: Annotated[str, Field(min_length=1)]
     kind: Literal["scale", "behavior"] = "scale"
     min: ScoreValue
@@ -223,6 +245,11 @@ class InstrumentEntry(BaseModel):
 class InstrumentsFile(RootModel[dict[str, InstrumentEntry]]):
     """An instruments file: measure name -> its entry."""
 
+    model_config = ConfigDict(defer_build=True)  # built when a clinic's file is first read
+
+
+_DEFAULTS = {name: field.default for name, field in InstrumentEntry.model_fields.items()}
+
 
 def _parse(text: str, path: str) -> dict[str, Instrument]:
     from plandoc import tomlfile
@@ -232,7 +259,7 @@ def _parse(text: str, path: str) -> dict[str, Instrument]:
     return {name.upper(): _instrument(name, entry) for name, entry in checked.root.items()}
 
 
-def _instrument(name: str, entry: InstrumentEntry) -> Instrument:
+def _instrument(name: str, entry: InstrumentEntry | _Trusted) -> Instrument:
     fields = entry.model_dump()
     fields["bands"] = tuple(Band(b.min, b.max, b.label) for b in entry.bands)
     fields["max"] = math.inf if entry.max is None else entry.max

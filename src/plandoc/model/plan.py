@@ -296,6 +296,7 @@ class PlanPart(BaseModel):
         str_strip_whitespace=True,
         populate_by_name=False,
         frozen=True,
+        defer_build=True,  # the whole tree is built once, with the plan, when first used
     )
 
     extensions: dict[str, Any] = Field(default_factory=dict, alias="x-", exclude=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -28,37 +27,11 @@ from typing import Any
 from plandoc.errors import PlandocError, PlanError
 from plandoc.layouts import Layout
 from plandoc.model.plan import NUMBERS, read_number
-from plandoc.planfile.read import (
-    PlanSource,
-    dump_yaml,
-    in_nfc,
-    leaves,
-    markdown_lines,
-    read_bytes,
-    sections,
-)
+from plandoc.planfile.markdown_plan import markdown_lines, sections
+from plandoc.planfile.placeholders import fill
+from plandoc.planfile.read import PlanSource, in_nfc, read_bytes
+from plandoc.planfile.yaml_text import dump_yaml
 from plandoc.problems import FieldPath, format_field_path, plan_value
-
-FILL = "FILL IN"
-
-
-def fill(what: str) -> str:
-    return f"{FILL}: {what}"
-
-
-def placeholder(value: Any) -> str | None:
-    """What goes in place of a placeholder ("FILL IN: the client's name"), or None."""
-    if isinstance(value, str) and value.strip().startswith(FILL):
-        return value.strip()[len(FILL) :].lstrip(": ").strip() or "a value"
-    return None
-
-
-def placeholders(data: Any) -> Iterator[tuple[FieldPath, str]]:
-    """Every placeholder still in the data: (field path, what goes there)."""
-    for path, value in leaves(data):
-        what = placeholder(value)
-        if what is not None:
-            yield path, what
 
 
 def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:

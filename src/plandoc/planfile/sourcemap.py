@@ -10,8 +10,10 @@ import bisect
 import json
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from plandoc.problems import FieldPath
 
@@ -171,6 +173,8 @@ def _walk(
         return
     visited.add(id(node))
     yield path, node, ""
+    import yaml  # only a Markdown plan's front-matter has YAML nodes
+
     if isinstance(node, yaml.MappingNode):
         seen: set[object] = set()
         for key_node, value_node in node.value:
