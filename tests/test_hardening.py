@@ -329,6 +329,7 @@ def _plan_at_the_limits(plan_data, goals=MOST_GOALS, objectives=MOST_OBJECTIVES,
     return plan_data
 
 
+@pytest.mark.slow
 def test_a_plan_at_every_count_limit_fits_the_file_limit_and_renders(write_plan, plan_data):
     path = write_plan(json.dumps(_plan_at_the_limits(plan_data), separators=(",", ":")))
     assert (

@@ -161,6 +161,7 @@ def test_raw_html_is_text_in_the_markdown_file_too(plan_data, write_plan, text):
     assert "\\<script\\>" in markdown or "\\<img" in markdown
 
 
+@pytest.mark.outside_tools
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 def test_pandoc_turns_the_markdown_file_into_html_without_active_markup(tmp_path):
     markdown = rendered(HOSTILE)["md"]
@@ -365,6 +366,7 @@ def work_seconds(path: Path) -> float:
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("pattern", ADVERSARIAL)
 def test_work_grows_linearly_with_adversarial_text(plan_data, write_plan, field, pattern):
@@ -381,6 +383,7 @@ def test_work_grows_linearly_with_adversarial_text(plan_data, write_plan, field,
     assert seconds[1] / seconds[0] < 10, seconds
 
 
+@pytest.mark.slow
 def test_docx_column_widths_are_linear_in_the_number_of_columns():
     def seconds(columns: int) -> float:
         table = docx_writer._Table(rows=[[[docx_writer._Run("x")]] * columns] * 2)

@@ -36,6 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_layouts_and_instrument_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("layout.toml", "plan.md.j2", "page.html.j2", "style.css"):
@@ -43,6 +44,7 @@ def test_wheel_carries_the_layouts_and_instrument_data(wheel):
     assert "plandoc/model/instruments.toml" in names
 
 
+@pytest.mark.slow
 def test_installed_plandoc_builds_from_any_folder(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run(

@@ -274,3 +274,36 @@ def test_a_long_word_in_a_table_cell_costs_time_linear_in_its_length(write_plan,
         return time.process_time() - started
 
     assert seconds(2000) / seconds(500) < 4  # quadratic made it about 7 (2 s, then 14 s)
+
+
+PROSE = "sessions focus on the avoidance and the thoughts that keep it going " * 100
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        (("methods", 0, "description"), lambda n: PROSE[:n]),  # a table cell of ordinary prose
+        (("client", "pronouns"), lambda n: "a " * (n // 2)),  # a short table cell, long
+        (("client", "name"), lambda n: "a\u3000" * (n // 2)),  # the running header
+    ],
+    ids=["prose in a cell", "many short words", "the running header"],
+)
+@needs_pdf
+def test_text_in_a_table_or_the_header_costs_pdf_time_linear_in_its_length(
+    write_plan, plan_data, where, text
+):
+    """WeasyPrint's automatic table layout took time growing with the square of a cell's
+    text (4,000 characters of prose: 21 s); the columns now come from the content."""
+
+    def seconds(length: int) -> float:
+        part = plan_data
+        for key in where[:-1]:
+            part = part[key]
+        part[where[-1]] = text(length)
+        checked = check_file(write_plan(plan_data, f"plan-{length}.json"), "standard")
+        assert checked.plan is not None and not checked.failed(), checked.all_problems
+        started = time.process_time()
+        render_documents(checked.plan, checked.layout, ("pdf",))
+        return time.process_time() - started
+
+    assert seconds(2000) / seconds(500) < 4  # quadratic made it 6 and more

@@ -554,6 +554,7 @@ MARK = re.compile("[\ue000-\ue003]")
 SENTINELS = ["ZQXPHI", "=ZQXPHI 'q\"\\ <b>\n\x1b[2J&amp;"]  # a name's shape, and anything
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sentinel", SENTINELS, ids=["word", "anything"])
 def test_text_in_any_place_of_a_plan_reaches_no_pipe_log_or_report(tmp_path, sentinel):
     """Each place in its own plan, all the plans in one folder, each command run once."""

@@ -140,8 +140,9 @@ def test_html_matches_the_reference_commonmark_parser():
         def words(html: str) -> list[str]:
             return unescape(re.sub(r"<[^>]+>", " ", html)).split()
 
-        def tags(html: str) -> list[str]:
-            return re.findall(r"<(/?[a-z0-9]+)", html)
+        def tags(html: str) -> list[str]:  # a table's <colgroup> is ours (its widths)
+            return [t for t in re.findall(r"<(/?[a-z0-9]+)", html) if t.strip("/") not in
+                    ("colgroup", "col")]  # fmt: skip
 
         assert words(ours) == words(theirs), sample.name
         assert tags(ours) == tags(theirs), sample.name

@@ -184,7 +184,7 @@ def test_new_from_json_to_markdown_keeps_each_value_s_type(tmp_path, plan_data):
         "x-code": "296.30", "x-word": "no", "x-tilde": "~", "x-null": "Null", "x-true": "True",
         "x-date": "2026-01-01", "x-large": 1e16, "x-small": 5e-324, "x-negative-zero": -0.0,
         "x-int": -7, "x-none": None, "x-spaces": "  both ends  ", "x-tab": "a\tb",
-        "x-separators": "a\u2028b\u2029c\x85d", "x-bom": "\ufeffmark", "x-cr": "a\rb",
+        "x-separators": "a\u2028b\u2029c", "x-bom": "\ufeffmark", "x-cr": "a\rb",
         "x-end": "keeps\n\n", "x-fence": "---", "x-dots": "...", "x-comment": "a # b",
         "x-long": "word " * 60, "x-nested": [{"x-deep": ["1e5", 1e5, "0x10"]}],
     }  # fmt: skip

@@ -160,6 +160,7 @@ def test_a_dangling_link_is_refused_and_nothing_is_created_where_it_points(work,
     _refuses_a_dangling_link(target, outside)
 
 
+@pytest.mark.pdf
 @needs_pdf
 def test_a_link_in_place_of_a_pdf_is_refused(work, outside):
     _refuses_a_link_to_a_file_outside(PDF, outside)

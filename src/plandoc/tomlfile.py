@@ -25,16 +25,22 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 TomlPath = tuple[str | int, ...]
 
 _HEADER = re.compile(r"^[ \t]*(\[\[?)[ \t]*([^\]]+?)[ \t]*\]\]?[ \t]*(?:#.*)?$")
+MAX_TOML_BYTES = 4 * 1024 * 1024  # settings, layout manifests and measures are small
 _LEADING_KEY = re.compile(r"([a-z_]+): ")
 _KEY = re.compile(r"^[ \t]*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)[ \t]*=")
 
 
 def read_text(path: Path, error: type[PlandocError] = SettingsError) -> str:
     """The file's text: UTF-8 (a byte-order mark is fine), or one clear error."""
+    from plandoc.planfile.source import read_regular_file
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_TOML_BYTES)
     except OSError as problem:
         raise error(f"{path}: cannot read: {problem.strerror or problem}") from None
+    if len(raw) > MAX_TOML_BYTES:
+        most = MAX_TOML_BYTES // 1024 // 1024
+        raise error(f"{path}: larger than {most} MiB: not a settings file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as problem:

@@ -308,17 +308,17 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
                 _apply(records[number], outcome)
                 statements.add(number, outcome.statements.split(",") if outcome.statements else ())
             _refuse_duplicate_ids(records)
-            for record in records:
+            for number in todo:  # (a current plan was counted already, even if refused now)
                 # A failing plan keeps its manifest entry: its last good documents
                 # are still its own, never orphans to prune.
-                if record.status == "failed" and progress:
-                    progress(record)
+                if records[number].status == "failed" and progress:
+                    progress(records[number])
             to_render = (
                 (n, (records[n].input, records[n].input_hash, options))
                 for n in todo
                 if records[n].status == "checked"
             )
-            for number, outcome in run(_render_one, to_render):
+            for number, outcome in run(_render_one, to_render, _render_chunk(options)):
                 record = records[number]
                 _apply(record, outcome)
                 if record.status == "built":
@@ -406,6 +406,13 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     return _Outcome("built", entry="|".join(str(value) for value in fields))
 
 
+def _render_chunk(options: BuildOptions) -> int:
+    """Plans rendered by a worker before it reports back. A PDF takes about a second, so
+    PDFs are reported one at a time: a build killed then loses at most the plans being
+    made, and the manifest (saved at least every second) records the rest."""
+    return 1 if options.formats and "pdf" in options.formats else CHUNK
+
+
 def _call(
     function: Callable[..., _Outcome], jobs: list[tuple[int, tuple[object, ...]]]
 ) -> list[tuple[int, _Outcome]]:
@@ -447,15 +454,18 @@ class _workers:
         return self.run
 
     def run(
-        self, function: Callable[..., _Outcome], jobs: Iterable[tuple[int, tuple[object, ...]]]
+        self,
+        function: Callable[..., _Outcome],
+        jobs: Iterable[tuple[int, tuple[object, ...]]],
+        chunk: int | None = None,
     ) -> Iterator[tuple[int, _Outcome]]:
         if self.pool is None:
             for job in jobs:
                 yield from _call(function, [job])
             return
         waiting: deque[Future[list[tuple[int, _Outcome]]]] = deque()
-        for chunk in _chunks(jobs, CHUNK):
-            waiting.append(self.pool.submit(_call, function, chunk))
+        for piece in _chunks(jobs, chunk or CHUNK):
+            waiting.append(self.pool.submit(_call, function, piece))
             if len(waiting) >= self.jobs * WINDOW:
                 yield from waiting.popleft().result()
         while waiting:
@@ -478,7 +488,8 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
     clashes = []
     for record in records:
         if record.plan_id is not None and record.status in ("checked", "current"):
-            claim = (record.plan_id, record.version or 0)
+            # Case folded: on macOS and Windows disks, TP-1 and tp-1 name the same files.
+            claim = (record.plan_id.casefold(), record.version or 0)
             earlier = claims.setdefault(claim, record)
             if earlier is not record:
                 if isinstance(earlier, PlanRecord):
@@ -489,9 +500,11 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
         claimants = claims[(plan_id, version)]
         assert isinstance(claimants, list)
         files = " and ".join(file_name(r.input) for r in claimants)
+        ids = " and ".join(dict.fromkeys(str(r.plan_id) for r in claimants))
         message = (
-            f"plan {plan_id} version {version} is in two files: {files}; "
-            "give each plan its own id, or raise the version"
+            f"plan {ids} version {version} is in two files: {files}; "
+            "give each plan its own id (ids differing only in case name the same files "
+            "on many disks), or raise the version"
         )
         for record in claimants:
             record.status = "failed"
@@ -667,7 +680,7 @@ def _layout_digest(layout: Layout) -> str:
     digest = hashlib.sha256(__version__.encode())
     for member in layout.chain:
         for path in sorted(p for p in member.folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(member.folder)).encode())
+            digest.update(str(path.relative_to(member.folder)).encode("utf-8", "surrogateescape"))
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -690,4 +703,4 @@ def _file_hash(path: str) -> str:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

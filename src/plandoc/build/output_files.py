@@ -194,12 +194,20 @@ def _random_name() -> str:
     return secrets.token_hex(8)
 
 
-def read_own_file(path: Path) -> bytes | None:
+# Exactly the names plandoc gives its temporary files (`_random_name`): a person's own
+# `.plandoc-notes.part` is never taken for one.
+_UNFINISHED = re.compile(
+    rf"{re.escape(UNFINISHED_PREFIX)}[0-9a-f]{{16}}{re.escape(UNFINISHED_SUFFIX)}"
+)
+
+
+def read_own_file(path: Path, limit: int = 256 * 1024 * 1024) -> bytes | None:
     """The bytes of a file plandoc wrote and reads back (the build manifest), or None.
 
     None when there is none. Opened without following a link and without
     blocking on a FIFO: anything but a regular file is LinkRefused, since the
-    next save would be refused anyway.
+    next save would be refused anyway. A file larger than `limit` is not
+    plandoc's (OutputError): no more than that is ever read.
     """
     try:
         descriptor = os.open(path, os.O_RDONLY | _NO_FOLLOW | _NO_BLOCK | _CLOSE_ON_EXEC | _BINARY)
@@ -214,9 +222,12 @@ def read_own_file(path: Path) -> bytes | None:
         raise _refusal(path, info)
     with os.fdopen(descriptor, "rb") as stream:
         try:
-            return stream.read()
+            content = stream.read(limit + 1)
         except OSError as error:
             raise OutputError(f"cannot read {path}: {error.strerror}") from None
+    if len(content) > limit:
+        raise OutputError(f"{path} is larger than plandoc ever writes it: set aside")
+    return content
 
 
 def is_file(path: str) -> bool:
@@ -256,9 +267,7 @@ def remove_unfinished(folder: Path) -> None:
         return
     with listing:
         for item in listing:
-            name = item.name
-            unfinished = name.startswith(UNFINISHED_PREFIX) and name.endswith(UNFINISHED_SUFFIX)
-            if unfinished and item.is_file(follow_symlinks=False):
+            if _UNFINISHED.fullmatch(item.name) and item.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     os.unlink(item.path)
 

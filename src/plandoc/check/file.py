@@ -83,8 +83,15 @@ def _fails(problems: list[Problem], strict: bool) -> bool:
 
 STILL_TO_FILL = "still to fill: "
 UNPRINTABLE = "holds a character no document can carry"
-# Characters XML 1.0 (so DOCX, and HTML) cannot hold, and lone UTF-16 surrogates.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML 1.0 (so DOCX) cannot hold, those HTML forbids (DEL and the C1 controls,
+# U+0080 to U+009F, and the noncharacters: U+FDD0 to U+FDEF and the last two of every
+# plane), and lone UTF-16 surrogates.
+_NONCHARACTERS = "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
+)
+_UNPRINTABLE = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ud800-\udfff{_NONCHARACTERS}]"
+)
 SHADOWING = (STILL_TO_FILL, UNPRINTABLE, NOT_FINITE)  # say only this of a field
 
 
@@ -133,6 +140,7 @@ def check_file(
     nothing else is said of that field.
     """
     checked = _check_file(path, layout_names, layout_folders, today, instruments)
+    _at_most(checked, MOST_PROBLEMS)
     unfilled = {p.field for p in checked.all_problems if p.message.startswith(SHADOWING)}
     if unfilled:
 
@@ -146,6 +154,33 @@ def check_file(
             for name, problems in checked.layout_problems.items()
         }
     return checked
+
+
+# The problems said of one plan: past this many, one more line counts the rest. Beyond
+# it a person fixes the first ones and validates again; it bounds the output of a plan
+# full of the same mistake (150,000 unknown method references fit in 2 MiB).
+MOST_PROBLEMS = 1000
+
+
+def _at_most(checked: CheckedPlan, most: int) -> None:
+    total = len(checked.all_problems)
+    if total <= most:
+        return
+    kept = checked.problems[:most]
+    checked.layout_problems = {
+        name: problems[: max(most - len(kept), 0)]
+        for name, problems in checked.layout_problems.items()
+    }
+    shown = len(kept) + sum(len(p) for p in checked.layout_problems.values())
+    rest = Problem(
+        checked.name,
+        None,
+        (),
+        f"and {total - shown:,} more problems; fix these, then validate again (README: Limits)",
+        Severity.ERROR if any(p.severity is Severity.ERROR for p in checked.all_problems)
+        else Severity.WARNING,
+    )  # fmt: skip
+    checked.problems = [*kept, rest]
 
 
 def _check_file(

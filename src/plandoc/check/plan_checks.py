@@ -27,7 +27,24 @@ PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in range(10)
 }
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# A language tag (BCP 47, RFC 5646) as a plan needs one: a language of 2 or 3 letters, an
+# optional script (4 letters) and an optional region (2 letters, or 3 digits: `es-419`).
+# Each part must be registered with IANA (checked by `langcodes`): the HTML `lang` of
+# every document, which validators check against the registry.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?")
+COMMON_LANGUAGES = {"en", "en-US", "es", "es-US", "es-MX", "es-419", "fr", "zh", "vi", "ko"}
+
+
+def language_tag_is_valid(tag: str) -> bool:
+    if tag in COMMON_LANGUAGES:
+        return True
+    if not LANGUAGE_TAG.fullmatch(tag):
+        return False
+    import langcodes  # the IANA registry; read only for a tag not known above
+
+    return bool(langcodes.tag_is_valid(tag))
+
+
 ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?")
 CPT = re.compile(r"[0-9]{4}[0-9FTU]")
 NPI = re.compile(r"[0-9]{10}")
@@ -141,8 +158,13 @@ def check_identification(plan: Plan, options: CheckOptions) -> Iterator[Finding]
     problem = plan_id_problem(plan.plan.id)
     if problem:
         yield Finding(("plan", "id"), problem)
-    if not LANGUAGE_TAG.fullmatch(plan.plan.language):
-        yield Finding(("plan", "language"), "must be a BCP 47 language tag such as 'en' or 'es-US'")
+    if not language_tag_is_valid(plan.plan.language):
+        yield Finding(
+            ("plan", "language"),
+            f"{plan_value(plan.plan.language, quote=True)} is not a registered language tag: "
+            "a language, then optionally a script and a region, such as 'en', 'es-US', "
+            "'zh-Hant-TW' or 'es-419' (BCP 47)",
+        )
 
 
 def check_provider(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
@@ -274,21 +296,36 @@ def check_ids(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             )
 
 
+SUGGESTIONS_MOST = 100  # "did you mean" for this many unknown ids of a plan, then no more
+
+
 def check_method_references(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
-    known = [method.id for method in plan.methods]
+    """Every objective's methods exist. The methods are listed once, at the first unknown
+    one, and a closest id is looked up once per unknown id (for at most 100 of them):
+    a plan full of unknown references costs time linear in its size."""
+    ordered = [method.id for method in plan.methods]
+    known = set(ordered)
     used: set[str] = set()
+    suggested: dict[str, str] = {}
+    listed = False
     for g, goal in enumerate(plan.goals):
         for o, objective in enumerate(goal.objectives):
             for r, method_id in enumerate(objective.methods):
                 used.add(method_id)
-                if method_id not in known:
-                    close = difflib.get_close_matches(method_id, known, n=1)
-                    hint = f" (did you mean {plan_value(close[0], quote=True)}?)" if close else ""
-                    yield Finding(
-                        ("goals", g, "objectives", o, "methods", r),
-                        f"no method has id {plan_value(method_id, quote=True)}{hint}; "
-                        f"methods are: {plan_value(', '.join(known))}",
+                if method_id in known:
+                    continue
+                if method_id not in suggested and len(suggested) < SUGGESTIONS_MOST:
+                    close = difflib.get_close_matches(method_id, ordered, n=1)
+                    suggested[method_id] = (
+                        f" (did you mean {plan_value(close[0], quote=True)}?)" if close else ""
                     )
+                methods = "" if listed else f"; methods are: {plan_value(', '.join(ordered))}"
+                listed = True
+                yield Finding(
+                    ("goals", g, "objectives", o, "methods", r),
+                    f"no method has id {plan_value(method_id, quote=True)}"
+                    f"{suggested.get(method_id, '')}{methods}",
+                )
     for m, method in enumerate(plan.methods):
         if method.id not in used:
             yield Finding(

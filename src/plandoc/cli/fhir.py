@@ -94,7 +94,7 @@ def import_fhir(
     """
     from plandoc.build.output_files import write_output
     from plandoc.check.plan_checks import plan_id_problem
-    from plandoc.errors import UsageError
+    from plandoc.errors import PlandocError, UsageError
     from plandoc.interop import fhir
     from plandoc.model.instruments import load_registry
     from plandoc.planfile import new as new_plan
@@ -111,6 +111,8 @@ def import_fhir(
     except fhir.FhirError as error:  # every problem of the file, one line each
         print_problems(Problem(str(bundle), error.line, (), p) for p in error.problems)
         sys.exit(1)
+    except PlandocError:  # a plan no file can carry (larger than a plan file may be...)
+        raise
     except Exception as error:  # a bug of ours: one line, without a traceback or values
         print_problems([internal_error(str(bundle), "importing", error)])
         sys.exit(1)

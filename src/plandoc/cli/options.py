@@ -95,9 +95,12 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.
     if value is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter("expected a date YYYY-MM-DD") from None
+    if not dt.date(1900, 1, 1) <= day <= dt.date(2199, 12, 31):  # model.plan's FIRST/LAST_DATE
+        raise click.BadParameter("a date from 1900-01-01 to 2199-12-31")
+    return day
 
 
 as_of_option = click.option(

@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import BehaviorTracking, Goal, Plan
 from plandoc.planfile.placeholders import fill
+from plandoc.planfile.source import NotAFile, read_regular_file
 from plandoc.problems import plan_value
 
 NAMESPACE = uuid.UUID("6f1d6c2e-58b1-4f55-9d52-6a8f0f1c7e3a")  # plandoc's, for uuid5 ids
@@ -553,14 +554,13 @@ def read_bundle(path: Path) -> Any:
     a pipe that never ends too: no more than the limit is ever read).
     """
     try:
-        if path.stat().st_size > MAX_BUNDLE_BYTES:
-            raise FhirError(_too_large())
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BUNDLE_BYTES + 1)
+        raw = read_regular_file(path, MAX_BUNDLE_BYTES)
     except FileNotFoundError:
         raise FhirError("no such file") from None
     except IsADirectoryError:
         raise FhirError("is a folder, not a FHIR file") from None
+    except NotAFile:
+        raise FhirError("is not a file (a FIFO or a device): a FHIR file is a file") from None
     except OSError as error:
         raise FhirError(f"cannot read: {error.strerror or type(error).__name__}") from None
     if len(raw) > MAX_BUNDLE_BYTES:

@@ -44,17 +44,29 @@ FORMAT_VERSION = 1
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+# The dates a plan can mean: a client born since 1900, a plan reviewed before 2200. Past
+# them, arithmetic on a date (a review 180 days after one in 9999) would leave the calendar.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
 def _parse_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        day = value
+    elif isinstance(value, str) and _DATE.fullmatch(value.strip()):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"{plan_value(value.strip())} is not a real calendar date") from None
-    raise ValueError("must be a date written YYYY-MM-DD")
+    else:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(
+            f"{plan_value(day.isoformat())} is out of bounds: a plan's dates are from "
+            f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()} (README: Limits)"
+        )
+    return day
 
 
 def _code_text(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """A Markdown plan: YAML front-matter, and narrative fields as `## Section` blocks.
 
-Sections are found by a CommonMark parser (markdown-it-py), so a `#` line in
+Sections are found by a CommonMark parser (pulldown-cmark), so a `#` line in
 code, a quote or a list item is not one; each top-level section fills its
 field (`SECTIONS`); a heading that maps to no field, a section given twice, or
 a field given both in the front-matter and as a section is a problem.
@@ -8,11 +8,10 @@ a field given both in the front-matter and as a section is a problem.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from plandoc.planfile.source import PlanSource, add_problem, fail
 from plandoc.planfile.yaml_text import load_yaml
@@ -38,7 +37,8 @@ SECTION_TITLES = (
 
 
 _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
-_BLOCKS = MarkdownIt("commonmark").disable(["inline"], ignoreInvalid=True)
+# CommonMark with GFM tables: a table row cannot be taken for a heading's underline.
+_OPTIONS = 1 << 1  # pyromark.Options.ENABLE_TABLES, without importing pyromark at start-up
 
 
 @dataclass
@@ -82,19 +82,12 @@ def read_markdown(source: PlanSource, lines: list[str]) -> None:
 def sections(body: list[str], first_line: int, source: PlanSource) -> list[Section]:
     """Split the body on level-1/2 headings of the document itself.
 
-    A CommonMark parser finds them, so a `#` line in code is not one, nor is one
-    inside a block quote or a list item (`> ## Plan`, `- # Family`): only headings
-    at the top level of the document start a section.
+    A CommonMark parser (pulldown-cmark, through pyromark: no nesting limit, time
+    linear in the text) finds them, so a `#` line in code is not one, nor is one
+    inside a block quote or a list item (`> ## Plan`, `- # Family`), however deep:
+    only headings at the top level of the document start a section.
     """
-    tokens = _BLOCKS.parse("\n".join(body))
-    headings = [
-        (token.map[0], token.map[1], int(token.tag[1]), tokens[index + 1].content)
-        for index, token in enumerate(tokens)
-        if token.type == "heading_open"
-        and token.tag in ("h1", "h2")
-        and token.level == 0
-        and token.map
-    ]
+    headings = _top_headings(body)
     lead_end = headings[0][0] if headings else len(body)
     if "\n".join(body[:lead_end]).strip():
         line = first_line + next(i for i, text in enumerate(body) if text.strip())
@@ -105,6 +98,40 @@ def sections(body: list[str], first_line: int, source: PlanSource) -> list[Secti
         text = "\n".join(body[content_start:end]).strip("\n")
         found.append(Section(title.strip(), level, first_line + start, text))
     return found
+
+
+def _top_headings(body: list[str]) -> list[tuple[int, int, int, str]]:
+    """(first line, first line after it, level, its text as written) of each level-1/2
+    heading outside any block quote or list; lines count from 0."""
+    import pyromark
+
+    text = "\n".join(body)
+    raw = text.encode("utf-8", "surrogatepass")  # the parser's spans count bytes
+    starts = [0]
+    for line in body[:-1]:
+        starts.append(starts[-1] + len(line.encode("utf-8", "surrogatepass")) + 1)
+    headings = []
+    depth, heading = 0, None
+    for event, span in pyromark.events_with_range(text, options=_OPTIONS):
+        kind = next(iter(event)) if isinstance(event, dict) else ""
+        if kind == "End":
+            depth -= 1
+        if depth == 0 and kind == "Start" and isinstance(event["Start"], dict):
+            level = int(event["Start"].get("Heading", {}).get("level", "H9")[1])
+            heading = [span["start"], span["end"], level, None, None] if level <= 2 else None
+        elif depth == 0 and kind == "End" and heading is not None:
+            first, last, level, inline_start, inline_end = heading
+            title = raw[inline_start:inline_end] if inline_start is not None else b""
+            line = bisect.bisect_right(starts, first) - 1
+            after = bisect.bisect_right(starts, max(last - 1, first))  # the line after it
+            headings.append((line, after, level, title.decode("utf-8", "surrogatepass")))
+            heading = None
+        elif heading is not None:  # inside the heading: its text as written spans these
+            heading[3] = span["start"] if heading[3] is None else heading[3]
+            heading[4] = span["end"]
+        if kind == "Start":
+            depth += 1
+    return headings
 
 
 def _place_section(source: PlanSource, data: dict[str, Any], section: Section) -> None:

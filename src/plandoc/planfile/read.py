@@ -19,11 +19,13 @@ from plandoc.planfile.source import (
     MAX_PLAN_BYTES,
     PLAN_SUFFIXES,
     TOO_DEEP,
+    NotAFile,
     PlanSource,
     add_problem,
     fail,
     in_nfc,
     leaves,
+    read_regular_file,
     whole_number,
 )
 from plandoc.planfile.sourcemap import JsonSourceMap
@@ -45,13 +47,13 @@ def read_plan(path: Path) -> PlanSource:
     """Read one plan file; problems are returned in `PlanSource.problems`, never raised."""
     source = PlanSource(path, None)
     try:
-        if path.stat().st_size > MAX_PLAN_BYTES:
-            return _too_large(source)
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         return fail(source, None, "no such file")
     except IsADirectoryError:
         return fail(source, None, "is a folder, not a plan file")
+    except NotAFile:
+        return fail(source, None, "is not a file (a FIFO or a device): a plan is a file")
     except OSError as error:
         return fail(source, None, f"cannot read: {error.strerror or error}")
     return read_bytes(raw, path)

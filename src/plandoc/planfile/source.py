@@ -3,6 +3,9 @@ the limits, the problems of a file, plain data walked as field paths."""
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,3 +84,36 @@ def leaves(data: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
             yield from leaves(value, (*path, index))
     else:
         yield path, data
+
+
+class NotAFile(OSError):
+    """A name plandoc reads that is a FIFO, a socket or a device: never read."""
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of the file at `path` (more means: larger than the limit).
+
+    Opened without blocking, so a FIFO with no writer cannot hang plandoc, and
+    read only when it is a regular file: a FIFO, a socket or a device
+    (`/dev/zero`) raises NotAFile, a folder IsADirectoryError, and no more
+    than the limit is ever read, whatever the file claims its size is. A link
+    to a file is read like the file (plan files are the clinic's own).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile(errno.EINVAL, "not a regular file (a FIFO or a device)", str(path))
+        pieces, left = [], limit + 1
+        while left > 0:
+            piece = os.read(descriptor, min(left, 1 << 20))
+            if not piece:
+                break
+            pieces.append(piece)
+            left -= len(piece)
+        return b"".join(pieces)
+    finally:
+        os.close(descriptor)

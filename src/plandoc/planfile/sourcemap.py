@@ -146,10 +146,13 @@ class YamlSourceMap(SourceMap):
         lines: dict[FieldPath, int] = {}
         self._duplicates: list[tuple[FieldPath, int]] = []
         self.aliases: list[tuple[FieldPath, int]] = []
+        self.untexted_keys: list[tuple[FieldPath, int]] = []  # `1: x`, `true: x`, `~: x`
         for path, node, kind in _walk(root, (), set()):
             line = node.start_mark.line + offset
             if kind == "duplicate":
                 self._duplicates.append((path, line))
+            elif kind == "untexted key":
+                self.untexted_keys.append((path, line))
             elif kind == "alias":  # the node is the anchor's: point at the key instead
                 self.aliases.append((path, lines.get(path, line)))
             else:
@@ -163,7 +166,9 @@ class YamlSourceMap(SourceMap):
 def _walk(
     node: yaml.Node, path: FieldPath, visited: set[int]
 ) -> Iterator[tuple[FieldPath, yaml.Node, str]]:
-    """Yield (path, node, kind); kind is "", "duplicate" (a repeated key) or "alias".
+    """Yield (path, node, kind); kind is "", "duplicate" (a repeated key), "alias", or
+    "untexted key" (a key YAML reads as a number, true/false, null or a list: plan data
+    holds text keys only, as JSON does).
 
     An alias (`*name`) makes the tree share a node; it is reported, never
     followed, so a YAML "billion laughs" costs no more than its text.
@@ -184,7 +189,8 @@ def _walk(
                 yield child, key_node, "duplicate"
                 continue
             seen.add(key)
-            yield child, key_node, ""
+            text_key = isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")
+            yield child, key_node, "" if text_key else "untexted key"
             yield from _walk(value_node, child, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

@@ -110,8 +110,16 @@ class PlanYamlDumper(_ScalarDumper):
     """
 
 
+# Line breaks to YAML but not to Markdown (which splits a plan file's lines): written raw
+# in a block, one could end the front-matter early (a `...` after it). Always escaped.
+_YAML_ONLY_BREAKS = ("\u0085", "\u2028", "\u2029")
+
+
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     node = dumper.represent_scalar("tag:yaml.org,2002:str", text)
+    if any(mark in text for mark in _YAML_ONLY_BREAKS):
+        node.style = '"'
+        return node
     styles = ("|", None, '"') if "\n" in text else (None, '"')
     node.style = next((style for style in styles if _reads_back(text, style)), '"')
     return node
@@ -172,6 +180,8 @@ def load_yaml(text: str, source: PlanSource, first_line: int) -> Any:
             add_problem(source, line, path, "YAML aliases (*name) are not allowed in plans")
         for path, line in source_map.duplicate_keys():
             add_problem(source, line, path, "key given twice (the second would silently win)")
+        for path, line in source_map.untexted_keys:
+            add_problem(source, line, path, "a key must be text: put it in quotes")
         if source.problems:
             return None
         try:

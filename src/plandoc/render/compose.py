@@ -99,7 +99,16 @@ def running_header(plan: Plan, layout: Layout) -> tuple[str, ...]:
         "member_id": f"Member ID {coverage.member_id}" if coverage and coverage.member_id else None,
         "plan_id": f"Plan {plan.plan.id} v{plan.plan.version}",
     }
-    return tuple(text for name in layout.header if (text := items[name]))
+    return tuple(_short(text) for name in layout.header if (text := items[name]))
+
+
+HEADER_ITEM_MOST = 60  # characters of one item of the running header
+
+
+def _short(text: str) -> str:
+    """A header item as it fits a page's margin: the whole text is in the document."""
+    text = " ".join(text.split())
+    return text if len(text) <= HEADER_ITEM_MOST else text[: HEADER_ITEM_MOST - 1] + "…"
 
 
 def expected_roles(plan: Plan) -> list[str]:

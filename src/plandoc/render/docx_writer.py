@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
-from plandoc.render import charts
+from plandoc.render import charts, table_widths
 from plandoc.render.compose import PlanDocument
 from plandoc.render.docx_reference import (
     FOOTER_MARK,
@@ -222,28 +222,13 @@ def table_xml(table: _Table, text_width: int) -> str:
     )
 
 
-TWIPS_PER_CHAR = 100  # about one character of 9-point Arial
-CELL_MARGINS = 200  # left and right cell padding of the Plan Table style
-
-
 def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
-    """Share the text width: no column narrower than its longest word, long text gets more."""
-    floors, weights = [], []
-    for column in range(columns):
-        texts = ["".join(r.text for r in row[column]) for row in table.rows if column < len(row)]
-        longest_word = max((len(word) for text in texts for word in text.split()), default=1)
-        floors.append(min(longest_word + 1, 24) * TWIPS_PER_CHAR + CELL_MARGINS)
-        weights.append(min(max((len(text) for text in texts), default=1), 60))
-    spare = max(text_width - sum(floors), 0)
-    total = sum(weights) or 1
-    widths = [
-        floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)
+    """Share the text width among the columns by their content (see table_widths)."""
+    texts = [
+        ["".join(r.text for r in row[column]) for row in table.rows if column < len(row)]
+        for column in range(columns)
     ]
-    total_width = sum(widths)
-    if total_width > text_width:  # too many columns for their words: scale down evenly
-        widths = [w * text_width // total_width for w in widths]
-    widths[-1] += text_width - sum(widths)
-    return widths
+    return table_widths.column_widths(texts, text_width)
 
 
 def body_xml(

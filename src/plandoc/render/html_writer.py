@@ -13,6 +13,7 @@ from plandoc.render.charts import svg
 from plandoc.render.compose import PlanDocument
 from plandoc.render.markdown_events import events
 from plandoc.render.markdown_text import safe_link
+from plandoc.render.table_widths import column_percents
 
 _SIMPLE_TAGS = {
     "Paragraph": "p",
@@ -40,9 +41,14 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
     body_open = False
     lists: list[str] = []
     links: list[str] = []
+    table_at = 0  # where the open table's <colgroup> goes
+    columns: list[list[str]] = []  # the open table's cell texts, by column
+    texts: list[str] | None = None  # the open cell's
     for kind, name, value in events(markdown):
         if in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the chart carries it as its description
+        if texts is not None and kind == "leaf" and name in ("Text", "Code"):
+            texts.append(value)
         if kind == "leaf":
             if name == "Text":
                 write(breakable(value))
@@ -73,6 +79,7 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
             elif name == "Table":
                 alignments, body_open = tuple(value), False
                 write("<table>\n")
+                table_at, columns = len(out), [[] for _ in alignments]
             elif name == "TableHead":
                 in_head, cell = True, 0
                 write("<thead>\n<tr>")
@@ -83,6 +90,7 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                     write("<tbody>\n")
                 write("<tr>")
             elif name == "TableCell":
+                texts = []
                 tag = "th" if in_head else "td"
                 align = alignments[cell] if cell < len(alignments) else "None"
                 style = f' style="text-align:{align.lower()}"' if align != "None" else ""
@@ -113,6 +121,9 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 write("</code></pre>\n")
             elif name == "TableCell":
                 write("</th>" if in_head else "</td>")
+                if texts is not None and cell < len(columns):
+                    columns[cell].append("".join(texts))
+                texts = None
                 cell += 1
             elif name == "TableHead":
                 in_head = False
@@ -121,12 +132,20 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 write("</tr>\n")
             elif name == "Table":
                 write("</tbody>\n</table>\n" if body_open else "</table>\n")
+                out.insert(table_at, colgroup(columns))
             elif name == "Link":
                 write(f"</{links.pop()}>")
             elif name == "Image":
                 in_chart = False
                 write("</span>")
     return "".join(out)
+
+
+def colgroup(columns: list[list[str]]) -> str:
+    """Each column's width, from its content (see table_widths): the table's layout is
+    fixed by them (`table-layout: fixed` in the stylesheet)."""
+    cols = "".join(f'<col style="width:{width}">' for width in column_percents(columns))
+    return f"<colgroup>{cols}</colgroup>\n"
 
 
 LONG_WORD = re.compile(r"[^\s<>&]{40,}")  # after escaping: never inside an entity

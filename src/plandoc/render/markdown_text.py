@@ -76,9 +76,10 @@ def _line_start(text: str) -> str:
 _NARRATIVE_OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
 MAX_NESTING = 4  # quotes and lists inside one another; deeper ones are flattened
 MAX_COLUMNS = 12  # a wider table is written as one paragraph a row
-# A link reference definition (`[label]: url`) would be dropped from the text by
-# the parser; with its colon escaped it stays text. Undone in raw text (code, HTML).
-_DEFINITION, _NOT_A_DEFINITION = "]:", "]\\:"
+# A link reference definition (`[label]: url`) would be dropped from the text by the
+# parser; with a character between `]` and `:` it stays text. That character is one a
+# plan can never hold (the checks refuse C0 controls), taken out again everywhere.
+_DEFINITION, _NOT_A_DEFINITION, _MARK = "]:", "]\x01:", "\x01"
 SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
 _URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"  # kept as they are; anything else is percent-encoded
 
@@ -105,7 +106,7 @@ def narrative(text: str) -> Markdown:
 
 def _raw(text: str) -> str:
     """Text taken from the source as it is (code, HTML, an image as typed)."""
-    return text.replace(_NOT_A_DEFINITION, _DEFINITION)
+    return text.replace(_MARK, "")
 
 
 def _kind(event: object) -> tuple[str, str, object]:
@@ -200,6 +201,7 @@ class _NarrativeWriter:
         self.line_start = True
         self.code = False  # inside a code block: its text is shown line by line
         self.links: list[str] = []
+        self.delimiters: list[str] = []  # the emphasis each open one was written with
         self.skip = 0  # inside a link or image shown as typed: its events are in that text
         self.skipping = ""
         self.table: _Table | None = None
@@ -257,8 +259,13 @@ class _NarrativeWriter:
         assert self.block is not None
         self.block.append(markdown)
 
+    def _last_written(self) -> str:
+        written = self.cell if self.cell is not None else self.block
+        return written[-1][-1:] if written and written[-1] else ""
+
     def text(self, text: str) -> None:
         """Plan text, escaped; at the start of a line, also what would start a block."""
+        text = text.replace(_MARK, "")
         if self.cell is not None:
             self.cell.append(_escape(_one_line(text)))
             return
@@ -359,7 +366,11 @@ class _NarrativeWriter:
         elif name == "TableCell":
             self.cell = []
         elif name in _DELIMITERS:
-            self.write(_DELIMITERS[name])
+            delimiter = _DELIMITERS[name]
+            if self._last_written() == "*" and delimiter[0] == "*":
+                delimiter = delimiter.replace("*", "_")  # `**` would join the `*` before
+            self.delimiters.append(delimiter)
+            self.write(delimiter)
             self.line_start = False
         elif name == "Link" and (href := safe_link(_raw(str(value["dest_url"])))):  # type: ignore[index]
             self.links.append(href)
@@ -391,7 +402,7 @@ class _NarrativeWriter:
         elif name == "Table":
             self.finish_table()
         elif name in _DELIMITERS:
-            self.write(_DELIMITERS[name])
+            self.write(self.delimiters.pop() if self.delimiters else _DELIMITERS[name])
         elif name == "Link":
             self.write(f"](<{self.links.pop()}>)")
 
@@ -434,7 +445,7 @@ class _NarrativeWriter:
         if listing.items and listing.loose:
             self.emit("")
         listing.items += 1
-        marker = f"{listing.number}. " if listing.ordered else "- "
+        marker = f"{min(listing.number, 999_999_999)}. " if listing.ordered else "- "
         listing.number += 1
         self.containers.append(_Container(quote=False, marker=marker, tight=not listing.loose))
         self.open.append(("item", True))

@@ -32,6 +32,11 @@ MISSING = (
 )
 
 
+# Whatever a layout's stylesheet says: the automatic table layout takes time growing with
+# the square of a cell's text; the page's <colgroup> gives the columns instead.
+BOUNDED_LAYOUT = "table { table-layout: fixed !important; }"
+
+
 def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
     try:
         import weasyprint
@@ -45,7 +50,7 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         page = weasyprint.HTML(
             string=render_page(document, layout), url_fetcher=fetcher(weasyprint)
         )
-        rendered = page.render()
+        rendered = page.render(stylesheets=[weasyprint.CSS(string=BOUNDED_LAYOUT)])
         _metadata_from_the_plan(rendered.metadata, document)
         with _font_timestamps(document.modified):
             return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
