@@ -2,7 +2,7 @@
 
     python benchmarks/batch_build.py 1000 [--jobs 2] [--runs 3] [--json FILE]
 
-Each measurement runs `plandoc.build.batch.build` in a fresh Python process (so its
+Each measurement runs `plandoc.builds.batch.build` in a fresh Python process (so its
 peak memory is its own) over N seeded synthetic plans (benchmarks/synthetic_plans.py),
 md + html + docx, the standard layout (served from a copy, so it can be touched).
 Times are medians over --runs runs (the cold build: one run per --runs, each into
@@ -30,7 +30,7 @@ from benchmarks.synthetic_plans import write_plans  # noqa: E402
 RUN_ONE = """
 import json, resource, sys, time
 from pathlib import Path
-from plandoc.build.batch import BuildOptions, build
+from plandoc.builds.batch import BuildOptions, build
 plans, out, layouts = (Path(argument) for argument in sys.argv[1:4])
 jobs = int(sys.argv[4])
 started = time.perf_counter()

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from plandoc import __version__
-from plandoc.check.file import check_file
-from plandoc.render.documents import render_documents
+from plandoc.checks.file import check_file
+from plandoc.documents.documents import render_documents
 
 SAMPLES = Path(__file__).resolve().parents[1] / "inputs"
 CASES = {

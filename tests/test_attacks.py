@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plandoc.build.batch import BuildOptions, build
-from plandoc.check.file import MOST_PROBLEMS, check_file
+from plandoc.builds.batch import BuildOptions, build
+from plandoc.checks.file import MOST_PROBLEMS, check_file
 from plandoc.cli import main
-from plandoc.render.html_writer import render_body
-from plandoc.render.markdown_text import narrative
+from plandoc.documents.html_writer import render_body
+from plandoc.documents.markdown_text import narrative
 
 from .conftest import ROOT, SAMPLES
 
@@ -227,7 +227,7 @@ def test_a_plan_file_name_that_is_not_utf8_builds(tmp_path):
 
 
 def test_a_manifest_larger_than_plandoc_writes_is_set_aside(tmp_path, monkeypatch):
-    import plandoc.build.output_files as output_files
+    import plandoc.builds.output_files as output_files
 
     out = tmp_path / "out"
     assert not build(BuildOptions(SAMPLES, out)).failed
@@ -235,7 +235,7 @@ def test_a_manifest_larger_than_plandoc_writes_is_set_aside(tmp_path, monkeypatc
         manifest.truncate(3 * 1024 * 1024)  # sparse: costs no disk
     real = output_files.read_own_file
     monkeypatch.setattr(
-        "plandoc.build.batch.read_own_file", lambda path: real(path, limit=1024 * 1024)
+        "plandoc.builds.batch.read_own_file", lambda path: real(path, limit=1024 * 1024)
     )
     again = build(BuildOptions(SAMPLES, out))
     assert again.count("built") == 3  # set aside: everything rebuilt once
@@ -244,7 +244,7 @@ def test_a_manifest_larger_than_plandoc_writes_is_set_aside(tmp_path, monkeypatc
 def test_pdf_builds_report_each_plan_as_it_finishes():
     """A worker reports its plans in chunks; PDFs (a second each) one at a time, so a build
     killed then keeps every PDF finished in its manifest."""
-    from plandoc.build.batch import CHUNK, _render_chunk
+    from plandoc.builds.batch import CHUNK, _render_chunk
 
     assert _render_chunk(BuildOptions(SAMPLES, Path("out"), formats=("html", "pdf"))) == 1
     assert _render_chunk(BuildOptions(SAMPLES, Path("out"), formats=("html",))) == CHUNK

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.synthetic_plans import write_plans
-from plandoc.build.batch import LOCK_NAME, MANIFEST_NAME, BuildOptions, build
+from plandoc.builds.batch import LOCK_NAME, MANIFEST_NAME, BuildOptions, build
 from plandoc.cli import main
 
 from .conftest import ROOT, SAMPLES
@@ -341,12 +341,12 @@ def test_a_plan_that_now_fails_keeps_its_last_documents_even_with_prune(plans, t
 
 
 def test_many_chunks_in_flight_give_the_same_bytes_and_order_as_one_job(tmp_path, monkeypatch):
-    import plandoc.build.batch
+    import plandoc.builds.batch
 
     write_plans(30, tmp_path / "plans")
     one = build(BuildOptions(tmp_path / "plans", tmp_path / "one", jobs=1))
-    monkeypatch.setattr(plandoc.build.batch, "CHUNK", 2)  # 15 chunks, 2 in flight per worker
-    monkeypatch.setattr(plandoc.build.batch, "WINDOW", 1)
+    monkeypatch.setattr(plandoc.builds.batch, "CHUNK", 2)  # 15 chunks, 2 in flight per worker
+    monkeypatch.setattr(plandoc.builds.batch, "WINDOW", 1)
     two = build(BuildOptions(tmp_path / "plans", tmp_path / "two", jobs=2))
     assert [r.input for r in one.records] == [r.input for r in two.records]
     assert [r.status for r in two.records] == ["built"] * 30
@@ -395,7 +395,7 @@ def _disk_fills_after(monkeypatch, documents: int) -> None:
     """Every write after the first `documents` fails as on a full disk (manifest included)."""
     import errno
 
-    import plandoc.build.output_files
+    import plandoc.builds.output_files
 
     real_fsync, calls = os.fsync, [0]
 
@@ -405,7 +405,7 @@ def _disk_fills_after(monkeypatch, documents: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(plandoc.build.output_files.os, "fsync", fsync)
+    monkeypatch.setattr(plandoc.builds.output_files.os, "fsync", fsync)
 
 
 def test_a_full_disk_stops_the_build_with_one_clear_message(plans, tmp_path, monkeypatch):
@@ -424,18 +424,18 @@ def test_a_full_disk_stops_the_build_with_one_clear_message(plans, tmp_path, mon
 
 
 def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path, monkeypatch):
-    import plandoc.build.batch
+    import plandoc.builds.batch
     from plandoc.errors import OutputError
 
     out = tmp_path / "out"
-    real_write, written = plandoc.build.batch.write_documents, []
+    real_write, written = plandoc.builds.batch.write_documents, []
 
     def write_documents(*arguments):
         if len(written) == 3:
             raise OutputError("cannot write: Read-only file system")
         written.append(real_write(*arguments))
 
-    monkeypatch.setattr(plandoc.build.batch, "write_documents", write_documents)
+    monkeypatch.setattr(plandoc.builds.batch, "write_documents", write_documents)
     with pytest.raises(OutputError):
         build(BuildOptions(plans, out))
     monkeypatch.undo()
@@ -466,9 +466,9 @@ def test_without_flock_the_portable_lock_keeps_a_second_build_out(plans, tmp_pat
     """Where the system has no flock (Windows), the filelock package's lock serves."""
     import filelock
 
-    import plandoc.build.output_files
+    import plandoc.builds.output_files
 
-    monkeypatch.setattr(plandoc.build.output_files, "_flock", None)
+    monkeypatch.setattr(plandoc.builds.output_files, "_flock", None)
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["build", str(plans), "-o", str(out)]).exit_code == 0
     with filelock.FileLock(str(out / ".plandoc-build.lock"), timeout=0):  # a first build runs

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from plandoc.check.file import check_file
-from plandoc.check.plan_checks import npi_is_valid
+from plandoc.checks.file import check_file
+from plandoc.checks.plan_checks import npi_is_valid
 from plandoc.problems import Severity, shown
 
 Plan = dict[str, Any]
@@ -335,7 +335,7 @@ def test_presenting_problem_may_be_a_plain_string(write_plan, plan_data):
 
 
 def test_review_by_is_computed_from_the_layout_interval(write_plan, plan_data):
-    from plandoc.render.compose import compose
+    from plandoc.documents.compose import compose
 
     del plan_data["plan"]["review_by"]
     checked = check_file(write_plan(plan_data))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents.documents import render_documents
 from plandoc.problems import shown
-from plandoc.render.documents import render_documents
 from plandoc.reports import diff
 
 from .conftest import SAMPLES

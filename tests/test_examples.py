@@ -13,8 +13,8 @@ import docx
 import html5lib
 import pytest
 
-from plandoc.check.file import check_file
-from plandoc.render.documents import render_documents
+from plandoc.checks.file import check_file
+from plandoc.documents.documents import render_documents
 
 FORMATS = ("md", "html", "docx")
 

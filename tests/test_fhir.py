@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
 from plandoc.interop import fhir
 from plandoc.model.instruments import built_in_registry

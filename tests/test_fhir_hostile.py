@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
 from plandoc.interop import fhir
 from plandoc.model.instruments import built_in_registry

@@ -24,8 +24,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents.documents import render_documents
 from plandoc.model.plan import (
     MOST_GOALS,
     MOST_OBJECTIVES,
@@ -34,7 +35,6 @@ from plandoc.model.plan import (
     MOST_PROGRESS_NOTES,
 )
 from plandoc.planfile.read import MAX_PLAN_BYTES
-from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 

@@ -12,12 +12,12 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents.documents import render_documents
 from plandoc.errors import PlandocError
 from plandoc.layouts import available_layouts, find_layout
 from plandoc.problems import Severity
-from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 

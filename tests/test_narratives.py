@@ -26,12 +26,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
+from plandoc.documents import docx_writer, markdown_events
+from plandoc.documents.documents import render_documents
+from plandoc.documents.html_writer import render_body, stylesheet
+from plandoc.documents.markdown_text import MAX_COLUMNS, escape_inline, narrative, safe_link
 from plandoc.layouts import find_layout
-from plandoc.render import docx_writer, markdown_events
-from plandoc.render.documents import render_documents
-from plandoc.render.html_writer import render_body, stylesheet
-from plandoc.render.markdown_text import MAX_COLUMNS, escape_inline, narrative, safe_link
 
 from .conftest import SAMPLES
 

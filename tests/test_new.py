@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
 from plandoc.interop.json_schema import FIELD_DOCS, plan_schema
 from plandoc.planfile.read import read_plan

@@ -22,8 +22,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents.documents import render_documents
 from plandoc.errors import PlandocError
 from plandoc.interop.json_schema import plan_schema
 from plandoc.model.instruments import load_registry
@@ -31,7 +32,6 @@ from plandoc.model.plan import MOST_PROGRESS, NUMBERS, number_text, read_number
 from plandoc.planfile import new as new_plan
 from plandoc.planfile.read import MAX_DEPTH, MAX_PLAN_BYTES
 from plandoc.problems import shown
-from plandoc.render.documents import render_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT_IN = ("standard", "client-copy", "medicare", "medicaid", "managed-care")

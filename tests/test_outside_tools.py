@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from plandoc.check.file import check_file
-from plandoc.render.documents import render_documents
+from plandoc.checks.file import check_file
+from plandoc.documents.documents import render_documents
 
 from .conftest import SAMPLES
 

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents import pdf_writer
+from plandoc.documents.documents import render_documents
 from plandoc.errors import PlandocError
 from plandoc.layouts import find_layout
-from plandoc.render import pdf_writer
-from plandoc.render.documents import render_documents
 
 from .conftest import ROOT, SAMPLES
 
@@ -93,8 +93,8 @@ def test_two_renders_are_byte_identical_even_in_another_process(tmp_path):
     first = pdf_of(sample, "standard")
     assert first == pdf_of(sample, "standard")
     script = (
-        "import sys; from pathlib import Path; from plandoc.check.file import check_file; "
-        "from plandoc.render.documents import render_documents; c = check_file(Path(sys.argv[1]), 'standard'); "
+        "import sys; from pathlib import Path; from plandoc.checks.file import check_file; "
+        "from plandoc.documents.documents import render_documents; c = check_file(Path(sys.argv[1]), 'standard'); "
         "sys.stdout.buffer.write(render_documents(c.plan, c.layout, ('pdf',))['pdf'])"
     )
     # Another moment too: font subsets must not be stamped with the clock (fontTools

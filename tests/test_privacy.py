@@ -26,12 +26,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from plandoc.check.file import check_file
-from plandoc.check.plan_checks import plan_id_problem
+from plandoc.checks.file import check_file
+from plandoc.checks.plan_checks import plan_id_problem
 from plandoc.cli import display, main
+from plandoc.documents.documents import render_documents
 from plandoc.model.plan import Plan, model_in
 from plandoc.problems import HIDDEN_VALUE, plan_value, shown
-from plandoc.render.documents import render_documents
 
 from .conftest import SAMPLES
 from .test_layouts import _plan_with_every_internal_field

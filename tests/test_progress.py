@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
+from plandoc.documents import charts
+from plandoc.documents.documents import render_documents
 from plandoc.errors import PlandocError
 from plandoc.layouts import find_layout
 from plandoc.model.instruments import built_in_registry, load_registry
 from plandoc.model.progress import ProgressRules, plan_progress
-from plandoc.render import charts
-from plandoc.render.documents import render_documents
 
 AS_OF = dt.date(2026, 11, 26)
 
@@ -318,7 +318,7 @@ def test_plan_text_cannot_place_a_chart_or_an_image(write_plan, plan_data):
 
 
 def test_a_built_folder_lists_chart_files_as_its_own(tmp_path):
-    from plandoc.build.batch import BuildOptions, build
+    from plandoc.builds.batch import BuildOptions, build
 
     inputs = Path(__file__).resolve().parents[1] / "inputs"
     out = tmp_path / "out"

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
 
 FRONT = """---

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from plandoc.check.file import check_file
+from plandoc.checks.file import check_file
 from plandoc.cli import main
-from plandoc.render.documents import render_documents
-from plandoc.render.html_writer import css_string, render_body
-from plandoc.render.markdown_text import escape_inline, narrative
+from plandoc.documents.documents import render_documents
+from plandoc.documents.html_writer import css_string, render_body
+from plandoc.documents.markdown_text import escape_inline, narrative
 
 from .conftest import GOLDEN, SAMPLES
 
@@ -222,9 +222,9 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
 
     import jinja2
 
+    from plandoc.documents.compose import compose
     from plandoc.errors import PlandocError
     from plandoc.layouts import builtin_layouts_folder, find_layout
-    from plandoc.render.compose import compose
 
     layout = find_layout("standard")
     with pytest.raises(jinja2.exceptions.SecurityError):
@@ -243,12 +243,12 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
 
 
 def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
-    import plandoc.render.documents
+    import plandoc.documents.documents
 
     def broken(*args, **kwargs):
         raise KeyError("Dana Okafor")
 
-    monkeypatch.setattr(plandoc.render.documents, "render_documents", broken)
+    monkeypatch.setattr(plandoc.documents.documents, "render_documents", broken)
     result = CliRunner().invoke(
         main, ["render", str(SAMPLES / "adult-ptsd.json"), "-o", str(tmp_path)]
     )

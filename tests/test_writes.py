@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import plandoc.build.output_files
-from plandoc.build.batch import LOCK_NAME, MANIFEST_NAME
+import plandoc.builds.output_files
+from plandoc.builds.batch import LOCK_NAME, MANIFEST_NAME
 from plandoc.cli import main
 
 from .conftest import ROOT, SAMPLES
@@ -181,7 +181,7 @@ def test_new_and_import_fhir_refuse_a_link_without_force_too(work, outside):
 def test_a_temporary_file_name_taken_by_a_link_is_never_opened(work, outside, monkeypatch):
     """Temporary names are random; here the first ones tried are links planted in advance."""
     names = iter(["planted-1", "planted-2", "free-3", "free-4", "free-5", "free-6", "free-7"])
-    monkeypatch.setattr(plandoc.build.output_files, "_random_name", lambda: next(names))
+    monkeypatch.setattr(plandoc.builds.output_files, "_random_name", lambda: next(names))
     Path("out").mkdir()
     Path("out/.plandoc-planted-1.part").symlink_to(outside / "secret.txt")
     Path("out/.plandoc-planted-2.part").symlink_to(outside / "made-by-plandoc")
@@ -196,14 +196,14 @@ def test_a_link_swapped_in_after_the_look_is_replaced_never_written_through(
     work, outside, monkeypatch
 ):
     """The race the look cannot close: rename(2) replaces the link, the file outside is kept."""
-    real_look = plandoc.build.output_files.refuse_unless_file
+    real_look = plandoc.builds.output_files.refuse_unless_file
 
     def look_then_swap(path: Path) -> None:
         real_look(path)
         if path.name.endswith(".md"):
             os.symlink(outside / "secret.txt", path)
 
-    monkeypatch.setattr(plandoc.build.output_files, "refuse_unless_file", look_then_swap)
+    monkeypatch.setattr(plandoc.builds.output_files, "refuse_unless_file", look_then_swap)
     assert run("render", "in/adult-ptsd.json", "-o", "out", "-f", "md").exit_code == 0
     document = Path(f"out/{DOCUMENT}.md")
     assert not document.is_symlink() and b"Treatment Plan" in document.read_bytes()
@@ -425,7 +425,7 @@ def test_a_lock_that_cannot_be_opened_for_another_reason_is_one_line(work, monke
             raise OSError(errno.EIO, "Input/output error")
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(plandoc.build.output_files.os, "open", open_fails)
+    monkeypatch.setattr(plandoc.builds.output_files.os, "open", open_fails)
     result = run("build", "in", "-o", "out")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "cannot write in out: Input/output error" in result.output

@@ -22,7 +22,7 @@ from plandoc._version import __version__
 
 if TYPE_CHECKING:
     from plandoc.api import build, check, load, render
-    from plandoc.build.batch import BuildResult
+    from plandoc.builds.batch import BuildResult
     from plandoc.errors import (
         LayoutError,
         OutputError,
@@ -45,7 +45,7 @@ _PUBLIC = {
     "Plan": "plandoc.model.plan",
     "Problem": "plandoc.problems",
     "Severity": "plandoc.problems",
-    "BuildResult": "plandoc.build.batch",
+    "BuildResult": "plandoc.builds.batch",
     "PlandocError": "plandoc.errors",
     "PlanError": "plandoc.errors",
     "LayoutError": "plandoc.errors",

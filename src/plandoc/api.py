@@ -27,8 +27,8 @@ from plandoc.problems import Problem, Severity, file_name
 from plandoc.settings import Settings
 
 if TYPE_CHECKING:
-    from plandoc.build.batch import BuildResult, PlanRecord
-    from plandoc.check.file import CheckedPlan
+    from plandoc.builds.batch import BuildResult, PlanRecord
+    from plandoc.checks.file import CheckedPlan
     from plandoc.model.plan import Plan
 
 PathLike = str | os.PathLike[str]
@@ -79,7 +79,7 @@ def render(
     errors in that layout (warnings too, with `settings.strict`) is never
     rendered: it raises `PlanError` with its problems.
     """
-    from plandoc.render.documents import render_checked
+    from plandoc.documents.documents import render_checked
 
     chosen = tuple(formats)
     unknown = [f for f in chosen if f not in ("md", "html", "docx", "pdf")]
@@ -119,8 +119,8 @@ def build(
     a document cannot be written; a plan with errors is a failed record in
     the result, never an exception.
     """
-    from plandoc.build.batch import BuildOptions
-    from plandoc.build.batch import build as run_build
+    from plandoc.builds.batch import BuildOptions
+    from plandoc.builds.batch import build as run_build
 
     base = settings or Settings()
     chosen = base.with_flags(input=input_dir, output=output_dir, **options)
@@ -130,7 +130,7 @@ def build(
 def _checked(
     plan: Plan | PathLike, settings: Settings, layout: str | None, as_of: dt.date | None
 ) -> CheckedPlan:
-    from plandoc.check.file import check_model, check_path
+    from plandoc.checks.file import check_model, check_path
     from plandoc.model.instruments import load_registry
     from plandoc.model.plan import Plan
 

@@ -32,7 +32,7 @@ def _to_fill(left: int, target: Path) -> str:
 
 
 def _refuse_overwrite(target: Path, force: bool) -> None:
-    from plandoc.build.output_files import refuse_unless_file
+    from plandoc.builds.output_files import refuse_unless_file
     from plandoc.errors import OutputError
     from plandoc.problems import file_name
 
@@ -58,7 +58,7 @@ def schema(output: Path | None, config: Path | None) -> None:
     Examples:
       plandoc schema -o plan.schema.json
     """
-    from plandoc.build.output_files import write_output
+    from plandoc.builds.output_files import write_output
     from plandoc.interop.json_schema import schema_text
 
     text = schema_text()
@@ -114,9 +114,9 @@ def new(
       plandoc new TP-2027-0001 --format json -l managed-care -o inputs/tp-0001.json
       plandoc new --from inputs/tp-0001.md
     """
-    from plandoc.build.output_files import write_output
-    from plandoc.check.file import check_path
-    from plandoc.check.plan_checks import plan_id_problem, plan_id_text
+    from plandoc.builds.output_files import write_output
+    from plandoc.checks.file import check_path
+    from plandoc.checks.plan_checks import plan_id_problem, plan_id_text
     from plandoc.errors import PlandocError, UsageError
     from plandoc.layouts import DEFAULT_LAYOUT, find_layout
     from plandoc.planfile import new as new_plan
@@ -190,8 +190,8 @@ def diff_command(old: Path, new: Path, report_format: str, config: Path | None) 
       plandoc diff plans/TP-7-v1.json plans/TP-7-v2.json
       plandoc diff old.md new.md --format md > changes.md
     """
-    from plandoc.check.file import check_path
-    from plandoc.check.plan_checks import plan_id_text
+    from plandoc.checks.file import check_path
+    from plandoc.checks.plan_checks import plan_id_text
     from plandoc.errors import PlandocError
     from plandoc.problems import file_name
     from plandoc.reports import diff

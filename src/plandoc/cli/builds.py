@@ -23,7 +23,7 @@ from plandoc.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from plandoc.build.batch import BuildResult, PlanRecord
+    from plandoc.builds.batch import BuildResult, PlanRecord
 
 
 @main.command()
@@ -86,7 +86,7 @@ def build(
       plandoc build clinic/plans -o clinic/documents --report build.json
       plandoc build --force --prune
     """
-    from plandoc.build.output_files import LinkRefused, write_output
+    from plandoc.builds.output_files import LinkRefused, write_output
     from plandoc.errors import OutputError, PlandocError
     from plandoc.model.instruments import load_registry
     from plandoc.problems import one_line
@@ -232,7 +232,7 @@ def status(
       plandoc status clinic/plans --format csv > due.csv
       plandoc status --as-of 2027-01-01 --format json
     """
-    from plandoc.check.file import check_path
+    from plandoc.checks.file import check_path
     from plandoc.errors import PlandocError
     from plandoc.model.instruments import load_registry
     from plandoc.planfile.find import find_plan_files

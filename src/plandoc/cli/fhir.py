@@ -43,8 +43,8 @@ def export_fhir(
     """
     import json
 
-    from plandoc.build.output_files import write_output
-    from plandoc.check.file import check_path
+    from plandoc.builds.output_files import write_output
+    from plandoc.checks.file import check_path
     from plandoc.interop import fhir
     from plandoc.model.instruments import load_registry
     from plandoc.planfile.find import find_plan_files
@@ -92,8 +92,8 @@ def import_fhir(
     Examples:
       plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
     """
-    from plandoc.build.output_files import write_output
-    from plandoc.check.plan_checks import plan_id_problem
+    from plandoc.builds.output_files import write_output
+    from plandoc.checks.plan_checks import plan_id_problem
     from plandoc.errors import PlandocError, UsageError
     from plandoc.interop import fhir
     from plandoc.model.instruments import load_registry

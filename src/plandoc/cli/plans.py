@@ -66,7 +66,7 @@ def validate(
     """
     import json
 
-    from plandoc.check.file import check_path
+    from plandoc.checks.file import check_path
     from plandoc.planfile.find import find_plan_files
     from plandoc.reports.validation import Validation
 
@@ -133,11 +133,11 @@ def render(
       plandoc render plan.md -l standard -l client-copy --to docx
       plandoc render inputs/adult-ptsd.json -l client-copy --to pdf --page-size a4
     """
-    from plandoc.build.output_files import write_documents
-    from plandoc.check.file import check_path
+    from plandoc.builds.output_files import write_documents
+    from plandoc.checks.file import check_path
+    from plandoc.documents.documents import render_checked
     from plandoc.planfile.find import find_plan_files
     from plandoc.problems import Problem
-    from plandoc.render.documents import render_checked
     from plandoc.reports.validation import Validation
 
     settings = settings_for(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plandoc import tomlfile
-from plandoc.check.layout_rules import Rule, rules_from
+from plandoc.checks.layout_rules import Rule, rules_from
 from plandoc.errors import LayoutError
 from plandoc.layouts.manifest import LayoutManifest
 from plandoc.model.progress import ProgressRules

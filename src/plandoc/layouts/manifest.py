@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from plandoc.check.layout_rules import SPECIAL_DATES, path_problem
+from plandoc.checks.layout_rules import SPECIAL_DATES, path_problem
 
 HeaderField = Literal["client_name", "preferred_name", "date_of_birth", "member_id", "plan_id"]
 FormatName = Literal["md", "html", "docx", "pdf"]

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from plandoc.documents.markdown_text import Markdown, escape_inline, narrative
 from plandoc.errors import LayoutError
 from plandoc.model.plan import number_text
 from plandoc.problems import quotes_as_values
-from plandoc.render.markdown_text import Markdown, escape_inline, narrative
 
 if TYPE_CHECKING:
     from plandoc.layouts.layout import Layout

@@ -18,8 +18,8 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
+from plandoc.documents.markdown_text import escape_inline
 from plandoc.model.plan import Goal, Objective, Plan, number_text
-from plandoc.render.markdown_text import escape_inline
 
 SECTIONS = ("plan", "diagnoses", "goals", "objectives", "scores", "methods", "revisions")
 TITLES = {

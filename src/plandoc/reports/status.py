@@ -30,8 +30,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from plandoc.check.file import CheckedPlan
-from plandoc.check.plan_checks import review_due, shown_plan_id
+from plandoc.checks.file import CheckedPlan
+from plandoc.checks.plan_checks import review_due, shown_plan_id
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.progress import ProgressRules, plan_progress
 from plandoc.problems import file_key, one_line

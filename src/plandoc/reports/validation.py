@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from plandoc._version import __version__
-from plandoc.check.crossplan import Repeated, StatementIndex, statement_keys
-from plandoc.check.file import CheckedPlan
-from plandoc.check.plan_checks import shown_plan_id
+from plandoc.checks.crossplan import Repeated, StatementIndex, statement_keys
+from plandoc.checks.file import CheckedPlan
+from plandoc.checks.plan_checks import shown_plan_id
 from plandoc.problems import Severity, file_key
 
 

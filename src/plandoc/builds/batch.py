@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from plandoc import __version__
-from plandoc.build.output_files import (
+from plandoc.builds.output_files import (
     DOCUMENT_NAME,
     OUTPUT_MODE,
     LinkRefused,
@@ -53,13 +53,13 @@ from plandoc.build.output_files import (
     write_atomically,
     write_documents,
 )
-from plandoc.check.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
-from plandoc.check.file import CheckedPlan, check_path
+from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
+from plandoc.checks.file import CheckedPlan, check_path
+from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
 from plandoc.planfile.find import plan_file_names
 from plandoc.problems import Problem, Severity, file_name, internal_error
-from plandoc.render.documents import render_checked
 from plandoc.settings import Settings
 
 T = TypeVar("T")

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plandoc.check.layout_rules import RuleContext
-from plandoc.check.plan_checks import (
+from plandoc.checks.layout_rules import RuleContext
+from plandoc.checks.plan_checks import (
     CheckOptions,
     check_file_name,
     check_parts,

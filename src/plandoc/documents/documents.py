@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 
 import pyromark
 
-from plandoc.build.output_files import document_name
+from plandoc.builds.output_files import document_name
+from plandoc.documents import charts, docx_writer, html_writer, markdown_events, pdf_writer
+from plandoc.documents.compose import PlanDocument, compose
 from plandoc.errors import PlandocError, UsageError
 from plandoc.layouts import Layout
 from plandoc.model.instruments import Registry, load_registry
 from plandoc.model.plan import Plan
 from plandoc.problems import Problem, internal_error
-from plandoc.render import charts, docx_writer, html_writer, markdown_events, pdf_writer
-from plandoc.render.compose import PlanDocument, compose
 
 if TYPE_CHECKING:
-    from plandoc.check.file import CheckedPlan
+    from plandoc.checks.file import CheckedPlan
     from plandoc.settings import Settings
 
 

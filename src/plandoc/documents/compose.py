@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from plandoc.check.plan_checks import ADULT_AGE, client_age, review_due
+from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
 from plandoc.layouts import PLAN_TEMPLATE, Layout
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan

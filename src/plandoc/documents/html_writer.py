@@ -7,13 +7,13 @@ import re
 
 from markupsafe import Markup
 
+from plandoc.documents.charts import svg
+from plandoc.documents.compose import PlanDocument
+from plandoc.documents.markdown_events import events
+from plandoc.documents.markdown_text import safe_link
+from plandoc.documents.table_widths import column_percents
 from plandoc.layouts import PAGE_TEMPLATE, Layout
 from plandoc.model.progress import GoalProgress
-from plandoc.render.charts import svg
-from plandoc.render.compose import PlanDocument
-from plandoc.render.markdown_events import events
-from plandoc.render.markdown_text import safe_link
-from plandoc.render.table_widths import column_percents
 
 _SIMPLE_TAGS = {
     "Paragraph": "p",

@@ -15,19 +15,19 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from plandoc.layouts import Layout
-from plandoc.model.progress import GoalProgress
-from plandoc.render import charts, table_widths
-from plandoc.render.compose import PlanDocument
-from plandoc.render.docx_reference import (
+from plandoc.documents import charts, table_widths
+from plandoc.documents.compose import PlanDocument
+from plandoc.documents.docx_reference import (
     FOOTER_MARK,
     HEADER_MARK,
     HEADER_SHADE,
     ReferencePackage,
     reference_package,
 )
-from plandoc.render.markdown_events import events
-from plandoc.render.markdown_text import safe_link
+from plandoc.documents.markdown_events import events
+from plandoc.documents.markdown_text import safe_link
+from plandoc.layouts import Layout
+from plandoc.model.progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # A "needs attention" note: a warm shade and a rule on its left, set apart from quotations.

@@ -20,10 +20,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from plandoc.documents.compose import PlanDocument
+from plandoc.documents.html_writer import render_page
 from plandoc.errors import PlandocError
 from plandoc.layouts import Layout
-from plandoc.render.compose import PlanDocument
-from plandoc.render.html_writer import render_page
 
 MISSING = (
     "PDF needs WeasyPrint and the Pango library: pip install 'plandoc[pdf]' and, on "

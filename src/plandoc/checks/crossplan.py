@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from plandoc.check.plan_checks import plan_id_text, shown_plan_id
+from plandoc.checks.plan_checks import plan_id_text, shown_plan_id
 from plandoc.model.plan import Plan
 
 DEFAULT_REPEAT_LIMIT = 3
