@@ -59,7 +59,7 @@ def layouts_show(layout_folders: tuple[Path, ...], name: str) -> None:
     from plandoc.cli.options import require_layouts
     from plandoc.layouts import find_layout
 
-    require_layouts((name,), layout_folders)
+    require_layouts((name,), layout_folders, hint="'NAME'")
     layout = find_layout(name, layout_folders)
     interval = layout.review_interval_days
     lines = [

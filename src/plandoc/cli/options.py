@@ -193,7 +193,7 @@ def settings_for(
     return settings
 
 
-def require_layouts(names: tuple[str, ...], folders: tuple[Path, ...]) -> None:
+def require_layouts(names: tuple[str, ...], folders: tuple[Path, ...], hint: str = "'-l'") -> None:
     from plandoc.errors import LayoutError
     from plandoc.layouts import find_layout
     from plandoc.problems import shown
@@ -204,5 +204,5 @@ def require_layouts(names: tuple[str, ...], folders: tuple[Path, ...]) -> None:
         except LayoutError as error:
             if "unknown layout" in error.message or "layout name" in error.message:
                 message = shown(error.message, values=True)  # the user's own words
-                raise click.BadParameter(message, param_hint="'-l'") from None
+                raise click.BadParameter(message, param_hint=hint) from None
             raise
