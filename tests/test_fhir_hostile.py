@@ -275,7 +275,9 @@ def test_an_unexpected_error_of_ours_is_one_line_without_values(tmp_path, monkey
     def broken(*args, **kwargs):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr(fhir, "import_plan", broken)
+    import plandoc.interop.fhir.importing
+
+    monkeypatch.setattr(plandoc.interop.fhir.importing, "import_plan", broken)
     result = _import(tmp_path, _bundle(), "--values")
     assert result.exit_code == 1
     assert result.output.splitlines() == [
