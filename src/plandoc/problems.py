@@ -169,3 +169,24 @@ def internal_error(file: str, stage: str, error: BaseException) -> Problem:
     of that plan, naming the kind of error only (its text could quote the plan)."""
     kind = type(error).__name__
     return Problem(file, None, (), f"internal error while {stage} ({kind}); please report it")
+
+
+# What a type error of pydantic means, in plandoc's words: for a plan (its objects are
+# "sets of keys") and, with `table` for those, for a TOML settings file.
+TYPE_MESSAGES = {
+    "missing": "missing (required)",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "model_type": "must be a set of keys (an object)",
+    "dict_type": "must be a set of keys (an object)",
+    "model_attributes_type": "must be a set of keys (an object)",
+    "string_too_short": "must not be empty",
+}

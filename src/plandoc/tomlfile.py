@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from plandoc.errors import PlandocError, SettingsError
+from plandoc.problems import TYPE_MESSAGES
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TomlPath = tuple[str | int, ...]
@@ -137,19 +138,8 @@ def key_text(path: TomlPath) -> str:
 
 
 _MESSAGES = {
-    "missing": "missing (required)",
-    "string_type": "must be text",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "bool_type": "must be true or false",
-    "list_type": "must be a list",
-    "tuple_type": "must be a list",
-    "dict_type": "must be a table",
-    "model_type": "must be a table",
-    "model_attributes_type": "must be a table",
-    "string_too_short": "must not be empty",
+    **TYPE_MESSAGES,
+    **{kind: "must be a table" for kind in ("dict_type", "model_type", "model_attributes_type")},
 }
 
 

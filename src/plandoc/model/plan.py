@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from plandoc.problems import FORMAT_KEYS, FieldPath, Finding, plan_value
+from plandoc.problems import FORMAT_KEYS, TYPE_MESSAGES, FieldPath, Finding, plan_value
 
 FORMAT_VERSION = 1
 
@@ -604,22 +604,7 @@ class Plan(PlanPart):
 
 # --- plain data -> Plan, with type errors as findings ------------------------
 
-_MESSAGES = {
-    "missing": "missing (required)",
-    "string_type": "must be text",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "list_type": "must be a list",
-    "model_type": "must be a set of keys (an object)",
-    "dict_type": "must be a set of keys (an object)",
-    "model_attributes_type": "must be a set of keys (an object)",
-    "string_too_short": "must not be empty",
-}
+_MESSAGES = TYPE_MESSAGES
 
 
 def parse_plan(data: Any) -> tuple[Plan | None, list[Finding]]:
