@@ -370,9 +370,8 @@ def test_past_a_count_limit_is_one_clear_error_naming_the_list(
     assert found[0].line is not None
 
 
-def test_the_readme_states_the_limits_the_code_enforces():
-    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
-    section = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]
+def test_the_limits_page_states_the_limits_the_code_enforces():
+    section = (Path(__file__).parents[1] / "docs" / "limits.md").read_text("utf-8")
     for number in (MOST_GOALS, MOST_OBJECTIVES, MOST_PROGRESS, MOST_PROGRESS_NOTES, MOST_OTHER):
         assert f"{number:,}" in section, number
     assert f"{MAX_PLAN_BYTES // 1024 // 1024} MiB" in section

@@ -490,12 +490,11 @@ def test_new_from_the_last_version_says_so(tmp_path, plan_data):
     assert "Traceback" not in result.output
 
 
-# --- the README says what the code does --------------------------------------------------
+# --- the docs say what the code does ------------------------------------------------------
 
 
-def test_the_readme_limits_state_every_numbers_bounds_and_the_nesting_limit():
-    readme = (ROOT / "README.md").read_text("utf-8")
-    section = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]
+def test_the_limits_page_states_every_numbers_bounds_and_the_nesting_limit():
+    section = (ROOT / "docs" / "limits.md").read_text("utf-8")
     for kind, bounds in NUMBERS.items():
         row = next((line for line in section.splitlines() if f"`{kind}`" in line), None)
         assert row is not None, kind

@@ -18,6 +18,8 @@ FieldPath = tuple[str | int, ...]
 
 
 class Severity(enum.StrEnum):
+    """An error keeps a plan from being rendered; a warning does only with `strict`."""
+
     ERROR = "error"
     WARNING = "warning"
 

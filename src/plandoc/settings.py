@@ -8,7 +8,7 @@ A setting's value comes from, the later winning:
    file's own folder;
 3. the environment: `PLANDOC_LAYOUTS` (folders separated by `os.pathsep`)
    adds layout folders;
-4. the command line's flags (`--layouts DIR` adds a folder too).
+4. the command line's flags (`--layout-folder DIR` adds a folder too).
 
     input = "inputs"            # the folder `plandoc build` and `status` read
     output = "output"           # where documents go

@@ -149,7 +149,7 @@ class PlanRecord:
     one-line manifest entry:
     `input hash|plan id|version|layout=fingerprint:file/file;...|statement,...`
     where each file is the end of a document's name ("md", "docx", "goal-1.png").
-    Document names are made from it (`pipeline.document_name`), not stored.
+    Document names are made from it (`output_files.document_name`), not stored.
     """
 
     input: str  # the path: for the terminal, in the report only when asked; never in the manifest
@@ -205,6 +205,10 @@ class PlanRecord:
 
 @dataclass
 class BuildResult:
+    """What a build did: a record per plan file (`records`), the documents kept whose
+    plan file is gone (`orphans`) and those `--prune` deleted (`pruned`), the seconds
+    it took, and the statements copied across more plans than the limit (`repeated`)."""
+
     records: list[PlanRecord]
     orphans: list[str]
     pruned: list[str]
