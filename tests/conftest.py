@@ -13,7 +13,7 @@ SPEC = Path(__file__).parent / "fixtures" / "spec"  # the format specification's
 GOLDEN = Path(__file__).parent / "golden"
 
 
-# Tiers (README, "Tests"): `pytest -m "not slow"` is the quick loop while working; CI
+# Tiers (docs: "Development"): `pytest -m "not slow"` is the quick loop while working; CI
 # runs everything. `pdf` and `outside_tools` tests are slow too, and so is every
 # property-based test (Hypothesis).
 MODULE_MARKS = {"test_pdf": ("pdf",), "test_outside_tools": ("outside_tools",)}

@@ -178,7 +178,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
         stream.truncate(fhir.MAX_BUNDLE_BYTES + 1)
     result = CliRunner().invoke(main, ["import-fhir", str(path), "-o", str(tmp_path / "p.md")])
     assert result.exit_code == 1
-    assert "file is larger than 8 MiB (README: Limits)" in result.output
+    assert "file is larger than 8 MiB (docs: Limits)" in result.output
     _assert_one_line_each(result)
     if Path("/dev/zero").exists():  # a device: never read at all
         with pytest.raises(fhir.FhirError, match="is not a file"):

@@ -365,7 +365,7 @@ def test_past_a_count_limit_is_one_clear_error_naming_the_list(
     assert checked.failed()
     found = [p for p in checked.problems if p.field_name == field]
     assert [p.message for p in found] == [
-        f"holds {most + 1} entries; a plan may hold at most {most} here (README: Limits)"
+        f"holds {most + 1} entries; a plan may hold at most {most} here (docs: Limits)"
     ]
     assert found[0].line is not None
 

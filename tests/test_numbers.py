@@ -131,12 +131,12 @@ def wide(tmp_path):
 
 SCORE_EDGES_INSIDE = ["-100000", "100000", "-99999.99", "99999.99", "0", "0.01", "-0.01", "12.5"]
 SCORE_EDGES_OUTSIDE = {
-    "-100000.01": "-100000.01 is out of bounds: a score is from -100,000 to 100,000 (README: Limits)",
-    "100000.01": "100000.01 is out of bounds: a score is from -100,000 to 100,000 (README: Limits)",
-    "1e308": "1e+308 is out of bounds: a score is from -100,000 to 100,000 (README: Limits)",
-    "0.001": "0.001 has more than 2 decimal places; round it (README: Limits)",
-    "1e-15": "1e-15 has more than 2 decimal places; round it (README: Limits)",
-    "12.345": "12.345 has more than 2 decimal places; round it (README: Limits)",
+    "-100000.01": "-100000.01 is out of bounds: a score is from -100,000 to 100,000 (docs: Limits)",
+    "100000.01": "100000.01 is out of bounds: a score is from -100,000 to 100,000 (docs: Limits)",
+    "1e308": "1e+308 is out of bounds: a score is from -100,000 to 100,000 (docs: Limits)",
+    "0.001": "0.001 has more than 2 decimal places; round it (docs: Limits)",
+    "1e-15": "1e-15 has more than 2 decimal places; round it (docs: Limits)",
+    "12.345": "12.345 has more than 2 decimal places; round it (docs: Limits)",
 }
 
 
@@ -168,9 +168,9 @@ def test_a_score_past_its_bounds_or_precision_is_one_clear_error(write_plan, pla
         (0, None),
         (100000, None),
         (0.01, None),
-        (-0.01, "-0.01 is out of bounds: a count is from 0 to 100,000 (README: Limits)"),
-        (100000.01, "100000.01 is out of bounds: a count is from 0 to 100,000 (README: Limits)"),
-        (1e-15, "1e-15 has more than 2 decimal places; round it (README: Limits)"),
+        (-0.01, "-0.01 is out of bounds: a count is from 0 to 100,000 (docs: Limits)"),
+        (100000.01, "100000.01 is out of bounds: a count is from 0 to 100,000 (docs: Limits)"),
+        (1e-15, "1e-15 has more than 2 decimal places; round it (docs: Limits)"),
         (True, "must be a number, not true or false"),
     ],
 )
@@ -220,10 +220,10 @@ def test_a_revision_version_has_the_version_bounds_and_yaml_inf_is_not_a_number(
         ("12.500", None),
         ("1.2e1", None),
         ("0.000", None),
-        ("12.345", "12.345 has more than 2 decimal places; round it (README: Limits)"),
-        ("1e-15", "1e-15 has more than 2 decimal places; round it (README: Limits)"),
+        ("12.345", "12.345 has more than 2 decimal places; round it (docs: Limits)"),
+        ("1e-15", "1e-15 has more than 2 decimal places; round it (docs: Limits)"),
         ("1.000000000000000000000000001", "1.000000000000000000000000001 has more than 2 "
-         "decimal places; round it (README: Limits)"),  # exact: no 28-digit rounding
+         "decimal places; round it (docs: Limits)"),  # exact: no 28-digit rounding
         ("1_000", "must be a number"),
         ("true", "must be a number, not true or false"),
         (".inf", "must be a number"),  # YAML 1.2 core: text
@@ -436,7 +436,7 @@ def test_new_from_a_plan_nested_500_deep_is_one_clear_line(tmp_path, plan_data, 
     line = int(first.split(":")[1])
     assert (
         first
-        == f"{plan}:{line}: nested more than 50 levels deep (lists and sets of keys; README: Limits)"
+        == f"{plan}:{line}: nested more than 50 levels deep (lists and sets of keys; docs: Limits)"
     )
     written = plan.read_text().splitlines()
     key = next(number for number, text in enumerate(written, 1) if "x-deep" in text)
@@ -456,7 +456,7 @@ def test_nesting_to_the_limit_is_taken_and_new_from_copies_it(tmp_path, plan_dat
         assert result.exit_code == 0, result.output
     plan.write_text(_with_nested_x(plan_data, MAX_DEPTH + 1, form))
     assert [p.message for p in check_file(plan).problems] == [
-        "nested more than 50 levels deep (lists and sets of keys; README: Limits)"
+        "nested more than 50 levels deep (lists and sets of keys; docs: Limits)"
     ]
 
 

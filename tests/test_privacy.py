@@ -476,7 +476,7 @@ def test_a_layouts_template_error_hides_the_plan_values_it_quotes(tmp_path):
 # table) and a Markdown plan's section headings; each command that reads plans
 # prints what it prints to a pipe, with --no-values, or as JSON even with --values,
 # and writes its reports. `plandoc diff` and the documents show plan content by
-# design, and a plan id with an id's shape is printed everywhere (README).
+# design, and a plan id with an id's shape is printed everywhere (docs: "What plandoc guarantees").
 
 RICH_PLAN = _plan_with_every_internal_field(json.loads((SAMPLES / "adult-ptsd.json").read_text()))
 MARKDOWN_PLAN = (SAMPLES / "adolescent-depression.md").read_text("utf-8")

@@ -1,6 +1,6 @@
 """Writing a plan and reading it back gives the same plan: `read(write(plan)) == plan`.
 
-The guarantee (README, "The input format"): for any plan as plain data (what the
+The guarantee (docs: "The input format"): for any plan as plain data (what the
 reader returns: keys, lists, text, numbers, true/false, null), the file that
 `new_plan.as_markdown` or `new_plan.as_json` writes reads back as the same data,
 types included and key order aside (`new_plan.same_data`), so as the same `Plan`

@@ -253,7 +253,7 @@ Progress = Callable[[PlanRecord], None]
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Bring every document of the input folder up to date (see README, "Batch builds").
+    """Bring every document of the input folder up to date (docs: "Batch builds").
 
     One build at a time per output folder: a second one stops at once with a
     clear error instead of removing the first one's unfinished files.

@@ -176,7 +176,7 @@ def _at_most(checked: CheckedPlan, most: int) -> None:
         checked.name,
         None,
         (),
-        f"and {total - shown:,} more problems; fix these, then validate again (README: Limits)",
+        f"and {total - shown:,} more problems; fix these, then validate again (docs: Limits)",
         Severity.ERROR if any(p.severity is Severity.ERROR for p in checked.all_problems)
         else Severity.WARNING,
     )  # fmt: skip

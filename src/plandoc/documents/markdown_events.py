@@ -2,7 +2,7 @@
 
 pyromark (Rust's pulldown-cmark) parses CommonMark plus GFM tables into a flat
 event stream, about a hundred times faster than a pure-Python parser, which is
-what keeps rendering within its throughput target (see README, "Why pyromark").
+what keeps rendering within its throughput target (docs: "Development", dependencies).
 Raw HTML in the source arrives as `Html`/`InlineHtml` events, which both
 writers print as plain text: plan text can never become markup.
 """

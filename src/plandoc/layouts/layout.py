@@ -10,7 +10,8 @@ change.
 
 Layouts are found in order, later ones overriding earlier ones of the same
 name: those shipped with plandoc, `./templates/` of the working folder, then
-each folder of `PLANDOC_LAYOUTS` and `--layouts`.
+each folder of the settings' `layout_folders` (plandoc.toml, `PLANDOC_LAYOUTS`,
+`--layout-folder`).
 
 Templates run in Jinja's sandbox with StrictUndefined: a template cannot reach
 Python internals or files, and a misspelt name is an error that names the
@@ -141,7 +142,7 @@ def builtin_layouts_folder() -> Path:
 def layout_folders(extra: list[Path] | tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
     """Where layouts are looked for, in order, with a word for where each came from:
     plandoc's own, ./templates/, then the settings' `layout_folders` (plandoc.toml,
-    PLANDOC_LAYOUTS, --layouts: see settings.py)."""
+    PLANDOC_LAYOUTS, --layout-folder: see settings.py)."""
     folders = [(builtin_layouts_folder(), "built-in"), (Path("templates"), "./templates")]
     return folders + [(Path(folder), "layout_folders") for folder in extra]
 

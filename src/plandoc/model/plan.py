@@ -64,7 +64,7 @@ def _parse_date(value: Any) -> Any:
     if not FIRST_DATE <= day <= LAST_DATE:
         raise ValueError(
             f"{plan_value(day.isoformat())} is out of bounds: a plan's dates are from "
-            f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()} (README: Limits)"
+            f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()} (docs: Limits)"
         )
     return day
 
@@ -82,7 +82,7 @@ PlanDate = Annotated[dt.date, BeforeValidator(_parse_date)]
 # --- numbers ------------------------------------------------------------------
 #
 # Every number of the format is one of these kinds, with the bounds a clinic can
-# mean (README, "Limits"). They bound what a document has to show and draw: a
+# mean (docs: "Limits"). They bound what a document has to show and draw: a
 # number that passes renders in every layout and format, in bounded time and memory.
 
 
@@ -151,11 +151,11 @@ def read_number(value: Any, kind: str) -> int | float:
     if not bounds.least <= exact <= bounds.most:
         raise ValueError(
             f"{shown} is out of bounds: a {kind} is from {bounds.least:,} to {bounds.most:,} "
-            "(README: Limits)"
+            "(docs: Limits)"
         )
     if _places(exact) > bounds.places:
         raise ValueError(
-            f"{shown} has more than {bounds.places} decimal places; round it (README: Limits)"
+            f"{shown} has more than {bounds.places} decimal places; round it (docs: Limits)"
         )
     if whole or (isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip())):
         return int(exact)
@@ -284,7 +284,7 @@ def _visible_id(value: str) -> str:
 
 
 Id = Annotated[str, BeforeValidator(_code_text), AfterValidator(_visible_id)]
-# The most of each list a plan may hold (README, "Limits"): enough for any real plan, and
+# The most of each list a plan may hold (docs: "Limits"): enough for any real plan, and
 # a bound on the time and memory a document takes. Past one is an error naming the list.
 MOST_GOALS = 50
 MOST_OBJECTIVES = 30  # per goal
@@ -655,7 +655,7 @@ def _finding(error: Any) -> Finding:
         most, found = error["ctx"]["max_length"], error["ctx"]["actual_length"]
         return Finding(
             path,
-            f"holds {found} entries; a plan may hold at most {most} here (README: Limits)",
+            f"holds {found} entries; a plan may hold at most {most} here (docs: Limits)",
         )
     if kind == "too_short":
         return Finding(path, f"needs at least {error['ctx']['min_length']}")

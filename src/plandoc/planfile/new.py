@@ -169,7 +169,7 @@ def next_version(data: dict[str, Any], today: dt.date, review_interval: int | No
     version = read_number(info["version"], "version")  # the plan is valid: it reads
     if version >= NUMBERS["version"].most:
         raise PlandocError(
-            f"plan.version is {version:,}, the last plandoc takes (README: Limits): "
+            f"plan.version is {version:,}, the last plandoc takes (docs: Limits): "
             "start a new plan id"
         )
     info["version"] = version + 1

@@ -22,7 +22,7 @@ MAX_PLAN_BYTES = 2 * 1024 * 1024
 # error, found before the data is built, so nothing after the reader (the model,
 # `leaves`, copies, YAML output) can recurse too deep.
 MAX_DEPTH = 50
-TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (lists and sets of keys; README: Limits)"
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (lists and sets of keys; docs: Limits)"
 # A whole number longer than this is read as its digits (text), which the model refuses
 # as a number: Python will not read one of more than 4,300 digits.
 MOST_DIGITS = 100

@@ -190,11 +190,11 @@ def read_bundle(path: Path) -> Any:
 
 
 def _too_large() -> str:
-    return f"file is larger than {MAX_BUNDLE_BYTES // 1024 // 1024} MiB (README: Limits)"
+    return f"file is larger than {MAX_BUNDLE_BYTES // 1024 // 1024} MiB (docs: Limits)"
 
 
 def _too_deep() -> str:
-    return f"nested more than {MAX_DEPTH} deep; plandoc reads no FHIR that deep (README: Limits)"
+    return f"nested more than {MAX_DEPTH} deep; plandoc reads no FHIR that deep (docs: Limits)"
 
 
 class _NotANumber(ValueError):
