@@ -42,6 +42,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     field_serializer,
+    field_validator,
 )
 
 from plandoc.errors import SettingsError
@@ -136,6 +137,13 @@ class Settings(BaseModel):
     file_mode: FileMode = Field(OWNER_ONLY, description='Mode of files written ("0600").')
     page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
     config_file: Path | None = Field(None, exclude=True, description="Where these came from.")
+
+    @field_validator("config_file", mode="before")
+    @classmethod
+    def _not_a_setting(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, Path):  # written in a settings file
+            raise ValueError("unknown key: where the settings come from is not a setting")
+        return value
 
     @field_serializer("file_mode")
     def _mode_as_written(self, mode: int) -> str:
