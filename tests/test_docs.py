@@ -128,7 +128,7 @@ def test_the_format_reference_names_every_key_of_the_plan_model():
 
 def test_the_settings_page_names_every_setting():
     text = (DOCS / "settings.md").read_text("utf-8")
-    keys = [name for name in Settings.model_fields if name != "config_file"]
+    keys = [f.alias or name for name, f in Settings.model_fields.items() if name != "config_file"]
     missing = [key for key in keys if f"`{key}`" not in text]
     assert not missing, f"docs/settings.md does not name: {missing}"
 

@@ -225,7 +225,7 @@ def test_a_plan_breaking_the_rule_gets_its_message_and_source(
         p for p in checked.layout_problems[layout] if p.field_name == field and message in p.message
     ]
     assert found, [str(p) for p in checked.all_problems]
-    assert found[0].message.startswith(f"[{layout}] ") and declared.source in found[0].message
+    assert found[0].message.startswith(f"[{layout}] ") and declared.source.cite() in found[0].message
     assert found[0].severity is declared.severity
     assert checked.layout_failed(checked.layout) == (declared.severity is Severity.ERROR)
     # The standard layout has no such rule: the same plan is fine there.

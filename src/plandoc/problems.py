@@ -33,6 +33,8 @@ class Problem:
     field: FieldPath
     message: str
     severity: Severity = Severity.ERROR
+    # From a layout rule that stands aside when a newer version of the plan is in the run.
+    unless_newer_version: bool = False
 
     @property
     def field_name(self) -> str:
@@ -71,6 +73,7 @@ class Finding:
     field: FieldPath
     message: str
     severity: Severity = Severity.ERROR
+    unless_newer_version: bool = False
 
 
 # --- values from plans, and file names, inside messages ----------------------------

@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
+    StrictStr,
     field_serializer,
     field_validator,
 )
@@ -120,10 +122,57 @@ Formats = Annotated[tuple[str, ...] | None, BeforeValidator(_formats)]
 Count = Annotated[StrictInt, Field(ge=1)]
 
 
+def _npi(value: str | None) -> str | None:
+    from plandoc.checks.plan_checks import npi_is_valid
+
+    if value is not None and not npi_is_valid(value):
+        raise ValueError("not a valid NPI: 10 digits whose check digit matches (mistyped?)")
+    return value
+
+
+def _tax_id(value: str | None) -> str | None:
+    from plandoc.model.plan import TAX_ID
+
+    if value is not None and not TAX_ID.fullmatch(value):
+        raise ValueError("a Tax ID is written NN-NNNNNNN: two digits, a hyphen, seven digits")
+    return value
+
+
+def _country(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("a country is its two-letter ISO 3166 code in capitals, such as US")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if not value.strip() or any(c in value for c in "\n\r\x0b\x0c\x85\u2028\u2029"):
+        raise ValueError("must be one line of text")
+    return value
+
+
+Line = Annotated[StrictStr, Field(max_length=500), AfterValidator(_one_line)]
+
+
+class PracticeSettings(BaseModel):
+    """plandoc.toml's `[practice]`: the letterhead of every plan (a plan's own `practice`
+    wins key by key). The plan's checks see the merged table again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Line
+    address: Annotated[tuple[Line, ...], Field(max_length=6)] | None = None
+    phone: Line | None = None
+    fax: Line | None = None
+    npi: Annotated[StrictStr | None, AfterValidator(_npi)] = None
+    tax_id: Annotated[StrictStr | None, AfterValidator(_tax_id)] = None
+    crisis_phone: Line | None = None
+    country: Annotated[StrictStr | None, AfterValidator(_country)] = None
+
+
 class Settings(BaseModel):
     """Every setting of plandoc, as `plandoc.toml` names it (see the module's description)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     input: Path = Field(Path("inputs"), description="The folder `build` and `status` read.")
     output: Path = Field(Path("output"), description="The folder documents are written to.")
@@ -136,6 +185,9 @@ class Settings(BaseModel):
     instruments: Path | None = Field(None, description="The clinic's own measures (TOML).")
     file_mode: FileMode = Field(OWNER_ONLY, description='Mode of files written ("0600").')
     page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
+    practice_table: PracticeSettings | None = Field(
+        None, alias="practice", description="The practice's letterhead, for every plan."
+    )
     config_file: Path | None = Field(None, exclude=True, description="Where these came from.")
 
     @field_validator("config_file", mode="before")
@@ -158,6 +210,16 @@ class Settings(BaseModel):
             return self
         updated = Settings.model_validate({**self.model_dump(), **given})
         return updated.model_copy(update={"config_file": self.config_file})
+
+    @property
+    def practice(self) -> dict[str, Any] | None:
+        """The `[practice]` table as plan data (its keys given), or None."""
+        if self.practice_table is None:
+            return None
+        given = self.practice_table.model_dump(exclude_none=True)
+        if "address" in given:
+            given["address"] = list(given["address"])
+        return given or None
 
     @property
     def workers(self) -> int:

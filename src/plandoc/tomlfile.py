@@ -165,6 +165,10 @@ def message(error: Any, model: type[BaseModel]) -> str:
         return f"{where}{error['ctx']['error']}"
     if kind == "too_short":
         return f"{where}needs at least {error['ctx']['min_length']}"
+    if kind == "too_long":
+        return f"{where}at most {error['ctx']['max_length']} items"
+    if kind == "string_too_long":
+        return f"{where}at most {error['ctx']['max_length']} characters"
     return f"{where}{_MESSAGES.get(kind, error['msg'])}"
 
 
@@ -213,7 +217,7 @@ def _descend(model: Any, part: str | int) -> Any:
     if "root" in fields and part not in fields:  # RootModel[dict[str, Entry]]
         args = getattr(fields["root"].annotation, "__args__", ())
         return _model_in(args[-1]) if args else None
-    field = fields.get(part)
+    field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
     return _model_in(field.annotation) if field else None
 
 

@@ -20,6 +20,7 @@ file names or plan text: plans are keyed by a hash of their path.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -55,6 +56,7 @@ from plandoc.builds.output_files import (
 )
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from plandoc.checks.file import CheckedPlan, check_path
+from plandoc.checks.plan_checks import plan_id_problem
 from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
@@ -87,6 +89,8 @@ class BuildOptions:
     instruments: Path | None = None  # the clinic's measures file
     page_size: str | None = None  # overrides each layout's
     file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
+    practice: tuple[tuple[str, object], ...] = ()  # plandoc.toml's [practice], as pairs
+    newer_versions: frozenset[str] = frozenset()  # plan files a newer version replaces
 
     @classmethod
     def from_settings(
@@ -112,6 +116,10 @@ class BuildOptions:
             instruments=settings.instruments,
             page_size=settings.page_size,
             file_mode=settings.file_mode,
+            practice=tuple(
+                (key, tuple(value) if isinstance(value, list) else value)
+                for key, value in (settings.practice or {}).items()
+            ),
         )
 
     @cached_property
@@ -126,6 +134,7 @@ class BuildOptions:
             instruments=self.instruments,
             page_size=self.page_size,
             file_mode=self.file_mode,
+            practice=dict(self.practice) or None,
         )
 
     def fingerprint(self) -> str:
@@ -136,7 +145,15 @@ class BuildOptions:
         measures = _file_hash(str(self.instruments)) if self.instruments else ""
         return _digest(
             json.dumps(
-                [__version__, self.formats, self.strict, measures, self.page_size, self.file_mode]
+                [
+                    __version__,
+                    self.formats,
+                    self.strict,
+                    measures,
+                    self.page_size,
+                    self.file_mode,
+                    self.practice,
+                ]
             )
         )
 
@@ -311,6 +328,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
             for number, outcome in run(_check_one, to_check):
                 _apply(records[number], outcome)
                 statements.add(number, outcome.statements.split(",") if outcome.statements else ())
+            options = _excuse_older_versions(records, todo, options)
             _refuse_duplicate_ids(records)
             for number in todo:  # (a current plan was counted already, even if refused now)
                 # A failing plan keeps its manifest entry: its last good documents
@@ -376,7 +394,39 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
 
 
 def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
-    return check_path(path, options.settings, options.layouts, options.as_of)
+    newer = path in options.newer_versions
+    return check_path(path, options.settings, options.layouts, options.as_of, newer)
+
+
+def _excuse_older_versions(
+    records: list[PlanRecord], todo: array[int], options: BuildOptions
+) -> BuildOptions:
+    """A plan failed by a rule that stands aside for a newer version (an overdue review)
+    is checked again, excused, when a newer version of it is in this run: an old version
+    still rebuilds. The options that come back carry those plan files to the render pass."""
+    latest: dict[str, int] = {}
+    for record in records:
+        if record.plan_id is not None and record.version is not None:
+            key = record.plan_id.casefold()
+            latest[key] = max(latest.get(key, 0), record.version)
+    excused = [
+        number
+        for number in todo
+        if records[number].status == "failed"
+        and records[number].plan_id is not None
+        and latest[str(records[number].plan_id).casefold()] > (records[number].version or 0)
+        and any(p.unless_newer_version for p in records[number].problems)
+    ]
+    if not excused:
+        return options
+    options = dataclasses.replace(
+        options, newer_versions=frozenset(records[n].input for n in excused)
+    )
+    for number in excused:
+        record = records[number]
+        record.errors, record.warnings, record.problems = 0, 0, ()
+        _apply(record, _check_one(record.input, options))
+    return options
 
 
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
@@ -387,9 +437,13 @@ def _check_one(path: str, options: BuildOptions) -> _Outcome:
         "warnings": sum(p.severity is Severity.WARNING for p in problems),
         "problems": tuple(problems),
     }
-    if checked.plan is None or checked.any_failed(options.strict):
+    if checked.plan is None:
         return _Outcome("failed", **counts)
     plan = checked.plan.plan
+    if checked.any_failed(options.strict):  # its id and version: a newer one may excuse it
+        if plan_id_problem(plan.id):  # text without an id's shape is a value: never kept
+            return _Outcome("failed", **counts)
+        return _Outcome("failed", plan.id, plan.version, **counts)
     keys = ",".join(statement_keys(checked.plan))
     return _Outcome("checked", plan.id, plan.version, statements=keys, **counts)
 

@@ -126,6 +126,9 @@ def check_file(
     layout_folders: Iterable[Path] = (),
     today: dt.date | None = None,
     instruments: Registry | None = None,
+    *,
+    newer_version: bool = False,
+    practice: dict[str, Any] | None = None,
 ) -> CheckedPlan:
     """Read and check one plan file; problems are collected, never raised.
 
@@ -139,7 +142,9 @@ def check_file(
     characters, U+FFFE, a lone surrogate), is one problem of its field, and
     nothing else is said of that field.
     """
-    checked = _check_file(path, layout_names, layout_folders, today, instruments)
+    checked = _check_file(
+        path, layout_names, layout_folders, today, instruments, newer_version, practice
+    )
     _at_most(checked, MOST_PROBLEMS)
     unfilled = {p.field for p in checked.all_problems if p.message.startswith(SHADOWING)}
     if unfilled:
@@ -185,10 +190,12 @@ def _at_most(checked: CheckedPlan, most: int) -> None:
 
 def _check_file(
     path: Path,
-    layout_names: Iterable[str] | str | None = None,
-    layout_folders: Iterable[Path] = (),
-    today: dt.date | None = None,
-    instruments: Registry | None = None,
+    layout_names: Iterable[str] | str | None,
+    layout_folders: Iterable[Path],
+    today: dt.date | None,
+    instruments: Registry | None,
+    newer_version: bool,
+    practice: dict[str, Any] | None,
 ) -> CheckedPlan:
     registry = instruments or built_in_registry()
     names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
@@ -197,6 +204,11 @@ def _check_file(
     checked = CheckedPlan(source, problems=list(source.problems))
     if source.data is None:
         return checked
+    if practice:  # the clinic's (plandoc.toml's [practice]); the plan's own wins key by key
+        own = source.data.get("practice")
+        source.data["practice"] = {**practice, **own} if isinstance(own, dict) else (
+            own if own is not None else dict(practice)
+        )  # fmt: skip
     plan, findings = parse_plan(source.data)
     findings = list(dict.fromkeys(findings + _value_findings(source.data)))  # .inf: said once
     checked.problems += _locate(source, findings)
@@ -211,7 +223,7 @@ def _check_file(
         checked.problems.sort(key=lambda p: p.line or 0)
         return checked
     checked.plan = plan
-    return _check_model(checked, plan, names, folders, today, registry, path.name)
+    return _check_model(checked, plan, names, folders, today, registry, path.name, newer_version)
 
 
 def _check_model(
@@ -222,6 +234,7 @@ def _check_model(
     today: dt.date | None,
     registry: Registry,
     file_name: str | None,
+    newer_version: bool = False,
 ) -> CheckedPlan:
     """The typed plan's checks: the format's, then each layout's rules."""
     source = checked.source
@@ -242,9 +255,10 @@ def _check_model(
     if file_name is not None:
         checked.problems += _locate(source, check_file_name(file_name, plan))
     for layout in checked.layouts:
-        context = RuleContext(today, review_due(plan, layout.review_interval_days))
+        due = review_due(plan, layout.review_interval_days)
+        context = RuleContext(today, due, newer_version)
         findings = [
-            Finding(f.field, f"[{layout.name}] {f.message}", f.severity)
+            Finding(f.field, f"[{layout.name}] {f.message}", f.severity, f.unless_newer_version)
             for rule in layout.rules
             for f in rule.check(plan, context)
         ]
@@ -273,17 +287,29 @@ def check_path(
     settings: Settings,
     layouts: Iterable[str] | str | None = None,
     as_of: dt.date | None = None,
+    newer_version: bool = False,
 ) -> CheckedPlan:
     """`check_file` with the settings' layouts, layout folders and measures.
 
     A bug of plandoc's while checking is one problem of the plan ("internal
     error ... please report it"), never a traceback; an unknown layout named
-    by the settings or the command line raises LayoutError.
+    by the settings or the command line raises LayoutError. The settings'
+    `practice` (plandoc.toml's [practice]) fills the plan's, key by key;
+    `newer_version` says a newer version of this plan is in the same run (a
+    rule may stand aside for it: an old version still rebuilds).
     """
     chosen = settings.layouts if layouts is None else layouts
     registry = load_registry(settings.instruments)
     try:
-        return check_file(Path(path), chosen, settings.layout_folders, as_of, registry)
+        return check_file(
+            Path(path),
+            chosen,
+            settings.layout_folders,
+            as_of,
+            registry,
+            newer_version=newer_version,
+            practice=settings.practice,
+        )
     except PlandocError:
         raise
     except Exception as error:  # a bug of ours: say so without a traceback or plan values
@@ -307,6 +333,13 @@ def _review_interval(data: object, names: list[str], folders: list[Path]) -> int
 
 def _locate(source: PlanSource, findings: Iterable[Finding]) -> list[Problem]:
     return [
-        Problem(source.name, source.source_map.line_of(f.field), f.field, f.message, f.severity)
+        Problem(
+            source.name,
+            source.source_map.line_of(f.field),
+            f.field,
+            f.message,
+            f.severity,
+            f.unless_newer_version,
+        )
         for f in findings
     ]

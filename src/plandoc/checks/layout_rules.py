@@ -7,6 +7,18 @@ and the public `source` it comes from, and one of three kinds:
     require_any = ["signatures[role=client]", "signatures[role=guardian]"]   # one of them
     from = "plan.effective"  to = "goals[*].target_date"  max_days = 365     # a bound
 
+A rule may apply only when a field has one of some values:
+
+    when = { field = "assessment.risk.level", in = ["moderate", "high", "imminent"] }
+
+and may stand aside for a plan that a newer version of it replaces in the same
+run (`unless_newer_version = true`: an old version still rebuilds).
+
+The source is a table naming the public document, the section, its address
+and what it says (`source = { document = "...", section = "...", url =
+"https://...", says = "..." }`); a clinic's own layout may give one line of
+text instead. Each problem cites the document and section.
+
 Paths are the input format's keys joined by dots; `[*]` means every item of a
 list (the rule then applies to each one), `[key=value]` the items whose key
 has that value. Bounds may also use `today`, `review_due` (the plan's review
@@ -31,29 +43,61 @@ _SEGMENT = re.compile(r"([a-z_]+)(?:\[(\*|[a-z_]+=[A-Za-z0-9_.-]+)\])?")
 class RuleContext:
     today: dt.date | None
     review_due: dt.date | None
+    newer_version: bool = False  # a newer version of this plan is in the same run
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a rule comes from: the public document, its section, its address, what it says."""
+
+    document: str
+    section: str = ""
+    url: str = ""
+    says: str = ""
+
+    def cite(self) -> str:
+        return f"{self.document}, {self.section}" if self.section else self.document
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     message: str
-    source: str
+    source: Source
     severity: Severity = Severity.ERROR
     require: tuple[str, ...] = ()
     require_any: tuple[str, ...] = ()
     start: str | None = None
     end: str | None = None
     max_days: int | None = None
+    when_field: str | None = None
+    when_in: tuple[str, ...] = ()
+    unless_newer_version: bool = False
 
     @property
     def kind(self) -> str:
         if self.max_days is not None:
-            return f"{self.end} at most {self.max_days} days after {self.start}"
-        if self.require_any:
-            return "one of: " + ", ".join(self.require_any)
-        return "required: " + ", ".join(self.require)
+            checks = f"{self.end} at most {self.max_days} days after {self.start}"
+        elif self.require_any:
+            checks = "one of: " + ", ".join(self.require_any)
+        else:
+            checks = "required: " + ", ".join(self.require)
+        if self.when_field:
+            checks += f", when {self.when_field} is {' or '.join(self.when_in)}"
+        if self.unless_newer_version:
+            checks += ", unless a newer version of the plan is in the same run"
+        return checks
+
+    def applies(self, plan: Any, context: RuleContext) -> bool:
+        if self.unless_newer_version and context.newer_version:
+            return False
+        if self.when_field is None:
+            return True
+        return any(str(value) in self.when_in for _, value in resolve(plan, self.when_field))
 
     def check(self, plan: Any, context: RuleContext) -> list[Finding]:
+        if not self.applies(plan, context):
+            return []
         if self.max_days is not None:
             return self._check_bound(plan, context)
         if self.require_any:
@@ -74,7 +118,8 @@ class Rule:
         return findings
 
     def _finding(self, path: FieldPath) -> Finding:
-        return Finding(path, f"{self.message} ({self.source})", self.severity)
+        message = f"{self.message} ({self.source.cite()})"
+        return Finding(path, message, self.severity, self.unless_newer_version)
 
 
 def resolve(plan: Any, path: str) -> list[tuple[FieldPath, Any]]:
@@ -160,13 +205,20 @@ def rules_from(tables: tuple[Any, ...]) -> tuple[Rule, ...]:
         Rule(
             id=table.id or f"rule-{number}",
             message=table.message,
-            source=table.source,
+            source=(
+                Source(table.source)
+                if isinstance(table.source, str)
+                else Source(**table.source.model_dump())
+            ),
             severity=Severity(table.severity),
             require=table.require,
             require_any=table.require_any,
             start=table.start,
             end=table.end,
             max_days=table.max_days,
+            when_field=table.when.field if table.when else None,
+            when_in=table.when.values if table.when else (),
+            unless_newer_version=table.unless_newer_version,
         )
         for number, table in enumerate(tables, 1)
     )

@@ -47,12 +47,37 @@ class ProgressTable(_Table):
     charts: StrictBool | None = None
 
 
+class SourceTable(_Table):
+    """A rule's source: the public document, its section, its address, and what it says."""
+
+    document: Line
+    section: Line
+    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    says: Line
+
+
+class WhenTable(_Table):
+    """`when = { field = "assessment.risk.level", in = ["moderate", "high"] }`."""
+
+    field: str
+    values: Annotated[tuple[str, ...], Field(min_length=1)] = Field(alias="in")
+
+    @field_validator("field")
+    @classmethod
+    def _a_field_of_the_plan(cls, path: str) -> str:
+        if problem := path_problem(path):
+            raise ValueError(problem)
+        return path
+
+
 class RuleTable(_Table):
     """One `[[rules]]` table: what a plan must hold for this layout, and the source saying so."""
 
     id: str | None = None
     message: Line
-    source: Line
+    source: Line | SourceTable
+    when: WhenTable | None = None
+    unless_newer_version: StrictBool = False
     severity: Literal["error", "warning"] = "error"
     require: RulePaths = ()
     require_any: RulePaths = ()
@@ -60,7 +85,7 @@ class RuleTable(_Table):
     end: str | None = Field(None, alias="to")
     max_days: StrictInt | None = None
 
-    @field_validator("message", "source")
+    @field_validator("message")
     @classmethod
     def _one_line(cls, value: str) -> str:
         if "\n" in value.strip():

@@ -374,6 +374,31 @@ class Client(PlanPart):
         return self.preferred_name or self.name
 
 
+TAX_ID = re.compile(r"[0-9]{2}-[0-9]{7}")
+
+
+def _tax_id(value: str) -> str:
+    if not TAX_ID.fullmatch(value):
+        raise ValueError(
+            "a Tax ID (employer identification number) is written NN-NNNNNNN: "
+            "two digits, a hyphen, seven digits"
+        )
+    return value
+
+
+class Practice(PlanPart):
+    """The practice or agency: its letterhead on every document (and its billing ids on payers')."""
+
+    name: Text
+    address: list[Text] = Field(default_factory=list, max_length=6)
+    phone: Code | None = None
+    fax: Code | None = None
+    npi: Code | None = None  # the organization's (type 2) NPI
+    tax_id: Annotated[Code, AfterValidator(_tax_id)] | None = None  # EIN: billing data
+    crisis_phone: Code | None = None  # after hours: printed on every client copy
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"  # ISO 3166: the crisis lines
+
+
 class Supervisor(PlanPart):
     name: Text
     credentials: Text
@@ -411,8 +436,73 @@ class Assessment(PlanPart):
     medications: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
     risk: Risk | None = None
     strengths: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    needs: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    abilities: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    preferences: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
     barriers: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
     baseline_measures: list[MeasureResult] = Field(default_factory=list, max_length=MOST_OTHER)
+
+
+class Contact(PlanPart):
+    """Someone to call in a crisis: a person the client trusts, or a professional."""
+
+    name: Text
+    phone: Code
+
+
+class Support(Contact):
+    relationship: Text
+
+
+class Professional(Contact):
+    role: Text
+
+
+class SafetyPlan(PlanPart):
+    """The client's crisis safety plan, in the steps of the Stanley-Brown Safety Planning
+    Intervention: warning signs, what to do alone, people and places that distract,
+    people to ask for help, professionals to call, a safer environment, reasons to live."""
+
+    warning_signs: Annotated[list[Text], Field(min_length=1, max_length=MOST_OTHER)]
+    coping_strategies: Annotated[list[Text], Field(min_length=1, max_length=MOST_OTHER)]
+    distractions: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    supports: list[Support] = Field(default_factory=list, max_length=MOST_OTHER)
+    professionals: list[Professional] = Field(default_factory=list, max_length=MOST_OTHER)
+    means_safety: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    reasons_for_living: list[Text] = Field(default_factory=list, max_length=MOST_OTHER)
+    reviewed: PlanDate
+
+    @model_validator(mode="after")
+    def _someone_to_call(self) -> SafetyPlan:
+        if not self.supports and not self.professionals:
+            raise ValueError(
+                "a safety plan names someone to call: give supports (people to ask for "
+                "help) or professionals (clinicians and agencies), with their phone numbers"
+            )
+        return self
+
+
+LevelOfCare = Literal[
+    "outpatient", "intensive-outpatient", "partial-hospitalization", "residential", "inpatient"
+]
+ImpairmentDomain = Literal[
+    "work", "school", "relationships", "self-care", "housing", "legal", "health", "other"
+]
+
+
+class FunctionalImpairment(PlanPart):
+    domain: ImpairmentDomain
+    description: Text
+
+
+class MedicalNecessity(PlanPart):
+    """Why this level and amount of care is needed now: what a reviewer authorizes on."""
+
+    rationale: Text | None = None
+    level_of_care: LevelOfCare | None = None
+    functional_impairments: list[FunctionalImpairment] = Field(
+        default_factory=list, max_length=MOST_OTHER
+    )
 
 
 class PresentingProblem(PlanPart):
@@ -579,9 +669,12 @@ class Plan(PlanPart):
 
     plandoc: Annotated[Literal[1], BeforeValidator(_not_true_or_false)]
     plan: PlanInfo
+    practice: Practice | None = None
     client: Client
     provider: Provider
     assessment: Assessment
+    safety_plan: SafetyPlan | None = None
+    medical_necessity: MedicalNecessity | None = None
     presenting_problem: PresentingProblem
     diagnoses: Annotated[list[Diagnosis], Field(min_length=1, max_length=MOST_OTHER)]
     contract: Contract

@@ -24,6 +24,7 @@ SECTIONS: dict[str, FieldPath] = {
     "symptom onset": ("assessment", "symptom_onset"),
     "prior treatment": ("assessment", "prior_treatment"),
     "treatment contract": ("contract", "summary"),
+    "medical necessity": ("medical_necessity", "rationale"),
     "progress and outcomes": ("progress_notes",),
 }
 SECTION_TITLES = (
@@ -32,6 +33,7 @@ SECTION_TITLES = (
     "Symptom Onset",
     "Prior Treatment",
     "Treatment Contract",
+    "Medical Necessity",
     "Progress and Outcomes",
 )
 

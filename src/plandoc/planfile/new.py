@@ -217,6 +217,7 @@ BODY = [  # narrative fields written as `## Heading` sections of a Markdown plan
     ("Symptom Onset", ("assessment", "symptom_onset")),
     ("Prior Treatment", ("assessment", "prior_treatment")),
     ("Treatment Contract", ("contract", "summary")),
+    ("Medical Necessity", ("medical_necessity", "rationale")),
 ]
 TITLE = "Treatment plan"
 
