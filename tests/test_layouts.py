@@ -74,27 +74,26 @@ def _signatures_without(*roles):
     )
 
 
+def _both(*changes):
+    def change(plan):
+        for one in changes:
+            one(plan)
+
+    return change
+
+
+_OVERDUE = _set("2026-11-25", "plan", "review_by")  # the day before AS_OF
+_MODERATE_RISK_NO_SAFETY_PLAN = _both(
+    _set({"level": "moderate", "summary": "Passive ideation, no plan."}, "assessment", "risk"),
+    lambda plan: plan.pop("safety_plan", None),
+)
+_EVERY_LAYOUT = ("standard", "client-copy", "medicare", "medicaid", "managed-care")
+
 RULES = [
-    (
-        "medicare",
-        "plan-current",
-        _set("2025-11-01", "plan", "effective"),
-        "plan.effective",
-        "more than one year ago",
-    ),
-    (
-        "medicare",
-        "goal-target-within-year",
-        _set("2027-09-01", "goals", 0, "target_date"),
-        "goals[0].target_date",
-        "within one year",
-    ),
-    (
-        "medicare",
-        "objective-target-within-year",
-        _set("2027-09-01", "goals", 1, "objectives", 0, "target_date"),
-        "goals[1].objectives[0].target_date",
-        "within one year",
+    *((layout, "review-overdue", _OVERDUE, "plan.review_by", "review") for layout in _EVERY_LAYOUT),
+    *(
+        (layout, "safety-plan", _MODERATE_RISK_NO_SAFETY_PLAN, "safety_plan", "safety plan")
+        for layout in _EVERY_LAYOUT
     ),
     ("medicare", "services-amount-frequency", _drop("services"), "services", "list the services"),
     (
@@ -127,6 +126,27 @@ RULES = [
     ),
     (
         "medicaid",
+        "strengths",
+        _drop("assessment", "strengths"),
+        "assessment.strengths",
+        "strengths",
+    ),
+    (
+        "medicaid",
+        "preferences",
+        _drop("assessment", "preferences"),
+        "assessment.preferences",
+        "preferences",
+    ),
+    (
+        "medicaid",
+        "medical-necessity",
+        _drop("medical_necessity"),
+        "medical_necessity",
+        "medically necessary",
+    ),
+    (
+        "medicaid",
         "discharge-criteria",
         _drop("discharge_criteria"),
         "discharge_criteria",
@@ -148,10 +168,10 @@ RULES = [
     ),
     (
         "medicaid",
-        "review-interval",
-        _set("2027-06-01", "plan", "review_by"),
+        "review-within-a-year",
+        _set("2027-12-01", "plan", "review_by"),
         "plan.review_by",
-        "every 180 days",
+        "more than 12 months",
     ),
     (
         "managed-care",
@@ -174,7 +194,7 @@ RULES = [
         "contract.client_agreement",
         "member's agreement",
     ),
-    ("managed-care", "services-requested", _drop("services"), "services", "CPT services and units"),
+    ("managed-care", "services-requested", _drop("services"), "services", "CPT code and units"),
     (
         "managed-care",
         "authorization-number",
@@ -184,17 +204,17 @@ RULES = [
     ),
     (
         "managed-care",
+        "medical-necessity",
+        _drop("medical_necessity", "functional_impairments"),
+        "medical_necessity.functional_impairments",
+        "functional impairment",
+    ),
+    (
+        "managed-care",
         "progress-with-scores",
         _set([], "goals", 1, "progress"),
         "goals[1].progress",
         "progress since the last review",
-    ),
-    (
-        "managed-care",
-        "review-interval",
-        _set("2027-03-01", "plan", "review_by"),
-        "plan.review_by",
-        "every 90 days",
     ),
 ]
 
@@ -225,7 +245,9 @@ def test_a_plan_breaking_the_rule_gets_its_message_and_source(
         p for p in checked.layout_problems[layout] if p.field_name == field and message in p.message
     ]
     assert found, [str(p) for p in checked.all_problems]
-    assert found[0].message.startswith(f"[{layout}] ") and declared.source.cite() in found[0].message
+    assert (
+        found[0].message.startswith(f"[{layout}] ") and declared.source.cite() in found[0].message
+    )
     assert found[0].severity is declared.severity
     assert checked.layout_failed(checked.layout) == (declared.severity is Severity.ERROR)
     # The standard layout has no such rule: the same plan is fine there.
@@ -547,8 +569,48 @@ def test_a_layout_that_does_not_make_a_format_says_so(tmp_path, monkeypatch):
 def test_layouts_show_prints_rules_with_sources():
     result = CliRunner().invoke(main, ["layouts", "show", "medicaid"])
     assert result.exit_code == 0
-    assert "review interval: 180 days" in result.output and "42 CFR 441.725" in result.output
+    assert "review interval: none (plans give review_by)" in result.output
     assert "extends:         standard" in result.output
+    # Each rule: its source document and section, the public address, and what it says.
+    assert "42 CFR 441.725, Person-centered service plan" in result.output
+    assert "42 CFR 441.725(b)(2)" in result.output
+    assert "https://www.law.cornell.edu/cfr/text/42/441.725" in result.output
+    assert "says:    Patient participation in treatment planning" in result.output
+    assert result.output.count("      says:    ") == len(find_layout("medicaid").rules)
+
+
+@pytest.mark.parametrize("layout", BUILT_IN)
+def test_every_built_in_rule_names_its_document_section_address_and_words(layout):
+    for rule in find_layout(layout).rules:
+        source = rule.source
+        assert source.document and source.section and source.says, rule.id
+        assert source.url.startswith("https://") and " " not in source.url, rule.id
+
+
+@pytest.mark.parametrize("layout", ["medicare", "medicaid", "managed-care"])
+def test_each_payer_layout_readme_lists_its_rules_with_source_section_and_address(layout):
+    readme = (find_layout(layout).folder / "README.md").read_text("utf-8")
+    parts = {  # "### `rule-id` (severity)" and the text under it
+        part.split("`", 1)[0]: part for part in readme.split("\n### `")[1:]
+    }
+    for rule in find_layout(layout).rules:
+        assert rule.id in parts, f"{layout} README does not list {rule.id}"
+        part = parts[rule.id]
+        assert part.startswith(f"{rule.id}` ({rule.severity.value})"), rule.id
+        assert rule.source.section in part and f"<{rule.source.url}>" in part, rule.id
+    assert set(parts) == {rule.id for rule in find_layout(layout).rules}
+
+
+def test_a_payer_rule_replaces_the_standard_warning_of_the_same_id():
+    standard, medicare = find_layout("standard"), find_layout("medicare")
+    ids = [rule.id for rule in medicare.rules]
+    assert len(ids) == len(set(ids))  # replaced, not added twice
+    for rule_id in ("review-overdue", "safety-plan"):
+        assert next(r for r in standard.rules if r.id == rule_id).severity is Severity.WARNING
+        assert next(r for r in medicare.rules if r.id == rule_id).severity is Severity.ERROR
+    # The client copy keeps standard's warnings.
+    client = find_layout("client-copy")
+    assert {r.id: r.severity for r in client.rules} == {r.id: r.severity for r in standard.rules}
 
 
 def test_json_report_names_the_layouts(write_plan, plan_data):
@@ -568,15 +630,19 @@ def test_json_report_names_the_layouts(write_plan, plan_data):
     assert json.loads(result.stdout)["plans"][0]["layouts"] == ["medicare"]
 
 
-def test_review_by_computed_from_each_layout_interval(write_plan, plan_data):
+def test_only_standard_computes_a_review_date_payer_layouts_need_the_plans_own(
+    write_plan, plan_data
+):
     del plan_data["plan"]["review_by"]
     path: Path = write_plan(plan_data)
-    markdown = {}
-    for layout in ("managed-care", "medicaid"):
-        checked = check_file(path, layout)
-        markdown[layout] = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
-    assert "| Next review | 01/27/2027 |" in markdown["managed-care"]  # 2026-10-29 + 90 days
-    assert "| Review due | 04/27/2027 |" in markdown["medicaid"]  # + 180 days
+    checked = check_file(path, "standard", today=AS_OF)
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    assert "2027-04-27" in markdown  # 2026-10-29 (last reviewed) + 180 days
+    for layout in ("medicare", "medicaid", "managed-care"):
+        checked = check_file(path, layout, today=AS_OF)
+        assert [p.field_name for p in checked.problems] == ["plan.review_by"], layout
+        assert "no review interval" in checked.problems[0].message
+        assert checked.layout_failed(checked.layout)
 
 
 @pytest.mark.parametrize("layout", BUILT_IN[1:])

@@ -37,6 +37,11 @@ FILLED = {
     "level": "low", "medications": "None", "payer": "Example Health Plan",
     "member_id": "M100200300", "authorization_number": "AUTH-9", "cpt": "90834", "units": 12,
     "discharge_criteria": "PHQ-9 below 10 at two reviews", "review_by": "2027-05-20",
+    "warning_signs": "Skipping meals", "coping_strategies": "Walk outside",
+    "relationship": "sister", "phone": "(217) 555-0142", "role": "therapist",
+    "means_safety": "Medicines kept by my sister", "reviewed": "2026-11-20",
+    "rationale": "Weekly therapy keeps her working.", "level_of_care": "outpatient",
+    "domain": "work", "strengths": "Close to her sister", "preferences": "Evening sessions",
 }  # fmt: skip
 
 
@@ -58,7 +63,9 @@ def fill_in(path: Path) -> None:
     path.write_text("\n".join(lines))
 
 
-@pytest.mark.parametrize("layout", ["standard", "managed-care", "medicare", "client-copy"])
+@pytest.mark.parametrize(
+    "layout", ["standard", "managed-care", "medicare", "medicaid", "client-copy"]
+)
 def test_new_then_fill_in_then_validate_then_render(tmp_path, layout, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

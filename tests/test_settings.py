@@ -149,7 +149,7 @@ def test_settings_in_python_are_the_same_model(project):
         (b"input = [\n", "plandoc.toml:2: not valid TOML"),
         (b"jobz = 2\n", "plandoc.toml:1: jobz: unknown key; did you mean 'jobs'?"),
         (b"jobs = 0\n", "plandoc.toml:1: jobs: must be 1 or more"),
-        (b"config_file = \"x\"\n", "plandoc.toml:1: config_file: unknown key"),
+        (b'config_file = "x"\n', "plandoc.toml:1: config_file: unknown key"),
         (b'strict = "yes"\n', "plandoc.toml:1: strict: must be true or false"),
         (b'formats = ["htm"]\n', "formats: unknown format 'htm': did you mean html?"),
         (b'page_size = "legal"\n', "page_size: must be one of: 'letter' or 'a4'"),

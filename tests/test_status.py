@@ -51,7 +51,9 @@ def test_due_dates_and_due_flags_around_the_boundaries(
 def test_review_due_is_computed_from_the_layout_interval(tmp_path, plan_data):
     del plan_data["plan"]["review_by"]
     assert status_of(tmp_path, plan_data)["review_due"] == "2027-04-27"  # standard: 180 days
-    assert status_of(tmp_path, plan_data, "-l", "managed-care")["review_due"] == "2027-01-27"
+    # A payer layout computes none: the plan must give its own (and is invalid without).
+    row = status_of(tmp_path, plan_data, "-l", "managed-care")
+    assert row["review_due"] == "" and "invalid" in row["flags"]
 
 
 def test_within_changes_the_due_soon_window(tmp_path, plan_data):

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from plandoc.checks.plan_checks import (
     check_parts,
     check_plan,
     review_due,
+    stale_safety_plan,
 )
 from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
@@ -47,6 +48,7 @@ class CheckedPlan:
     plan: Plan | None = None
     problems: list[Problem] = field(default_factory=list)
     layouts: list[Layout] = field(default_factory=list)
+    superseded: bool = False  # a newer version of the plan was checked in the same run
     layout_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
     @property
@@ -257,10 +259,12 @@ def _check_model(
     for layout in checked.layouts:
         due = review_due(plan, layout.review_interval_days)
         context = RuleContext(today, due, newer_version)
+        found = [f for rule in layout.rules for f in rule.check(plan, context)]
+        if stale := stale_safety_plan(plan, layout.review_interval_days, due, today):
+            found.append(stale)
         findings = [
             Finding(f.field, f"[{layout.name}] {f.message}", f.severity, f.unless_newer_version)
-            for rule in layout.rules
-            for f in rule.check(plan, context)
+            for f in found
         ]
         checked.layout_problems[layout.name] = _locate(source, findings)
     return checked
@@ -316,6 +320,40 @@ def check_path(
         checked = CheckedPlan(PlanSource(Path(path), None))
         checked.problems.append(internal_error(str(path), "checking", error))
         return checked
+
+
+def check_paths(
+    paths: Iterable[Path | str],
+    settings: Settings,
+    layouts: Iterable[str] | str | None = None,
+    as_of: dt.date | None = None,
+) -> Iterator[CheckedPlan]:
+    """`check_path` on each file, in order, with the versions of a plan seen together.
+
+    A rule may stand aside for a plan that a newer version replaces
+    (`unless_newer_version`: an overdue review). A file such a rule found
+    something in waits until every file was checked; when a newer version of
+    its plan (same id, compared case-folded; higher version) was among them, it
+    is checked again with `newer_version`. Those files come last, in order.
+    """
+    latest: dict[str, int] = {}
+    waiting: list[CheckedPlan] = []
+    for path in paths:
+        checked = check_path(path, settings, layouts, as_of)
+        if checked.plan is not None:
+            key, version = checked.plan.plan.id.casefold(), checked.plan.plan.version
+            latest[key] = max(latest.get(key, 0), version)
+        if checked.plan is not None and any(p.unless_newer_version for p in checked.all_problems):
+            waiting.append(checked)
+        else:
+            yield checked
+    for checked in waiting:
+        assert checked.plan is not None
+        info = checked.plan.plan
+        if latest[info.id.casefold()] > info.version:
+            checked = check_path(checked.source.path, settings, layouts, as_of, newer_version=True)
+            checked.superseded = True
+        yield checked
 
 
 def _review_interval(data: object, names: list[str], folders: list[Path]) -> int | None:

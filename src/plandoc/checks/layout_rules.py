@@ -7,6 +7,8 @@ and the public `source` it comes from, and one of three kinds:
     require_any = ["signatures[role=client]", "signatures[role=guardian]"]   # one of them
     from = "plan.effective"  to = "goals[*].target_date"  max_days = 365     # a bound
 
+A bound's message may name its dates: `{from}` and `{to}` are replaced by them.
+
 A rule may apply only when a field has one of some values:
 
     when = { field = "assessment.risk.level", in = ["moderate", "high", "imminent"] }
@@ -16,8 +18,9 @@ run (`unless_newer_version = true`: an old version still rebuilds).
 
 The source is a table naming the public document, the section, its address
 and what it says (`source = { document = "...", section = "...", url =
-"https://...", says = "..." }`); a clinic's own layout may give one line of
-text instead. Each problem cites the document and section.
+"https://...", says = "...", cite = "..." }`); a clinic's own layout may give
+one line of text instead. Each problem cites the source: its short `cite`, else
+the document and section.
 
 Paths are the input format's keys joined by dots; `[*]` means every item of a
 list (the rule then applies to each one), `[key=value]` the items whose key
@@ -33,7 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from plandoc.problems import FieldPath, Finding, Severity
+from plandoc.problems import FieldPath, Finding, Severity, plan_value
 
 SPECIAL_DATES = ("today", "review_due", "last_review")
 _SEGMENT = re.compile(r"([a-z_]+)(?:\[(\*|[a-z_]+=[A-Za-z0-9_.-]+)\])?")
@@ -54,8 +57,11 @@ class Source:
     section: str = ""
     url: str = ""
     says: str = ""
+    short: str = ""  # the citation problems give (`cite` in layout.toml)
 
     def cite(self) -> str:
+        if self.short:
+            return self.short
         return f"{self.document}, {self.section}" if self.section else self.document
 
 
@@ -106,7 +112,8 @@ class Rule:
             ):
                 return []
             return [self._finding(_parent(self.require_any[0]))]
-        return [self._finding(missing) for path in self.require for missing in _missing(plan, path)]
+        missing = [where for path in self.require for where in _missing(plan, path)]
+        return [self._finding(where) for where in dict.fromkeys(missing)]  # each place once
 
     def _check_bound(self, plan: Any, context: RuleContext) -> list[Finding]:
         assert self.start and self.end and self.max_days is not None
@@ -114,11 +121,16 @@ class Rule:
         for start_path, start in _dates(plan, self.start, context):
             for end_path, end in _dates(plan, self.end, context):
                 if (end - start).days > self.max_days:
-                    findings.append(self._finding(end_path or start_path))
+                    findings.append(
+                        self._finding(end_path or start_path, {"{from}": start, "{to}": end})
+                    )
         return findings
 
-    def _finding(self, path: FieldPath) -> Finding:
-        message = f"{self.message} ({self.source.cite()})"
+    def _finding(self, path: FieldPath, dates: dict[str, dt.date] | None = None) -> Finding:
+        message = self.message
+        for slot, date in (dates or {}).items():  # a bound's message may name its two dates
+            message = message.replace(slot, plan_value(date.isoformat()))
+        message = f"{message} ({self.source.cite()})"
         return Finding(path, message, self.severity, self.unless_newer_version)
 
 
@@ -162,13 +174,25 @@ def _missing(plan: Any, path: str) -> list[FieldPath]:
     """Where `path` is absent: once per item of its last `[*]` list, or once for the plan."""
     head, star, tail = path.rpartition("[*]")
     if not star:
-        return [] if any(_present(v) for _, v in resolve(plan, path)) else [_parent(path)]
+        return [] if any(_present(v) for _, v in resolve(plan, path)) else [_absent(plan, path)]
     missing = []
     for where, item in resolve(plan, head + star):
         rest = tail.lstrip(".")
         if rest and not any(_present(v) for _, v in resolve(item, rest)):
             missing.append((*where, *_parent(rest)))
     return missing
+
+
+def _absent(plan: Any, path: str) -> FieldPath:
+    """Where a plain path stops: `medical_necessity.rationale` is reported at
+    `medical_necessity` when the plan has none, so a rule naming three of its
+    fields says so once."""
+    names: list[str | int] = []
+    for name, selector in _segments(path):
+        names.append(name)
+        if selector or not resolve(plan, ".".join(str(n) for n in names)):
+            break
+    return tuple(names)
 
 
 def _parent(path: str) -> FieldPath:
@@ -208,7 +232,9 @@ def rules_from(tables: tuple[Any, ...]) -> tuple[Rule, ...]:
             source=(
                 Source(table.source)
                 if isinstance(table.source, str)
-                else Source(**table.source.model_dump())
+                else Source(
+                    **table.source.model_dump(exclude={"cite"}), short=table.source.cite or ""
+                )
             ),
             severity=Severity(table.severity),
             require=table.require,

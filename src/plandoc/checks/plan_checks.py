@@ -173,6 +173,43 @@ def check_provider(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         yield from _check_npi(plan.provider.supervisor.npi, ("provider", "supervisor", "npi"))
 
 
+def check_practice(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    if plan.practice is not None:
+        yield from _check_npi(plan.practice.npi, ("practice", "npi"))
+
+
+def check_safety_plan(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
+    safety = plan.safety_plan
+    if safety is not None and options.today is not None and safety.reviewed > options.today:
+        yield Finding(
+            ("safety_plan", "reviewed"),
+            f"{plan_value(safety.reviewed)} is in the future: the date the safety plan was "
+            "made or last gone over with the client",
+        )
+
+
+def stale_safety_plan(
+    plan: Plan, interval: int | None, due: dt.date | None, today: dt.date | None
+) -> Finding | None:
+    """A warning when the safety plan was last gone over with the client longer ago than
+    the layout's review interval (a layout without one: the plan's own cycle, from its last
+    review to its review date), or None."""
+    safety = plan.safety_plan
+    if safety is None or today is None:
+        return None
+    if interval is None and due is not None:
+        interval = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
+    age = (today - safety.reviewed).days
+    if interval is None or interval <= 0 or age <= interval:
+        return None
+    return Finding(
+        ("safety_plan", "reviewed"),
+        f"the safety plan was last gone over with the client {age} days ago, longer than "
+        f"the review interval ({interval} days): review it with the client",
+        WARNING,
+    )
+
+
 def npi_is_valid(npi: str) -> bool:
     """Luhn check digit over the NPI prefixed with 80840 (the US health industry number)."""
     if not NPI.fullmatch(npi):
@@ -504,6 +541,8 @@ def client_age(plan: Plan) -> int:
 CHECKS: tuple[Check, ...] = (
     check_identification,
     check_provider,
+    check_practice,
+    check_safety_plan,
     check_dates,
     check_diagnoses,
     check_ids,

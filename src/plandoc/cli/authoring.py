@@ -128,7 +128,8 @@ def new(
         config, layouts, layout_folders=layout_folders, old_layout_folders=old_layout_folders
     )
     if previous is not None:
-        checked = check_path(previous, settings, layouts or None, as_of)
+        # The version made here replaces it: an overdue review does not stop it.
+        checked = check_path(previous, settings, layouts or None, as_of, newer_version=True)
         if checked.plan is None or checked.failed():
             print_problems(checked.all_problems)
             raise PlandocError(

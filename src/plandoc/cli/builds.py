@@ -232,7 +232,7 @@ def status(
       plandoc status clinic/plans --format csv > due.csv
       plandoc status --as-of 2027-01-01 --format json
     """
-    from plandoc.checks.file import check_path
+    from plandoc.checks.file import check_paths
     from plandoc.errors import PlandocError
     from plandoc.model.instruments import load_registry
     from plandoc.planfile.find import find_plan_files
@@ -246,10 +246,8 @@ def status(
         raise PlandocError(f"{settings.input}: no such folder")
     registry = load_registry(settings.instruments)
     chosen = settings.layouts[:1]
-    rows = sort_rows(
-        status_row(check_path(path, settings, chosen, as_of), as_of, within, registry)
-        for path in find_plan_files((settings.input,))
-    )
+    checked_plans = check_paths(find_plan_files((settings.input,)), settings, chosen, as_of)
+    rows = sort_rows(status_row(checked, as_of, within, registry) for checked in checked_plans)
     form = report_format or ("table" if sys.stdout.isatty() else "csv")
     text = {"table": render_table, "csv": render_csv, "json": render_json}[form](rows, show_names)
     click.echo(text.rstrip("\n"))

@@ -44,7 +44,7 @@ def export_fhir(
     import json
 
     from plandoc.builds.output_files import write_output
-    from plandoc.checks.file import check_path
+    from plandoc.checks.file import check_paths
     from plandoc.interop import fhir
     from plandoc.model.instruments import load_registry
     from plandoc.planfile.find import find_plan_files
@@ -53,8 +53,7 @@ def export_fhir(
     settings = load_settings(config, output=output)
     registry = load_registry(settings.instruments)
     failed = False
-    for path in find_plan_files(paths):
-        checked = check_path(path, settings, (), as_of)
+    for checked in check_paths(find_plan_files(paths), settings, (), as_of):
         print_problems(checked.all_problems)
         if checked.plan is None or checked.failed():
             failed = True

@@ -76,5 +76,9 @@ def layouts_show(layout_folders: tuple[Path, ...], name: str) -> None:
     for rule in layout.rules:
         lines.append(f"  - [{rule.severity.value}] {rule.id}: {rule.message}")
         lines.append(f"      checks: {rule.kind}")
-        lines.append(f"      source: {rule.source}")
+        source = rule.source
+        lines.append(f"      source:  {source.document}")
+        lines += [f"      {label:8} {value}" for label, value in (
+            ("section:", source.section), ("address:", source.url), ("says:", source.says)
+        ) if value]  # fmt: skip
     click.echo("\n".join(line for line in lines if line is not None))

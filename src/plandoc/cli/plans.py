@@ -66,7 +66,7 @@ def validate(
     """
     import json
 
-    from plandoc.checks.file import check_path
+    from plandoc.checks.file import check_paths
     from plandoc.planfile.find import find_plan_files
     from plandoc.reports.validation import Validation
 
@@ -76,8 +76,7 @@ def validate(
     )  # fmt: skip
     as_json = report_format == "json"
     validation = Validation(settings.strict, keep_entries=as_json, names=show_names)
-    for path in find_plan_files(paths):
-        checked = check_path(path, settings, as_of=as_of)
+    for checked in check_paths(find_plan_files(paths), settings, as_of=as_of):
         validation.add(checked)
         if not as_json:
             print_problems(checked.all_problems)
@@ -134,7 +133,7 @@ def render(
       plandoc render inputs/adult-ptsd.json -l client-copy --to pdf --page-size a4
     """
     from plandoc.builds.output_files import write_documents
-    from plandoc.checks.file import check_path
+    from plandoc.checks.file import check_paths
     from plandoc.documents.documents import render_checked
     from plandoc.planfile.find import find_plan_files
     from plandoc.problems import Problem
@@ -147,8 +146,7 @@ def render(
     validation = Validation(settings.strict)
     written = 0
     failed = False
-    for path in find_plan_files(paths):
-        checked = check_path(path, settings, as_of=as_of)
+    for checked in check_paths(find_plan_files(paths), settings, as_of=as_of):
         validation.add(checked)
         print_problems(checked.all_problems)
         failed |= checked.any_failed(settings.strict)

@@ -202,6 +202,14 @@ def _load(name: str, found: dict[str, tuple[Path, str]], seen: tuple[str, ...]) 
     return _build(name, folder, origin, manifest, parent)
 
 
+def _merged(inherited: tuple[Rule, ...], own: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The parent's rules, each replaced in place by the layout's own rule of the same id
+    (a payer layout makes a warning of `standard` an error), then the layout's new ones."""
+    mine = {rule.id: rule for rule in own}
+    kept = tuple(mine.pop(rule.id, rule) for rule in inherited)
+    return (*kept, *(rule for rule in own if rule.id in mine))
+
+
 def _build(
     name: str, folder: Path, origin: str, manifest: LayoutManifest, parent: Layout | None
 ) -> Layout:
@@ -223,11 +231,11 @@ def _build(
         formats=tuple(inherited("formats", FORMATS)),
         page_size=inherited("page_size", "letter"),
         date_format=inherited("date_format", "%Y-%m-%d"),
-        review_interval_days=inherited("review_interval_days", None),
+        review_interval_days=inherited("review_interval_days", None) or None,  # 0: none
         font_size=inherited("font_size", 10),
         header=tuple(inherited("header", DEFAULT_HEADER)),
         footer=inherited("footer", ""),
-        rules=(*(parent.rules if parent else ()), *rules_from(manifest.rules)),
+        rules=_merged(parent.rules if parent else (), rules_from(manifest.rules)),
         blocks=tuple(manifest.blocks.items()),
         progress=progress,
         parent=parent,

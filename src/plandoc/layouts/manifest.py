@@ -8,6 +8,7 @@ manifest is one `LayoutError` with a line per problem:
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -52,8 +53,16 @@ class SourceTable(_Table):
 
     document: Line
     section: Line
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    url: str
     says: Line
+    cite: Line | None = None  # the short citation messages give; default: document, section
+
+    @field_validator("url")
+    @classmethod
+    def _public_address(cls, url: str) -> str:
+        if not re.fullmatch(r"https://[^\s/]+\.[^\s/]+(/\S*)?", url):
+            raise ValueError("the public address of the source, starting https://")
+        return url
 
 
 class WhenTable(_Table):
@@ -125,7 +134,8 @@ class LayoutManifest(_Table):
     formats: Annotated[tuple[FormatName, ...], Field(min_length=1)] | None = None
     page_size: Literal["letter", "a4"] | None = None
     date_format: str | None = None
-    review_interval_days: Annotated[StrictInt, Field(ge=1, le=366)] | None = None
+    # 0: no interval; plans give plan.review_by (a layout whose payer sets none)
+    review_interval_days: Annotated[StrictInt, Field(ge=0, le=366)] | None = None
     font_size: Annotated[StrictInt, Field(ge=8, le=16)] | None = None
     header: tuple[HeaderField, ...] | None = None
     footer: str | None = None
@@ -139,4 +149,7 @@ class LayoutManifest(_Table):
             raise ValueError("formats: pdf is made from the html: list html too")
         if self.blocks and self.extends is None:
             raise ValueError("blocks: blocks override a parent: add `extends`")
+        ids = [rule.id for rule in self.rules if rule.id is not None]
+        if twice := sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1}):
+            raise ValueError(f"rules: the id {twice[0]!r} is given twice (ids name one rule)")
         return self

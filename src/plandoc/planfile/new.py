@@ -31,13 +31,18 @@ from plandoc.planfile.markdown_plan import markdown_lines, sections
 from plandoc.planfile.placeholders import fill
 from plandoc.planfile.read import PlanSource, in_nfc, read_bytes
 from plandoc.planfile.yaml_text import dump_yaml
-from plandoc.problems import FieldPath, format_field_path, plan_value
+from plandoc.problems import FieldPath, Severity, format_field_path, plan_value
 
 
 def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
     """A new plan for `layout`: what the format requires, plus what its rules require."""
     day = today.isoformat()
-    required = {path for rule in layout.rules for path in (*rule.require, *rule.require_any)}
+    required = {  # a rule applying only to some plans (`when`) counts where it is an error
+        path
+        for rule in layout.rules
+        if rule.when_field is None or rule.severity is Severity.ERROR
+        for path in (*rule.require, *rule.require_any)
+    }
 
     def wanted(prefix: str) -> bool:
         return any(path.startswith(prefix) for path in required)
@@ -149,6 +154,40 @@ def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
             {"cpt": fill("e.g. 90834"), "description": fill("the service"),
              "frequency": fill("e.g. weekly"), "units": fill("units requested")}
         ]  # fmt: skip
+    if wanted("assessment.strengths"):
+        plan["assessment"]["strengths"] = [fill("a strength the client brings")]
+    if wanted("assessment.preferences"):
+        plan["assessment"]["preferences"] = [fill("how the client wants care given")]
+    if wanted("safety_plan"):
+        plan["safety_plan"] = {
+            "warning_signs": [fill("a thought, mood or situation that comes before a crisis")],
+            "coping_strategies": [fill("something the client can do alone")],
+            "supports": [
+                {"name": fill("someone to ask for help"), "relationship": fill("who they are"),
+                 "phone": fill("their phone")}
+            ],
+            "professionals": [
+                {"name": fill("you, or the crisis service"), "role": fill("e.g. therapist"),
+                 "phone": fill("the phone")}
+            ],
+            "means_safety": [fill("a step to make the surroundings safer")],
+            "reviewed": fill("when it was made with the client, YYYY-MM-DD"),
+        }  # fmt: skip
+    if wanted("medical_necessity"):
+        necessity: dict[str, Any] = {}
+        if wanted("medical_necessity.rationale"):
+            necessity["rationale"] = fill("why this level and amount of care is needed now")
+        if wanted("medical_necessity.level_of_care"):
+            necessity["level_of_care"] = fill(
+                "outpatient, intensive-outpatient, partial-hospitalization, "
+                "residential or inpatient"
+            )
+        if wanted("medical_necessity.functional_impairments"):
+            necessity["functional_impairments"] = [
+                {"domain": fill("work, school, relationships, self-care, housing, legal, health "
+                                "or other"), "description": fill("how daily life is affected")}
+            ]  # fmt: skip
+        plan["medical_necessity"] = necessity
     if wanted("discharge_criteria"):
         plan["discharge_criteria"] = [fill("when treatment will end")]
     if wanted("progress_notes"):
@@ -196,6 +235,11 @@ HELP = {
     "provider": "You: the clinician responsible for the plan.",
     "assessment": "History and assessment (the narrative parts are the sections below),\n"
     "risk, strengths, barriers, and the scores at intake.",
+    "safety_plan": "The client's crisis safety plan, made with them (Stanley-Brown steps). This\n"
+    "layout requires it when the risk level is moderate or above: for a low-risk client,\n"
+    "delete this part.",
+    "medical_necessity": "Why this level and amount of care is needed now: what the reviewer\n"
+    "authorizes on (the rationale is the 'Medical Necessity' section below).",
     "presenting_problem": "Why the client came, in their own words (the clinical text is the\n"
     "'Presenting Problem' section below).",
     "diagnoses": "ICD-10-CM diagnoses; exactly one is primary.",

@@ -3,15 +3,19 @@
 One row per plan file, sorted by review due date (unreadable plans last):
 id, version, status, layout, last reviewed, review due, days left, and flags:
 
-- `overdue`: the review date has passed;
+- `overdue`: the review date has passed (never for a `completed` or `revoked`
+  plan);
 - `due-soon`: due within `within` days (default 30);
+- `superseded`: a newer version of the plan is in the same folder: this one is
+  history, and neither overdue nor due;
 - `unsigned`: no dated client (or guardian) signature;
 - `goal-past-target`: a goal's target date has passed and it is not met
   (nor discontinued or revised);
 - `goal-stalled`: a goal shows no improvement over its last measurements;
 - `goal-worsened`: a goal's latest score is worse than its best by a
   clinically meaningful amount (the thresholds: see progress.py);
-- `invalid`: the plan has errors (`plandoc validate` says which).
+- `invalid`: the plan has errors (`plandoc validate` says which) other than an
+  overdue review, which `overdue` says already.
 
 Client names, and file paths (which may hold them), appear only when asked for
 (`show_names`); otherwise a file is named by a hash of its path (`file_key`,
@@ -34,7 +38,7 @@ from plandoc.checks.file import CheckedPlan
 from plandoc.checks.plan_checks import review_due, shown_plan_id
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.progress import ProgressRules, plan_progress
-from plandoc.problems import file_key, one_line
+from plandoc.problems import Severity, file_key, one_line
 
 COLUMNS = (
     "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left", "flags",
@@ -63,6 +67,12 @@ class StatusRow:
         return row
 
 
+def _only_overdue(checked: CheckedPlan) -> bool:
+    """The plan fails only because its review is overdue: `overdue` says so already."""
+    errors = [p for p in checked.all_problems if p.severity is Severity.ERROR]
+    return bool(errors) and all(p.unless_newer_version for p in errors)
+
+
 def status_row(
     checked: CheckedPlan, today: dt.date, within: int, instruments: Registry | None = None
 ) -> StatusRow:
@@ -73,7 +83,11 @@ def status_row(
     due = review_due(plan, layout.review_interval_days if layout else None)
     days_left = (due - today).days if due else None
     flags = []
-    if days_left is not None and days_left < 0:
+    if checked.superseded:  # a newer version is in the folder: this one is history
+        flags.append("superseded")
+    elif plan.plan.status in ("completed", "revoked"):
+        pass  # no review falls due
+    elif days_left is not None and days_left < 0:
         flags.append("overdue")
     elif days_left is not None and days_left <= within:
         flags.append("due-soon")
@@ -83,7 +97,7 @@ def status_row(
     progress = plan_progress(plan, instruments or built_in_registry(), rules, as_of=today)
     kinds = {flag.kind for goal in progress.values() for flag in goal.flags}
     flags += [f"goal-{kind}" for kind in ("past-target", "stalled", "worsened") if kind in kinds]
-    if checked.failed():
+    if checked.failed() and not _only_overdue(checked):
         flags.append("invalid")
     return StatusRow(
         plan_id=plan_id or "?",
