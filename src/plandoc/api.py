@@ -132,11 +132,15 @@ def _checked(
 ) -> CheckedPlan:
     from plandoc.checks.file import check_model, check_path
     from plandoc.model.instruments import load_registry
-    from plandoc.model.plan import Plan
+    from plandoc.model.plan import Plan, Practice
 
     chosen = [layout] if layout else list(settings.layouts)
     if isinstance(plan, Plan):
         registry = load_registry(settings.instruments)
+        if settings.practice:  # the clinic's letterhead; the plan's own keys win
+            own = plan.practice.model_dump(exclude_unset=True) if plan.practice else {}
+            practice = Practice.model_validate({**settings.practice, **own})
+            plan = plan.model_copy(update={"practice": practice})
         return check_model(plan, chosen, settings.layout_folders, as_of, registry)
     if not isinstance(plan, str | os.PathLike):
         raise TypeError(f"expected a Plan or a path, not {type(plan).__name__}")
