@@ -1,9 +1,14 @@
 """Compose a checked plan into the layout's Markdown document.
 
 The template gets the plan as it is plus a few values derived from it (the
-review due date, the signature block with a line for each missing role, the
-running header) so templates stay free of logic. Everything here is a pure
-function of the plan and the layout.
+review due date, the signature block with a line for each missing role, who
+agreed to the plan, the running header) so templates stay free of logic.
+Everything here is a pure function of the plan and the layout.
+
+What a template writes above the document's title (its first level-1
+heading) is the letterhead: the Markdown file keeps it at the top, the HTML
+page sets it apart at the top of the first page, and the Word document puts it
+in the first page's header.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pyromark
+
 from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
+from plandoc.documents.markdown_events import OPTIONS
 from plandoc.layouts import PLAN_TEMPLATE, Layout
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan
@@ -37,10 +45,33 @@ class SignatureRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Participant:
+    """Someone besides the client whose signature the plan records: a guardian, a partner."""
+
+    name: str
+    role: str  # "guardian" or "other"
+    signed: dt.date | None  # None: declined to sign (the plan gives the reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Who agreed to the plan, as the plan records it, for the client copy's words.
+
+    The client's agreement is the contract's `client_agreement`, else the client's
+    signature: signed is agreed, a declined signature is not; neither is unknown (None).
+    """
+
+    agreed: bool | None
+    date: dt.date | None  # when the client agreed
+    reason: str | None  # why the client did not agree, as recorded
+    others: tuple[Participant, ...]  # guardians and other participants, in the plan's order
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDocument:
     """What every writer needs besides the Markdown: the running header and metadata."""
 
-    markdown: str
+    markdown: str  # the whole document, letterhead first
     title: str
     header: tuple[str, ...]
     footer: str
@@ -49,8 +80,15 @@ class PlanDocument:
     created: dt.date
     modified: dt.date
     author: str
+    # The Markdown above the title: the practice's letterhead (empty without a practice).
+    letterhead: str = ""
     # The charts the Markdown names as `![description](chart:NAME)`: NAME -> the progress drawn.
     charts: tuple[tuple[str, GoalProgress], ...] = ()
+
+    @property
+    def body(self) -> str:
+        """The document from its title on: the Markdown without the letterhead."""
+        return self.markdown[len(self.letterhead) :]
 
     def chart(self, name: str) -> GoalProgress | None:
         return dict(self.charts).get(name)
@@ -70,6 +108,7 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
         "age": client_age(plan),
         "is_minor": client_age(plan) < ADULT_AGE,
         "signature_rows": signature_rows(plan, layout),
+        "consent": consent(plan),
         "signature_line": SIGNATURE_LINE,
         "progress": progress,
         "charts": charts,
@@ -77,6 +116,7 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
     markdown = layout.render(PLAN_TEMPLATE, context)
     return PlanDocument(
         markdown=markdown,
+        letterhead=letterhead(markdown),
         title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",
         header=running_header(plan, layout),
         footer=layout.footer,
@@ -87,6 +127,44 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
         author=f"{plan.provider.name}, {plan.provider.credentials}",
         charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
     )
+
+
+def letterhead(markdown: str) -> str:
+    """The Markdown above the document's title (its first level-1 heading): the letterhead.
+
+    Plan text can never make a heading (it is escaped), so only a template's own
+    title ends the letterhead; a document without a title has none.
+    """
+    source = markdown.encode("utf-8")  # the parser's spans count bytes
+    for event, span in pyromark.events_with_range(markdown, options=OPTIONS):
+        start = event.get("Start") if isinstance(event, dict) else None
+        heading = start.get("Heading") if isinstance(start, dict) else None
+        if isinstance(heading, dict) and heading.get("level") == "H1":
+            above = source[: span["start"]].decode("utf-8")
+            return above if above.strip() else ""
+    return ""
+
+
+def consent(plan: Plan) -> Consent:
+    """Who agreed to the plan: the client (the contract's record, else the client's
+    signature) and the guardians and others who signed or declined."""
+    agreement = plan.contract.client_agreement
+    signature = next((s for s in plan.signatures if s.role == "client"), None)
+    signed_on = signature.date if signature else None
+    others = tuple(
+        Participant(s.name, s.role, s.date)
+        for s in plan.signatures
+        if s.role in ("guardian", "other")
+    )
+    if agreement is not None:
+        if agreement.agreed:
+            return Consent(True, agreement.date or signed_on, None, others)
+        return Consent(False, None, agreement.declined_reason, others)
+    if signature is not None:
+        if signed_on is not None:
+            return Consent(True, signed_on, None, others)
+        return Consent(False, None, signature.declined_reason, others)
+    return Consent(None, None, None, others)
 
 
 def running_header(plan: Plan, layout: Layout) -> tuple[str, ...]:

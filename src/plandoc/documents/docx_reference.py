@@ -2,9 +2,11 @@
 
 python-docx opens its default template and gives us Word's own styles,
 theme, settings and a section with a header and footer; we tune the styles
-(fonts, colours, a table style with a header row), slim the package to the
-parts a plan uses, and keep every part as bytes. Each plan then only needs its
-body, its running header and its properties written (see `docx_writer`).
+(fonts, colours, a table style with a header row, the letterhead's), give the
+first page a header of its own (the letterhead goes there) and the same footer
+as the others, slim the package to the parts a plan uses, and keep every part
+as bytes. Each plan then only needs its body, its headers and its properties
+written (see `docx_writer`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from lxml import etree
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
 HEADER_MARK = "PLANDOC-RUNNING-HEADER"
+FIRST_HEADER_MARK = "PLANDOC-FIRST-PAGE-HEADER"  # the first page header's paragraphs go here
 FOOTER_MARK = "PLANDOC-FOOTER-TEXT"
 ACCENT = RGBColor(0x1F, 0x4E, 0x5F)
 
@@ -38,7 +41,8 @@ KEEP_STYLES = {
     "Heading2", "Heading3", "Heading1Char", "Heading2Char", "Heading3Char", "TitleChar",
     "ListBullet", "ListBullet2", "ListBullet3", "ListNumber", "ListNumber2", "ListNumber3",
     "ListContinue", "ListContinue2", "ListContinue3", "Quote", "QuoteChar", "Header",
-    "HeaderChar", "Footer", "FooterChar", "TableGrid",
+    "HeaderChar", "Footer", "FooterChar", "TableGrid", "TableText", "PlanTable",
+    "LetterheadName", "Letterhead",
 }  # fmt: skip
 DROP_PARTS = re.compile(r"^(customXml/|docProps/thumbnail|word/stylesWithEffects)")
 
@@ -63,6 +67,19 @@ TABLE_STYLES = f"""\
 <w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/></w:tcPr></w:tblStylePr>\
 </w:style>"""
 
+# The letterhead, in the first page's header: the practice's name, then its address,
+# phones (and, in payer layouts, billing ids) in small type.
+LETTERHEAD_STYLES = f"""\
+<w:style xmlns:w="{W}" w:type="paragraph" w:customStyle="1" w:styleId="LetterheadName">\
+<w:name w:val="Letterhead Name"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+<w:pPr><w:spacing w:before="0" w:after="40" w:line="240" w:lineRule="auto"/></w:pPr>\
+<w:rPr><w:b/><w:bCs/><w:color w:val="1F4E5F"/><w:sz w:val="30"/><w:szCs w:val="30"/></w:rPr>\
+</w:style>
+<w:style xmlns:w="{W}" w:type="paragraph" w:customStyle="1" w:styleId="Letterhead">\
+<w:name w:val="Letterhead"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+<w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>\
+<w:rPr><w:color w:val="56606B"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>"""
+
 FOOTER_PARAGRAPH = """\
 <w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="right"/></w:pPr>\
 <w:r><w:t xml:space="preserve">PLANDOC-FOOTER-TEXT</w:t></w:r>\
@@ -79,10 +96,13 @@ class ReferencePackage:
     parts: dict[str, bytes]
     document_start: str  # the <w:document ...><w:body> opening of document.xml
     section: str  # the body's closing <w:sectPr>, with header and footer references
-    header_xml: str  # header1.xml with HEADER_MARK where the running header goes
+    header_xml: str  # every page's header, with HEADER_MARK where the running header goes
     header_part: str
-    footer_xml: str  # footer1.xml with FOOTER_MARK before "Page X of Y"
+    first_header_xml: str  # the first page's, with FIRST_HEADER_MARK where its paragraphs go
+    first_header_part: str
+    footer_xml: str  # every page's footer (the first's too), FOOTER_MARK before "Page X of Y"
     footer_part: str
+    first_footer_part: str
     numbering_xml: str
     list_abstract: dict[str, str]  # ListNumber style id -> its abstractNumId
     text_width: int  # twips between the margins
@@ -106,8 +126,16 @@ def reference_package(page_size: str, font_size: int = 10) -> ReferencePackage:
     body = parts["word/document.xml"].decode("utf-8")
     start = body[: body.index("<w:body>") + len("<w:body>")]
     section = body[body.index("<w:sectPr") : body.index("</w:body>")]
-    header_part = next(n for n in parts if re.fullmatch(r"word/header\d*\.xml", n))
-    footer_part = next(n for n in parts if re.fullmatch(r"word/footer\d*\.xml", n))
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    header_part = _section_part(section, rels, "header", "default")
+    first_header_part = _section_part(section, rels, "header", "first")
+    footer_part = _section_part(section, rels, "footer", "default")
+    first_header = re.sub(
+        rf"<w:p[ >](?:(?!</w:p>).)*{FIRST_HEADER_MARK}.*?</w:p>",
+        FIRST_HEADER_MARK,
+        parts[first_header_part].decode("utf-8"),
+        flags=re.S,
+    )
     numbering = parts["word/numbering.xml"].decode("utf-8")
     width = PAGE[page_size][0] - 2 * MARGIN
     return ReferencePackage(
@@ -116,12 +144,24 @@ def reference_package(page_size: str, font_size: int = 10) -> ReferencePackage:
         section=section,
         header_xml=parts[header_part].decode("utf-8"),
         header_part=header_part,
+        first_header_xml=first_header,
+        first_header_part=first_header_part,
         footer_xml=parts[footer_part].decode("utf-8"),
         footer_part=footer_part,
+        first_footer_part=_section_part(section, rels, "footer", "first"),
         numbering_xml=numbering,
         list_abstract=_list_abstracts(parts["word/styles.xml"], numbering),
         text_width=width,
     )
+
+
+def _section_part(section: str, rels: str, kind: str, page: str) -> str:
+    """The part of the section's `kind` ("header", "footer") for `page` ("default", "first")."""
+    found = re.search(rf'<w:{kind}Reference w:type="{page}" r:id="([^"]+)"', section)
+    assert found, f"the reference package has no {page} {kind}"
+    target = re.search(rf'Id="{found.group(1)}"[^>]*Target="([^"]+)"', rels)
+    assert target, f"the reference package's {page} {kind} has no part"
+    return f"word/{target.group(1)}"
 
 
 def _set_up_section(document: docx.document.Document, page_size: str) -> None:
@@ -135,11 +175,18 @@ def _set_up_section(document: docx.document.Document, page_size: str) -> None:
     header = section.header.paragraphs[0]
     header.text = HEADER_MARK
     header.style = document.styles["Header"]
-    footer = section.footer
-    footer_element = footer._element
-    for paragraph in list(footer_element):
-        footer_element.remove(paragraph)
-    footer_element.append(etree.fromstring(f'<w:root xmlns:w="{W}">{FOOTER_PARAGRAPH}</w:root>')[0])
+    # The first page has a header of its own (the letterhead's place) and the same footer.
+    section.different_first_page_header_footer = True
+    first_header = section.first_page_header
+    first_header.is_linked_to_previous = False
+    first_header.paragraphs[0].text = FIRST_HEADER_MARK
+    for footer in (section.footer, section.first_page_footer):
+        footer.is_linked_to_previous = False
+        footer_element = footer._element
+        for paragraph in list(footer_element):
+            footer_element.remove(paragraph)
+        paragraph = etree.fromstring(f'<w:root xmlns:w="{W}">{FOOTER_PARAGRAPH}</w:root>')[0]
+        footer_element.append(paragraph)
 
 
 def _set_up_styles(document: docx.document.Document, font_size: int) -> None:
@@ -182,13 +229,14 @@ def _set_up_styles(document: docx.document.Document, font_size: int) -> None:
     table_size = str(2 * (font_size - 1))  # half-points
     for xml in TABLE_STYLES.split("\n"):
         root.append(etree.fromstring(xml.replace('w:val="18"', f'w:val="{table_size}"')))
+    for xml in LETTERHEAD_STYLES.split("\n"):
+        root.append(etree.fromstring(xml))
 
 
 def _slim_styles(xml: bytes) -> bytes:
     root = etree.fromstring(xml)
-    keep = KEEP_STYLES | {"TableText", "PlanTable"}
     for style in root.findall(f"{{{W}}}style"):
-        if style.get(f"{{{W}}}styleId") not in keep:
+        if style.get(f"{{{W}}}styleId") not in KEEP_STYLES:
             root.remove(style)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 

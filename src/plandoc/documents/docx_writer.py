@@ -1,10 +1,12 @@
 """Markdown events -> a Word document, written as WordprocessingML directly.
 
 The body is built as XML text from the same event stream the HTML writer
-reads; every other part comes from the layout's reference package. Building
-the XML directly is about six times faster than python-docx's object model,
-and the zip is written with fixed timestamps and plan-derived properties so
-the same plan always gives the same bytes.
+reads; so is the letterhead, which goes in the first page's header above the
+running header (later pages have the running header alone); every other part
+comes from the layout's reference package. Building the XML directly is about
+six times faster than python-docx's object model, and the zip is written with
+fixed timestamps and plan-derived properties so the same plan always gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from xml.sax.saxutils import escape
 from plandoc.documents import charts, table_widths
 from plandoc.documents.compose import PlanDocument
 from plandoc.documents.docx_reference import (
+    FIRST_HEADER_MARK,
     FOOTER_MARK,
     HEADER_MARK,
     HEADER_SHADE,
+    RULE_COLOR,
     ReferencePackage,
     reference_package,
 )
@@ -36,6 +40,8 @@ ALERT_PARAGRAPH = (
     '<w:shd w:val="clear" w:color="auto" w:fill="FDF1E8"/><w:ind w:left="144" w:right="144"/>'
 )
 HEADING_STYLES = {"H1": "Title", "H2": "Heading1", "H3": "Heading2"}
+# The letterhead's paragraphs: the practice's name, then the lines under it.
+LETTERHEAD_STYLES = ("LetterheadName", "Letterhead")
 # Characters XML 1.0 cannot hold; the model refuses them, this is the last guard.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -98,6 +104,8 @@ class _BodyBuilder:
     drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
+    plain_styles: tuple[str, ...] = ()  # the styles of plain paragraphs, in turn (the last repeats)
+    plain_paragraphs: int = 0
 
     def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
@@ -127,6 +135,9 @@ class _BodyBuilder:
             self.numbering = ALERT_PARAGRAPH  # shaded, with a rule on the left; not italic
         elif style is None and self.quote_depth:
             style = "Quote"
+        elif style is None and self.plain_styles:
+            style = self.plain_styles[min(self.plain_paragraphs, len(self.plain_styles) - 1)]
+            self.plain_paragraphs += 1
         self.style, self.runs = style, []
         return self.runs
 
@@ -236,10 +247,12 @@ def body_xml(
     reference: ReferencePackage,
     charts: dict[str, GoalProgress] | None = None,
     drawn: dict[str, bytes] | None = None,
+    plain_styles: tuple[str, ...] = (),
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
-    (or N) (`.restarts`), and the charts' pictures (`.pictures`)."""
-    b = _BodyBuilder(reference, charts=charts or {}, drawn=drawn or {})
+    (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
+    `plain_styles` in turn, the last repeating (default: Word's Normal)."""
+    b = _BodyBuilder(reference, charts=charts or {}, drawn=drawn or {}, plain_styles=plain_styles)
     for kind, name, value in events(markdown):
         if b.in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the picture carries it as its description
@@ -385,7 +398,7 @@ def render_docx(
 ) -> bytes:
     """The Word document; `pictures` are the charts' PNGs when already drawn (by name)."""
     reference = reference_package(layout.page_size, layout.font_size)
-    built = body_xml(document.markdown, reference, dict(document.charts), pictures or {})
+    built = body_xml(document.body, reference, dict(document.charts), pictures or {})
     body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)
     add_pictures(parts, built.pictures)
@@ -396,14 +409,39 @@ def render_docx(
     parts[reference.header_part] = reference.header_xml.replace(HEADER_MARK, header_text).encode(
         "utf-8"
     )
+    parts[reference.first_header_part] = first_page_header(document, reference, header_text)
     footer_text = xml_text(f"{document.footer}   ·   ") if document.footer else ""
-    parts[reference.footer_part] = reference.footer_xml.replace(FOOTER_MARK, footer_text).encode(
-        "utf-8"
-    )
+    footer = reference.footer_xml.replace(FOOTER_MARK, footer_text).encode("utf-8")
+    parts[reference.footer_part] = parts[reference.first_footer_part] = footer
     if restarts:
         parts["word/numbering.xml"] = numbering_with_restarts(reference.numbering_xml, restarts)
     parts["docProps/core.xml"] = core_properties(document)
     return zip_package(parts)
+
+
+def first_page_header(document: PlanDocument, reference: ReferencePackage, header: str) -> bytes:
+    """The first page's header: the letterhead (when the plan names its practice), then
+    the running header under a rule; without a letterhead, the running header alone."""
+    paragraphs = header_paragraph(header)
+    if document.letterhead:
+        letterhead = body_xml(document.letterhead, reference, plain_styles=LETTERHEAD_STYLES).out
+        paragraphs = "".join(letterhead) + header_paragraph(header, ruled=True)
+    return reference.first_header_xml.replace(FIRST_HEADER_MARK, paragraphs).encode("utf-8")
+
+
+def header_paragraph(text: str, ruled: bool = False) -> str:
+    """The running header's paragraph (its text already XML); `ruled`: under a letterhead,
+    with a rule below it and room before the title, as on the HTML page."""
+    rule = (
+        f'<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="4" w:color="{RULE_COLOR}"/></w:pBdr>'
+        '<w:spacing w:before="80" w:after="280"/>'
+        if ruled
+        else ""
+    )
+    return (
+        f'<w:p><w:pPr><w:pStyle w:val="Header"/>{rule}</w:pPr>'
+        f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+    )
 
 
 def numbering_with_restarts(numbering: str, restarts: list[tuple[int, str, int]]) -> bytes:

@@ -169,6 +169,9 @@ def breakable(text: str) -> str:
 
 
 def render_page(document: PlanDocument, layout: Layout) -> str:
+    """The page: the letterhead (when the plan names its practice) at the top of the
+    first page, the running header, then the document from its title on."""
+    letterhead = render_body(document.letterhead) if document.letterhead else ""
     return layout.render(
         PAGE_TEMPLATE,
         dict(
@@ -178,24 +181,30 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             created=document.created.isoformat(),
             modified=document.modified.isoformat(),
             header=document.header,
-            body=Markup(render_body(document.markdown, dict(document.charts))),
-            stylesheet=Markup(stylesheet(layout, document.header)),
+            letterhead=Markup(letterhead),
+            body=Markup(render_body(document.body, dict(document.charts))),
+            stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),
         ),
     )
 
 
-_STYLESHEET_SLOTS = re.compile("__(PAGE_SIZE|RUNNING_HEADER|FOOTER)__")
+_STYLESHEET_SLOTS = re.compile("__(PAGE_SIZE|RUNNING_HEADER|FIRST_PAGE_HEADER|FOOTER)__")
 
 
-def stylesheet(layout: Layout, header: tuple[str, ...]) -> str:
+def stylesheet(layout: Layout, header: tuple[str, ...], letterhead: bool = False) -> str:
     """The layout's CSS, with the page size, running header and footer of printed pages.
 
-    One pass over the layout's CSS: a slot's name inside the plan text put in
-    another slot (a client named `__FOOTER__`) is never filled in turn.
+    A page with a letterhead has none in the first page's margin: the letterhead
+    heads that page, with the running header under it (as the Word document's
+    first-page header does). One pass over the layout's CSS: a slot's name inside
+    the plan text put in another slot (a client named `__FOOTER__`) is never
+    filled in turn.
     """
+    running_header = css_string("  ·  ".join(header))
     values = {
         "PAGE_SIZE": CSS_PAGE_SIZE[layout.page_size],
-        "RUNNING_HEADER": css_string("  ·  ".join(header)),
+        "RUNNING_HEADER": running_header,
+        "FIRST_PAGE_HEADER": "none" if letterhead else running_header,
         "FOOTER": css_string(layout.footer),
     }
     return _STYLESHEET_SLOTS.sub(lambda slot: values[slot.group(1)], layout.stylesheet)
