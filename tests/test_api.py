@@ -100,3 +100,22 @@ def test_importing_plandoc_is_cheap_and_public_names_are_listed():
     assert set(plandoc.__all__) >= {"load", "check", "render", "build", "PlandocError"}
     for name in plandoc.__all__:
         assert getattr(plandoc, name) is not None
+
+
+def test_the_clinics_letterhead_from_settings_reaches_files_and_plan_objects(write_plan, plan_data):
+    plan_data.pop("practice", None)
+    plan_data["practice"] = {"name": "Own Name Counseling", "phone": "555-0100"}
+    path = write_plan(plan_data)
+    settings = plandoc.Settings(
+        practice={"name": "Riverside Clinic", "phone": "555-0199", "fax": "555-0198"}
+    )
+    from_file = plandoc.render(path, formats=("md",), settings=settings)["md"].decode()
+    from_object = plandoc.render(plandoc.load(path), formats=("md",), settings=settings)
+    assert from_object["md"].decode() == from_file
+    head = from_file.split("# Treatment Plan")[0]
+    # the plan's own keys win, key by key; the clinic's fill the rest
+    assert "Own Name Counseling" in head and "555-0100" in head and "555-0198" in head
+    assert "Riverside Clinic" not in from_file and "555-0199" not in from_file
+    plan_data.pop("practice")
+    bare = plandoc.render(write_plan(plan_data), formats=("md",), settings=settings)["md"]
+    assert "Riverside Clinic" in bare.decode().split("# Treatment Plan")[0]
