@@ -133,6 +133,7 @@ def _checked(
     from plandoc.checks.file import check_model, check_path
     from plandoc.model.instruments import load_registry
     from plandoc.model.plan import Plan, Practice
+    from plandoc.model.service_codes import load_codes
 
     chosen = [layout] if layout else list(settings.layouts)
     if isinstance(plan, Plan):
@@ -141,7 +142,8 @@ def _checked(
             own = plan.practice.model_dump(exclude_unset=True) if plan.practice else {}
             practice = Practice.model_validate({**settings.practice, **own})
             plan = plan.model_copy(update={"practice": practice})
-        return check_model(plan, chosen, settings.layout_folders, as_of, registry)
+        codes = load_codes(settings.service_codes)
+        return check_model(plan, chosen, settings.layout_folders, as_of, registry, codes)
     if not isinstance(plan, str | os.PathLike):
         raise TypeError(f"expected a Plan or a path, not {type(plan).__name__}")
     return check_path(Path(plan), settings, chosen, as_of)

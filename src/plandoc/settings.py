@@ -19,6 +19,7 @@ A setting's value comes from, the later winning:
     jobs = 2                    # worker processes of `build` (default: the number of CPUs)
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
     instruments = "clinic-instruments.toml"  # the clinic's own measures
+    service_codes = "clinic-codes.toml"      # the clinic's own CPT/HCPCS codes
     file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
     page_size = "a4"            # paper for print HTML, DOCX and PDF (default: the layout's)
 
@@ -183,6 +184,7 @@ class Settings(BaseModel):
     jobs: Count | None = Field(None, description="Worker processes of `build` (default: CPUs).")
     repeat_limit: Count = Field(3, description="Warn when a statement is in more plans.")
     instruments: Path | None = Field(None, description="The clinic's own measures (TOML).")
+    service_codes: Path | None = Field(None, description="The clinic's own CPT/HCPCS codes (TOML).")
     file_mode: FileMode = Field(OWNER_ONLY, description='Mode of files written ("0600").')
     page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
     practice_table: PracticeSettings | None = Field(
@@ -261,7 +263,7 @@ def _relative_to(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
         data["file_mode"] = _Unquoted(data["file_mode"])
     if folder == Path():
         return data
-    for key in ("input", "output", "instruments"):
+    for key in ("input", "output", "instruments", "service_codes"):
         if isinstance(data.get(key), str):
             data[key] = str(folder / data[key])
     if isinstance(data.get("layout_folders"), list):

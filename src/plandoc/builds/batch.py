@@ -87,6 +87,7 @@ class BuildOptions:
     prune: bool = False
     repeat_limit: int = DEFAULT_REPEAT_LIMIT
     instruments: Path | None = None  # the clinic's measures file
+    service_codes: Path | None = None  # the clinic's CPT/HCPCS codes file
     page_size: str | None = None  # overrides each layout's
     file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
     practice: tuple[tuple[str, object], ...] = ()  # plandoc.toml's [practice], as pairs
@@ -114,6 +115,7 @@ class BuildOptions:
             prune=prune,
             repeat_limit=settings.repeat_limit,
             instruments=settings.instruments,
+            service_codes=settings.service_codes,
             page_size=settings.page_size,
             file_mode=settings.file_mode,
             practice=tuple(
@@ -132,6 +134,7 @@ class BuildOptions:
             strict=self.strict,
             repeat_limit=self.repeat_limit,
             instruments=self.instruments,
+            service_codes=self.service_codes,
             page_size=self.page_size,
             file_mode=self.file_mode,
             practice=dict(self.practice) or None,
@@ -143,6 +146,7 @@ class BuildOptions:
         The file mode is one: changing it rewrites every document with the new mode.
         """
         measures = _file_hash(str(self.instruments)) if self.instruments else ""
+        codes = _file_hash(str(self.service_codes)) if self.service_codes else ""
         return _digest(
             json.dumps(
                 [
@@ -150,6 +154,7 @@ class BuildOptions:
                     self.formats,
                     self.strict,
                     measures,
+                    codes,
                     self.page_size,
                     self.file_mode,
                     self.practice,

@@ -29,6 +29,7 @@ from plandoc.checks.plan_checks import (
 from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
 from plandoc.model.instruments import Registry, built_in_registry, load_registry
+from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
 from plandoc.planfile.placeholders import placeholder
 from plandoc.planfile.read import PlanSource, leaves, read_plan
@@ -131,6 +132,7 @@ def check_file(
     *,
     newer_version: bool = False,
     practice: dict[str, Any] | None = None,
+    service_codes: ServiceCodes | None = None,
 ) -> CheckedPlan:
     """Read and check one plan file; problems are collected, never raised.
 
@@ -139,14 +141,16 @@ def check_file(
     unknown layout named by the command line raises LayoutError; one named
     by the plan is a problem of that plan. `today` is needed by the checks
     that bound a date by today's (skipped without it). `instruments` are the
-    measures known (default: the built-in ones). A placeholder left from
+    measures known (default: the built-in ones), `service_codes` the CPT and
+    HCPCS codes (default: the built-in ones). A placeholder left from
     `plandoc new`, or a character no document can carry (NUL, other control
     characters, U+FFFE, a lone surrogate), is one problem of its field, and
     nothing else is said of that field.
     """
     checked = _check_file(
-        path, layout_names, layout_folders, today, instruments, newer_version, practice
-    )
+        path, layout_names, layout_folders, today, instruments, newer_version, practice,
+        service_codes,
+    )  # fmt: skip
     _at_most(checked, MOST_PROBLEMS)
     unfilled = {p.field for p in checked.all_problems if p.message.startswith(SHADOWING)}
     if unfilled:
@@ -198,6 +202,7 @@ def _check_file(
     instruments: Registry | None,
     newer_version: bool,
     practice: dict[str, Any] | None,
+    service_codes: ServiceCodes | None = None,
 ) -> CheckedPlan:
     registry = instruments or built_in_registry()
     names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
@@ -219,13 +224,15 @@ def _check_file(
         parts = valid_parts(source.data)
         known = {(f.field, f.message) for f in findings}
         interval = _review_interval(source.data, names, folders)
-        options = CheckOptions(interval, instruments=registry, today=today)
+        options = CheckOptions(interval, registry, today, service_codes)
         extra = [f for f in check_parts(parts, options) if (f.field, f.message) not in known]
         checked.problems += _locate(source, extra)
         checked.problems.sort(key=lambda p: p.line or 0)
         return checked
     checked.plan = plan
-    return _check_model(checked, plan, names, folders, today, registry, path.name, newer_version)
+    return _check_model(
+        checked, plan, names, folders, today, registry, path.name, newer_version, service_codes
+    )
 
 
 def _check_model(
@@ -237,6 +244,7 @@ def _check_model(
     registry: Registry,
     file_name: str | None,
     newer_version: bool = False,
+    service_codes: ServiceCodes | None = None,
 ) -> CheckedPlan:
     """The typed plan's checks: the format's, then each layout's rules."""
     source = checked.source
@@ -252,13 +260,13 @@ def _check_model(
             return checked
     intervals = [layout.review_interval_days for layout in checked.layouts]
     interval = None if None in intervals else min(intervals)  # type: ignore[type-var]
-    options = CheckOptions(interval, registry, today)
+    options = CheckOptions(interval, registry, today, service_codes)
     checked.problems += _locate(source, check_plan(plan, options))
     if file_name is not None:
         checked.problems += _locate(source, check_file_name(file_name, plan))
     for layout in checked.layouts:
         due = review_due(plan, layout.review_interval_days)
-        context = RuleContext(today, due, newer_version)
+        context = RuleContext(today, due, newer_version, service_codes)
         found = [f for rule in layout.rules for f in rule.check(plan, context)]
         if stale := stale_safety_plan(plan, layout.review_interval_days, due, today):
             found.append(stale)
@@ -276,6 +284,7 @@ def check_model(
     layout_folders: Iterable[Path] = (),
     today: dt.date | None = None,
     instruments: Registry | None = None,
+    service_codes: ServiceCodes | None = None,
 ) -> CheckedPlan:
     """`check_file` for a plan already in memory (a `Plan`): the same checks but the
     file's own (its name); problems name the plan's id as their file, without lines."""
@@ -283,7 +292,9 @@ def check_model(
     source = PlanSource(Path(f"plan {plan.plan.id} v{plan.plan.version}"), None)
     checked = CheckedPlan(source, plan=plan)
     registry = instruments or built_in_registry()
-    return _check_model(checked, plan, names, list(layout_folders), today, registry, None)
+    return _check_model(
+        checked, plan, names, list(layout_folders), today, registry, None, False, service_codes
+    )
 
 
 def check_path(
@@ -304,6 +315,7 @@ def check_path(
     """
     chosen = settings.layouts if layouts is None else layouts
     registry = load_registry(settings.instruments)
+    codes = load_codes(settings.service_codes)
     try:
         return check_file(
             Path(path),
@@ -313,6 +325,7 @@ def check_path(
             registry,
             newer_version=newer_version,
             practice=settings.practice,
+            service_codes=codes,
         )
     except PlandocError:
         raise

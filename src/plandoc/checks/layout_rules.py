@@ -1,11 +1,15 @@
 """Payer rules as data: what a layout's manifest says a plan must hold.
 
 A rule is one `[[rules]]` table of `layout.toml`, with a one-line `message`
-and the public `source` it comes from, and one of three kinds:
+and the public `source` it comes from, and one of four kinds:
 
     require = ["services", "goals[*].client_words"]    # each must be present, non-empty
     require_any = ["signatures[role=client]", "signatures[role=guardian]"]   # one of them
     from = "plan.effective"  to = "goals[*].target_date"  max_days = 365     # a bound
+    check = "service-time"       # one of plandoc's billing checks (checks/billing.py)
+
+A check's message says `{detail}` where the check's finding goes ("90834 is for
+sessions of 38 to 52 minutes and this one is planned at 53 minutes: bill 90837").
 
 A bound's message may name its dates: `{from}` and `{to}` are replaced by them.
 
@@ -47,6 +51,7 @@ class RuleContext:
     today: dt.date | None
     review_due: dt.date | None
     newer_version: bool = False  # a newer version of this plan is in the same run
+    service_codes: Any = None  # the codes known (model.service_codes); None: built-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,15 @@ class Rule:
     when_field: str | None = None
     when_in: tuple[str, ...] = ()
     unless_newer_version: bool = False
+    check_name: str | None = None
 
     @property
     def kind(self) -> str:
-        if self.max_days is not None:
+        if self.check_name is not None:
+            from plandoc.checks.billing import NAMED
+
+            checks = f"{self.check_name}: {(NAMED[self.check_name].__doc__ or '').strip()}"
+        elif self.max_days is not None:
             checks = f"{self.end} at most {self.max_days} days after {self.start}"
         elif self.require_any:
             checks = "one of: " + ", ".join(self.require_any)
@@ -104,6 +114,13 @@ class Rule:
     def check(self, plan: Any, context: RuleContext) -> list[Finding]:
         if not self.applies(plan, context):
             return []
+        if self.check_name is not None:
+            from plandoc.checks.billing import NAMED
+
+            return [
+                self._finding(where, detail=detail)
+                for where, detail in NAMED[self.check_name](plan, context)
+            ]
         if self.max_days is not None:
             return self._check_bound(plan, context)
         if self.require_any:
@@ -126,10 +143,13 @@ class Rule:
                     )
         return findings
 
-    def _finding(self, path: FieldPath, dates: dict[str, dt.date] | None = None) -> Finding:
+    def _finding(
+        self, path: FieldPath, dates: dict[str, dt.date] | None = None, detail: str = ""
+    ) -> Finding:
         message = self.message
         for slot, date in (dates or {}).items():  # a bound's message may name its two dates
             message = message.replace(slot, plan_value(date.isoformat()))
+        message = message.replace("{detail}", detail)  # a check's finding
         message = f"{message} ({self.source.cite()})"
         return Finding(path, message, self.severity, self.unless_newer_version)
 
@@ -245,6 +265,7 @@ def rules_from(tables: tuple[Any, ...]) -> tuple[Rule, ...]:
             when_field=table.when.field if table.when else None,
             when_in=table.when.values if table.when else (),
             unless_newer_version=table.unless_newer_version,
+            check_name=table.check,
         )
         for number, table in enumerate(tables, 1)
     )

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 from plandoc.model.instruments import Instrument, Registry, built_in_registry
 from plandoc.model.plan import Goal, Plan, RatingScale, number_text
+from plandoc.model.service_codes import ServiceCodes
 from plandoc.problems import FieldPath, Finding, Severity, plan_value
 
 WARNING = Severity.WARNING
@@ -46,7 +47,6 @@ def language_tag_is_valid(tag: str) -> bool:
 
 
 ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?")
-CPT = re.compile(r"[0-9]{4}[0-9FTU]")
 NPI = re.compile(r"[0-9]{10}")
 ADULT_AGE = 18
 
@@ -54,12 +54,13 @@ ADULT_AGE = 18
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
     """What the checks need beyond the plan: the layout's review interval, the
-    measures known (built-in plus the clinic's), and today's date (None: the
-    checks that need it are skipped)."""
+    measures known (built-in plus the clinic's), today's date (None: the
+    checks that need it are skipped) and the service codes known."""
 
     review_interval_days: int | None = None
     instruments: Registry = field(default_factory=built_in_registry)
     today: dt.date | None = None
+    service_codes: ServiceCodes | None = None  # None: the built-in ones
 
 
 Check = Callable[[Plan, CheckOptions], Iterable[Finding]]
@@ -490,9 +491,9 @@ def check_contract(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
 
 
 def check_services(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
-    for index, service in enumerate(plan.services):
-        if not CPT.fullmatch(service.cpt):
-            yield Finding(("services", index, "cpt"), "a CPT code is 5 characters, such as 90837")
+    from plandoc.checks.billing import check_services as billing_checks  # codes: data, read late
+
+    yield from billing_checks(plan, options)
 
 
 def check_signatures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:

@@ -89,6 +89,7 @@ def build(
     from plandoc.builds.output_files import LinkRefused, write_output
     from plandoc.errors import OutputError, PlandocError
     from plandoc.model.instruments import load_registry
+    from plandoc.model.service_codes import load_codes
     from plandoc.problems import one_line
 
     settings = settings_for(
@@ -98,6 +99,7 @@ def build(
         repeat_limit=repeat_limit, page_size=page_size,
     )  # fmt: skip
     load_registry(settings.instruments)  # a bad instruments file stops here, with its message
+    load_codes(settings.service_codes)  # and a bad service codes file
     if not settings.input.is_dir():
         raise PlandocError(f"{settings.input}: no such folder")
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pyromark
 
@@ -112,6 +113,8 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
         "signature_line": SIGNATURE_LINE,
         "progress": progress,
         "charts": charts,
+        "services": service_lines(plan),
+        "authorization": plan.client.coverage.authorized if plan.client.coverage else None,
     }
     markdown = layout.render(PLAN_TEMPLATE, context)
     return PlanDocument(
@@ -127,6 +130,41 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
         author=f"{plan.provider.name}, {plan.provider.credentials}",
         charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLine:
+    """A service as a billing table shows it: the plan's entry and what its codes mean."""
+
+    service: Any
+    minutes: int | None  # its own, else its method's
+    place: str  # "10 (telehealth, the patient at home)", or ""
+    modifiers: str  # "95, HO"
+    once: bool  # an evaluation, billed once for the episode (not a recurring service)
+    unit: str  # what one unit is, when the code counts time in units
+
+
+def service_lines(plan: Plan) -> list[ServiceLine]:
+    from plandoc.checks.billing import session_minutes
+    from plandoc.model.service_codes import built_in_codes
+
+    codes = built_in_codes()
+    lines = []
+    for service in plan.services:
+        entry = codes.find(service.cpt)
+        pos = service.place_of_service
+        place = codes.place(pos) if pos else None
+        lines.append(
+            ServiceLine(
+                service,
+                session_minutes(plan, service),
+                f"{pos} ({place[0].lower()})" if pos and place else (pos or ""),
+                ", ".join(service.modifiers),
+                bool(entry and entry.once == "episode"),
+                entry.unit if entry and entry.unit else "",
+            )
+        )
+    return lines
 
 
 def letterhead(markdown: str) -> str:

@@ -93,6 +93,16 @@ class RuleTable(_Table):
     start: str | None = Field(None, alias="from")
     end: str | None = Field(None, alias="to")
     max_days: StrictInt | None = None
+    check: str | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _known_check(cls, value: str | None) -> str | None:
+        from plandoc.checks.billing import NAMED
+
+        if value is not None and value not in NAMED:
+            raise ValueError(f"'{value}' is not one of plandoc's checks: {', '.join(NAMED)}")
+        return value
 
     @field_validator("message")
     @classmethod
@@ -113,8 +123,11 @@ class RuleTable(_Table):
     def _one_kind(self) -> RuleTable:
         bound = (self.start, self.end, self.max_days)
         kinds = bool(self.require) + bool(self.require_any) + any(v is not None for v in bound)
+        kinds += self.check is not None
         if kinds != 1:
-            raise ValueError("a rule has exactly one of: require, require_any, or from/to/max_days")
+            raise ValueError(
+                "a rule has exactly one of: require, require_any, from/to/max_days, or check"
+            )
         if any(v is not None for v in bound):
             if self.start is None or self.end is None or self.max_days is None:
                 raise ValueError("a bound needs `from` and `to` (fields or dates) and `max_days`")

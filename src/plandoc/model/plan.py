@@ -33,7 +33,9 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -105,6 +107,7 @@ NUMBERS: dict[str, Bounds] = {
     "weeks": Bounds(1, 520, 0, "ten years: a plan is reviewed long before"),
     "session_minutes": Bounds(1, 600, 0, "ten hours: a full day programme"),
     "units": Bounds(1, 9_999, 0, "15-minute units of a day programme for a year"),
+    "sessions_used": Bounds(0, 2_000, 0, "as many as sessions: none used yet is 0"),
 }
 NOT_FINITE = "must be a finite number"
 # Text read as a number (YAML keeps `12.50` and `1e5` as text, so as not to lose digits).
@@ -233,6 +236,7 @@ Version = _number("version")
 Sessions = _number("sessions")
 Weeks = _number("weeks")
 SessionMinutes = _number("session_minutes")
+SessionsUsed = _number("sessions_used")
 Units = _number("units")
 
 
@@ -348,12 +352,60 @@ class EmergencyContact(PlanPart):
     phone: Code
 
 
+class Authorization(PlanPart):
+    """What the payer authorized: its number, period and sessions, and how many are used."""
+
+    number: Code | None = None
+    start: PlanDate | None = None
+    end: PlanDate | None = None
+    sessions: Sessions | None = None
+    used: SessionsUsed | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start")
+        if end is not None and start is not None and end < start:
+            raise ValueError(
+                f"the authorization ends ({plan_value(end.isoformat())}) before it starts "
+                f"({plan_value(start.isoformat())}): give start first"
+            )
+        return end
+
+    @property
+    def remaining(self) -> int | None:
+        """Sessions left, when both counts are given (never below 0)."""
+        if self.sessions is None or self.used is None:
+            return None
+        return max(self.sessions - self.used, 0)
+
+
 class Coverage(PlanPart):
     payer: Text
     plan_name: str | None = None
     member_id: Code | None = None
     group_number: Code | None = None
-    authorization_number: Code | None = None
+    authorization_number: Code | None = None  # the older key: authorization.number
+    authorization: Authorization | None = None
+
+    @field_validator("authorization")
+    @classmethod
+    def _one_number(cls, value: Authorization | None, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("authorization_number") is not None:
+            raise ValueError(
+                "give the authorization number once: authorization.number (the older "
+                "authorization_number means the same)"
+            )
+        return value
+
+    @property
+    def authorized(self) -> Authorization | None:
+        """The authorization, with the older `authorization_number` read as its number."""
+        if self.authorization is not None:
+            return self.authorization
+        if self.authorization_number is not None:
+            return Authorization(number=self.authorization_number)
+        return None
 
 
 class Client(PlanPart):
@@ -632,11 +684,33 @@ class TimeEstimate(PlanPart):
     note: str | None = None
 
 
+def _modifier(value: str) -> str:
+    if not re.fullmatch(r"[A-Z0-9]{2}", value):
+        raise ValueError("a modifier is two capital letters or digits (95, GT, HO)")
+    return value
+
+
+def _place_of_service(value: str) -> str:
+    if re.fullmatch(r"[0-9]", value):  # YAML reads 02 as the number 2
+        raise ValueError(f"write the place of service with two digits, in quotes: '0{value}'")
+    if not re.fullmatch(r"[0-9]{2}", value):
+        raise ValueError(
+            "a place of service is the two-digit CMS code (11 office, 02 or 10 telehealth)"
+        )
+    return value
+
+
 class Service(PlanPart):
     cpt: Code
     description: Text
     frequency: Text
     units: Units
+    minutes: SessionMinutes | None = None  # the planned session length, for a timed code
+    method: Id | None = None  # the method this service bills for
+    place_of_service: Annotated[Code, AfterValidator(_place_of_service)] | None = None
+    modifiers: Annotated[
+        list[Annotated[Code, AfterValidator(_modifier)]], Field(max_length=4)
+    ] = Field(default_factory=list)
 
 
 class ProgressNote(PlanPart):
