@@ -45,6 +45,9 @@ def synthetic_plan(number: int, rng: random.Random) -> dict:
     plan["client"]["name"] = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     plan["client"]["preferred_name"] = plan["client"]["name"].split()[0]
     plan["client"]["coverage"]["member_id"] = f"M{rng.randrange(10**8, 10**9)}"
+    plan["client"]["coverage"]["authorization"].update(  # covers the plan's period
+        start=start.isoformat(), end=(start + dt.timedelta(days=365)).isoformat()
+    )
     statement, instrument, baseline, target, top = rng.choice(GOALS)
     goal = plan["goals"][0]
     goal.update(

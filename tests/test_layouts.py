@@ -88,6 +88,22 @@ _MODERATE_RISK_NO_SAFETY_PLAN = _both(
     lambda plan: plan.pop("safety_plan", None),
 )
 _EVERY_LAYOUT = ("standard", "client-copy", "medicare", "medicaid", "managed-care")
+_PAYERS = ("medicare", "medicaid", "managed-care")
+
+
+def _authorization(**values):
+    return lambda plan: plan["client"]["coverage"]["authorization"].update(values)
+
+
+# billing (issue 16): one change breaking each billing check
+_TIME = _set(45, "services", 1, "minutes")  # 90837 (53 minutes or more) at 45 minutes
+_EVALUATION_REPEATED = _set(3, "services", 0, "units")  # 90791 three times
+_Z_CODE_FIRST = _set("Z63.0", "diagnoses", 0, "code")
+_SESSIONS_LEFT = _authorization(sessions=20, used=10)  # 10 left; 16 planned
+_OUTSIDE_PERIOD = _authorization(end="2026-12-31")  # the plan runs to 2027-01-27
+_OVERUSED = _authorization(sessions=10, used=12)
+_TELEHEALTH_NO_MODIFIER = _set("10", "services", 1, "place_of_service")
+_TELEHEALTH_95 = _both(_TELEHEALTH_NO_MODIFIER, _set(["95"], "services", 1, "modifiers"))
 
 RULES = [
     *((layout, "review-overdue", _OVERDUE, "plan.review_by", "review") for layout in _EVERY_LAYOUT),
@@ -95,6 +111,47 @@ RULES = [
         (layout, "safety-plan", _MODERATE_RISK_NO_SAFETY_PLAN, "safety_plan", "safety plan")
         for layout in _EVERY_LAYOUT
     ),
+    *((layout, "service-time", _TIME, "services[1].minutes", "bill 90834") for layout in _EVERY_LAYOUT),
+    *(
+        (layout, "once-per-episode", _EVALUATION_REPEATED, "services[0].units", "billed once")
+        for layout in _EVERY_LAYOUT
+    ),
+    *(
+        (layout, "first-listed-diagnosis", _Z_CODE_FIRST, "diagnoses[0].code", "is a Z code")
+        for layout in _EVERY_LAYOUT
+    ),
+    *(
+        (
+            layout,
+            "authorization-sessions",
+            _SESSIONS_LEFT,
+            "time_estimate.sessions",
+            "sessions and the authorization has",
+        )
+        for layout in _EVERY_LAYOUT
+    ),
+    *(
+        (
+            layout,
+            "authorization-period",
+            _OUTSIDE_PERIOD,
+            "client.coverage.authorization.end",
+            "after the authorization ends",
+        )
+        for layout in _EVERY_LAYOUT
+    ),
+    *(
+        (layout, "authorization-used", _OVERUSED, "client.coverage.authorization.used", "used of")
+        for layout in _EVERY_LAYOUT
+    ),
+    (
+        "managed-care",
+        "telehealth-modifier",
+        _TELEHEALTH_NO_MODIFIER,
+        "services[1].modifiers",
+        "no telehealth modifier",
+    ),
+    ("medicare", "telehealth-no-95", _TELEHEALTH_95, "services[1].modifiers[0]", "modifier 95"),
     ("medicare", "services-amount-frequency", _drop("services"), "services", "list the services"),
     (
         "medicare",
@@ -198,7 +255,7 @@ RULES = [
     (
         "managed-care",
         "authorization-number",
-        _drop("client", "coverage", "authorization_number"),
+        _drop("client", "coverage", "authorization", "number"),
         "client.coverage.authorization_number",
         "authorization number",
     ),
@@ -288,7 +345,13 @@ SECRETS = {
         "plan_name": "Quartz Gold Plan",
         "member_id": "MEMBER-7731904",
         "group_number": "GROUP-55120",
-        "authorization_number": "AUTH-99421",
+        "authorization": {
+            "number": "AUTH-99421",
+            "start": "2026-08-01",
+            "end": "2027-01-31",
+            "sessions": 1931,
+            "used": 1877,
+        },
     },
     ("provider",): {"npi": "1234567893", "license": "LIC-PSY-88123"},
     ("assessment", "risk"): {"level": "high", "summary": "Zircon risk narrative 4471"},
@@ -323,6 +386,8 @@ def _plan_with_every_internal_field(plan_data):
 
 
 HIDDEN = [
+    "1931",  # sessions authorized
+    "1877",  # and used
     "Zebra Mutual Insurance",
     "Quartz Gold Plan",
     "MEMBER-7731904",

@@ -335,6 +335,9 @@ def test_a_method_named_in_either_form_is_found_and_text_reaches_documents_in_nf
     for goal in plan_data["goals"]:
         for objective in goal["objectives"]:
             objective["methods"] = ["Me\u0301" if m == "M1" else m for m in objective["methods"]]
+    for service in plan_data["services"]:
+        if service.get("method") == "M1":
+            service["method"] = "Me\u0301"
     plan_data["client"]["name"] = "Jose\u0301 Okafor"
     checked = check_file(write_plan(plan_data))
     assert not checked.failed(), [str(p) for p in checked.problems]
@@ -635,6 +638,10 @@ def _edge_plan(plan_data, edges):
     data["goals"][0]["measure"]["instrument"] = edges["scale"]
     data["assessment"]["baseline_measures"][0]["instrument"] = edges["scale"]
     data["goals"][1]["measure"]["unit"] = edges["unit"]
+    # Billing is not the point here: no evaluation billed 9,999 times, no 1-minute 90837.
+    data["services"] = [s for s in data["services"] if s["cpt"] != "90791"]
+    for service in data["services"]:
+        service.pop("method", None)
     for path, (value, _, _) in edges["numbers"].items():
         _set(data, path, value)
     if edges["flat"]:

@@ -212,7 +212,8 @@ def test_a_safety_plan_not_gone_over_within_the_review_interval_is_a_warning(
     write_plan, payer_ready
 ):
     payer_ready["safety_plan"] = {**SAFETY_PLAN, "reviewed": "2026-05-29"}  # 181 days before
-    del payer_ready["plan"]["review_by"]
+    del payer_ready["plan"]["review_by"]  # computed: 180 days after the last review
+    payer_ready["client"]["coverage"]["authorization"]["end"] = "2027-06-30"  # covers it
     path = write_plan(payer_ready)
     stale = check_file(path, "standard", today=AS_OF)
     [warning] = stale.layout_problems["standard"]

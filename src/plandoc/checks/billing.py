@@ -50,7 +50,9 @@ def check_services(plan: Any, options: Any) -> Iterator[Finding]:
             )
         elif (entry := codes.find(code)) is None:
             near = codes.closest(code)
-            hint = f"; the closest known is {near} ({codes.codes[near].description})" if near else ""
+            hint = (
+                f"; the closest known is {near} ({codes.codes[near].description})" if near else ""
+            )
             yield Finding(
                 (*at, "cpt"),
                 f"{plan_value(code)} is not a behavioural-health code plandoc knows{hint}; a "

@@ -29,8 +29,8 @@ from plandoc.checks.plan_checks import (
 from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
 from plandoc.model.instruments import Registry, built_in_registry, load_registry
-from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
+from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.planfile.placeholders import placeholder
 from plandoc.planfile.read import PlanSource, leaves, read_plan
 from plandoc.problems import Finding, Problem, Severity, internal_error, plan_value

@@ -74,7 +74,17 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "plan_name": ("The insurance plan.", "PPO Silver"),
         "member_id": ("The client's member id.", "M123456789"),
         "group_number": ("Group number.", "G-1000"),
-        "authorization_number": ("Current authorization for sessions.", "AUTH-1"),
+        "authorization_number": (
+            "The older key for authorization.number; give one or the other.", "AUTH-1"
+        ),
+        "authorization": ("The payer's current authorization of sessions.", None),
+    },
+    "Authorization": {
+        "number": ("The authorization number the payer issued.", "AUTH-77120"),
+        "start": ("First day the authorization covers (YYYY-MM-DD).", "2026-08-01"),
+        "end": ("Last day it covers (YYYY-MM-DD), not before start.", "2027-01-31"),
+        "sessions": ("Sessions authorized.", 24),
+        "used": ("Sessions used so far (0 or more).", 6),
     },
     "Provider": {
         "name": ("The clinician's name.", "Morgan Reyes"),
@@ -238,10 +248,14 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "note": ("A short note.", "Then monthly boosters."),
     },
     "Service": {
-        "cpt": ("CPT code.", "90837"),
+        "cpt": ("CPT or HCPCS code (90837, H0004).", "90837"),
         "description": ("The service.", "Psychotherapy, 60 minutes"),
         "frequency": ("How often.", "weekly"),
         "units": ("Units requested.", 16),
+        "minutes": ("Planned session length in minutes, for a timed code.", 60),
+        "method": ("The id of the method this service bills for.", "M1"),
+        "place_of_service": ("Two-digit CMS place of service (11 office, 10 telehealth).", "11"),
+        "modifiers": ("Two-character modifiers (95, GT, HO), at most four.", ["95"]),
     },
     "ProgressNote": {
         "date": ("The review's date (YYYY-MM-DD).", "2026-10-29"),

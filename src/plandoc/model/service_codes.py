@@ -15,7 +15,6 @@ primary (`has_primary`).
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -91,7 +90,11 @@ class ServiceCodes:
         if code in self.codes:
             return self.codes[code]
         return next(
-            (entry for key, entry in self.codes.items() if RANGE.fullmatch(key) and _within(code, key)),
+            (
+                entry
+                for key, entry in self.codes.items()
+                if RANGE.fullmatch(key) and _within(code, key)
+            ),
             None,
         )
 
@@ -104,7 +107,10 @@ class ServiceCodes:
             return None
 
         def shared(key: str) -> int:
-            return len(os.path.commonprefix([key, wanted]))
+            return next(
+                (i for i, (a, b) in enumerate(zip(key, wanted, strict=False)) if a != b),
+                min(len(key), len(wanted)),
+            )
 
         def distance(key: str) -> int:
             digits, mine = re.sub(r"\D", "", key), re.sub(r"\D", "", wanted)
@@ -243,7 +249,9 @@ def load_codes(clinic_file: Path | str | None = None) -> ServiceCodes:
     try:
         stat = path.stat()
     except OSError as error:
-        raise SettingsError(f"{path}: cannot read the service codes file: {error.strerror}") from None
+        raise SettingsError(
+            f"{path}: cannot read the service codes file: {error.strerror}"
+        ) from None
     return _clinic_codes(str(path), stat.st_mtime_ns, stat.st_size)
 
 

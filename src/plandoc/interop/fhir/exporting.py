@@ -127,6 +127,27 @@ def _patient(plan: Plan, ids: _Ids) -> dict[str, Any]:
     })  # fmt: skip
 
 
+def _authorization(authorization: Any) -> list[dict[str, Any]]:
+    """plandoc's extensions for the payer's authorization (FHIR's Coverage has no place
+    for one): its number, period, sessions authorized and sessions used."""
+    if authorization is None:
+        return []
+    au = authorization
+    period = _drop_empty(
+        {"start": au.start and au.start.isoformat(), "end": au.end and au.end.isoformat()}
+    )
+    return [
+        extension
+        for extension, given in (
+            (_ext("authorization-number", valueString=au.number), au.number is not None),
+            (_ext("authorization-period", valuePeriod=period), bool(period)),
+            (_ext("authorization-sessions", valueInteger=au.sessions), au.sessions is not None),
+            (_ext("authorization-used", valueInteger=au.used), au.used is not None),
+        )
+        if given
+    ]
+
+
 def _coverage(plan: Plan, ids: _Ids, patient: dict) -> dict[str, Any]:  # type: ignore[type-arg]
     coverage = plan.client.coverage
     assert coverage is not None
@@ -138,8 +159,7 @@ def _coverage(plan: Plan, ids: _Ids, patient: dict) -> dict[str, Any]:  # type: 
     return _drop_empty({
         "resourceType": "Coverage",
         "id": ids.id("Coverage", "coverage"),
-        "extension": [_ext("authorization-number", valueString=coverage.authorization_number)]
-        if coverage.authorization_number else [],
+        "extension": _authorization(coverage.authorized),
         "identifier": [{"system": MEMBER_ID, "value": coverage.member_id}]
         if coverage.member_id else [],
         "status": "active",

@@ -752,10 +752,8 @@ class _Reader:
             "plan_name": classes.get("plan"),
             "member_id": _identifier(coverage, MEMBER_ID) or _identifier(patient, MEMBER_ID),
             "group_number": classes.get("group"),
-            "authorization_number": _ext_value(
-                _extensions(coverage), "authorization-number", _Obj.text, "valueString"
-            ),
         }
+        data.update(_authorization(_extensions(coverage)))
         return {key: value for key, value in data.items() if value is not None}
 
     def provider(self, practitioner: _Resource | None) -> dict[str, Any]:
@@ -1029,6 +1027,26 @@ def _identifier(resource: _Obj, system: str) -> str | None:
     return next(
         (i.text("value") for i in resource.objs("identifier") if i.text("system") == system), None
     )
+
+
+def _authorization(ext: dict[str, _Obj]) -> dict[str, Any]:
+    """The authorization from plandoc's Coverage extensions: a number alone is the older
+    `authorization_number`; with a period or counts, an `authorization`."""
+    number = _ext_value(ext, "authorization-number", _Obj.text, "valueString")
+    period = (
+        ext["authorization-period"].obj("valuePeriod") if "authorization-period" in ext else None
+    )
+    found = {
+        "number": number,
+        "start": period.text("start") if period else None,
+        "end": period.text("end") if period else None,
+        "sessions": _ext_value(ext, "authorization-sessions", _Obj.integer, "valueInteger"),
+        "used": _ext_value(ext, "authorization-used", _Obj.integer, "valueInteger"),
+    }
+    found = {key: value for key, value in found.items() if value is not None}
+    if set(found) <= {"number"}:
+        return {"authorization_number": number}
+    return {"authorization": found}
 
 
 def _extensions(element: _Obj) -> dict[str, _Obj]:
