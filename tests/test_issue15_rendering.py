@@ -628,3 +628,37 @@ def test_the_letterhead_documents_are_the_same_bytes_every_time(plan_data):
     assert render_documents(plan, layout, ("md", "html", "docx")) == render_documents(
         plan, layout, ("md", "html", "docx")
     )
+
+
+# --- what a reviewer reads: no blank cells, no code words --------------------------------
+
+
+def test_the_managed_care_request_says_none_where_the_plan_has_no_value(plan_data):
+    plan_data["medical_necessity"] = copy.deepcopy(MEDICAL_NECESSITY)
+    plan_data["client"]["coverage"].pop("authorization", None)
+    plan_data["assessment"]["medications"] = []
+    markdown = render(plan_data, "managed-care", ("md",))["md"]
+    assert "| Current authorization | None on file |" in markdown
+    assert "| Medications | None listed |" in markdown
+
+
+def test_the_medicaid_summary_names_other_participants_not_other(plan_data):
+    plan_data["contract"]["responsibilities"].append({"party": "other", "duties": ["Attend"]})
+    plan_data["signatures"].append(
+        {"role": "other", "name": "Tomas Vega", "declined_reason": "Will sign next time."}
+    )
+    markdown = render(plan_data, "medicaid", ("md",))["md"]
+    participants = next(line for line in markdown.splitlines() if "| Participants |" in line)
+    assert "Tomas Vega" in participants
+    assert ", other" not in participants
+
+
+def test_the_docx_keeps_a_short_list_with_its_intro_line_and_a_goal_quote_with_its_table():
+    from plandoc.documents.docx_reference import reference_package
+    from plandoc.documents.docx_writer import body_xml
+
+    reference = reference_package("letter", 11)
+    out = body_xml("When things get hard, you can:\n\n- a\n- b\n- c\n", reference).out
+    assert ["<w:keepNext/>" in p for p in out] == [True, True, True, False]
+    out = body_xml('> In X\'s words: "y"\n\n| A | B |\n|---|---|\n| 1 | 2 |\n', reference).out
+    assert "<w:keepNext/>" in out[0]

@@ -90,6 +90,7 @@ class _BodyBuilder:
     style: str | None = None
     numbering: str = ""  # a numPr for a restarted numbered list
     lists: list[tuple[bool, str]] = field(default_factory=list)  # (ordered, numPr)
+    list_start: int = 0  # where the open top-level list's paragraphs begin in `out`
     item_pending: bool = False
     quote_depth: int = 0
     alerts: int = 0  # inside a "needs attention" alert (`> [!WARNING]`)
@@ -174,6 +175,8 @@ class _BodyBuilder:
 
     def start_list(self, start: int | None) -> None:
         self.close_paragraph()
+        if not self.lists:
+            self.list_start = len(self.out)
         numbering = ""
         if start is not None:
             depth = min(len(self.lists) + 1, 3)
@@ -185,6 +188,21 @@ class _BodyBuilder:
                 numbering = f'<w:numPr><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'
         self.lists.append((start is not None, numbering))
 
+    def end_list(self) -> None:
+        """Close the list; a short top-level list keeps on one page with the paragraph
+        that introduces it ("When things get hard, you can:"), as short tables do."""
+        self.close_paragraph()
+        self.lists.pop()
+        if self.lists or self.table is not None:
+            return
+        first, last = self.list_start, len(self.out) - 1
+        if last - first + 1 > SHORT_LIST_MOST:
+            return
+        if first > 0 and self.out[first - 1].startswith("<w:p>"):
+            first -= 1  # the paragraph before the list (a heading keeps with it already)
+        for index in range(first, last):
+            self.out[index] = keep_with_next(self.out[index])
+
     # --- tables -------------------------------------------------------------
 
     def finish_table(self) -> None:
@@ -192,6 +210,22 @@ class _BodyBuilder:
         if table is None or not table.rows:
             return
         self.out.append(table_xml(table, self.reference.text_width))
+
+
+SHORT_LIST_MOST = 12  # paragraphs of a list kept on one page
+
+
+def keep_with_next(paragraph: str) -> str:
+    """The paragraph's XML with <w:keepNext/> where the schema wants it: right after
+    its style, else first in its properties."""
+    if "<w:keepNext/>" in paragraph:
+        return paragraph
+    if paragraph.startswith("<w:p><w:pPr><w:pStyle "):
+        end = paragraph.index("/>", len("<w:p><w:pPr><w:pStyle ")) + 2
+        return paragraph[:end] + "<w:keepNext/>" + paragraph[end:]
+    if paragraph.startswith("<w:p><w:pPr>"):
+        return paragraph.replace("<w:p><w:pPr>", "<w:p><w:pPr><w:keepNext/>", 1)
+    return paragraph.replace("<w:p>", "<w:p><w:pPr><w:keepNext/></w:pPr>", 1)
 
 
 def table_xml(table: _Table, text_width: int) -> str:
@@ -293,6 +327,8 @@ def body_xml(
                 b.in_code = True
             elif name == "Table":
                 b.close_paragraph()
+                if b.out and b.out[-1].startswith('<w:p><w:pPr><w:pStyle w:val="Quote"/>'):
+                    b.out[-1] = keep_with_next(b.out[-1])  # a goal's "In X's words" heads its table
                 b.table = _Table(alignments=tuple(value))
             elif name in ("TableHead", "TableRow") and b.table is not None:
                 b.table.rows.append([])
@@ -324,8 +360,7 @@ def body_xml(
                 b.quote_depth -= 1
                 b.alerts -= value == "Warning"
             elif name == "List":
-                b.close_paragraph()
-                b.lists.pop()
+                b.end_list()
             elif name == "Table":
                 b.finish_table()
             elif name == "Strong":
