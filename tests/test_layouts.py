@@ -111,7 +111,10 @@ RULES = [
         (layout, "safety-plan", _MODERATE_RISK_NO_SAFETY_PLAN, "safety_plan", "safety plan")
         for layout in _EVERY_LAYOUT
     ),
-    *((layout, "service-time", _TIME, "services[1].minutes", "bill 90834") for layout in _EVERY_LAYOUT),
+    *(
+        (layout, "service-time", _TIME, "services[1].minutes", "bill 90834")
+        for layout in _EVERY_LAYOUT
+    ),
     *(
         (layout, "once-per-episode", _EVALUATION_REPEATED, "services[0].units", "billed once")
         for layout in _EVERY_LAYOUT

@@ -195,7 +195,15 @@ class _Tally:
     default=30,
     show_default=True,
     metavar="DAYS",
-    help="Flag plans due for review within this many days.",
+    help="Flag plans due for review, and authorizations ending, within this many days.",
+)
+@click.option(
+    "--sessions-left",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Flag authorizations with fewer than N sessions left.",
 )
 @click.option(
     "--format",
@@ -216,6 +224,7 @@ def status(
     config: Path | None,
     as_of: dt.date,
     within: int,
+    sessions_left: int,
     report_format: str | None,
     show_names: bool,
 ) -> None:
@@ -224,8 +233,11 @@ def status(
     \b
     Flags: overdue, due-soon (within --within days), unsigned (no dated
     client or guardian signature), goal-past-target (a goal past its target
-    date and not met), goal-stalled, goal-worsened, invalid. Client names
-    only with --show-names. Exit status 0 whatever the plans hold.
+    date and not met), goal-stalled, goal-worsened, authorization-low (fewer
+    than --sessions-left sessions left), authorization-ending (within
+    --within days), authorization-ended, invalid. The LEFT column is the
+    sessions left in the authorization. Client names only with --show-names.
+    Exit status 0 whatever the plans hold.
 
     \b
     Examples:
@@ -249,7 +261,9 @@ def status(
     registry = load_registry(settings.instruments)
     chosen = settings.layouts[:1]
     checked_plans = check_paths(find_plan_files((settings.input,)), settings, chosen, as_of)
-    rows = sort_rows(status_row(checked, as_of, within, registry) for checked in checked_plans)
+    rows = sort_rows(
+        status_row(checked, as_of, within, registry, sessions_left) for checked in checked_plans
+    )
     form = report_format or ("table" if sys.stdout.isatty() else "csv")
     text = {"table": render_table, "csv": render_csv, "json": render_json}[form](rows, show_names)
     click.echo(text.rstrip("\n"))

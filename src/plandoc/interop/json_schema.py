@@ -75,7 +75,8 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "member_id": ("The client's member id.", "M123456789"),
         "group_number": ("Group number.", "G-1000"),
         "authorization_number": (
-            "The older key for authorization.number; give one or the other.", "AUTH-1"
+            "The older key for authorization.number; give one or the other.",
+            "AUTH-1",
         ),
         "authorization": ("The payer's current authorization of sessions.", None),
     },

@@ -708,9 +708,9 @@ class Service(PlanPart):
     minutes: SessionMinutes | None = None  # the planned session length, for a timed code
     method: Id | None = None  # the method this service bills for
     place_of_service: Annotated[Code, AfterValidator(_place_of_service)] | None = None
-    modifiers: Annotated[
-        list[Annotated[Code, AfterValidator(_modifier)]], Field(max_length=4)
-    ] = Field(default_factory=list)
+    modifiers: Annotated[list[Annotated[Code, AfterValidator(_modifier)]], Field(max_length=4)] = (
+        Field(default_factory=list)
+    )
 
 
 class ProgressNote(PlanPart):

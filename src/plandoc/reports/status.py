@@ -1,7 +1,8 @@
 """The review-due report: which plans are due for review, and what needs attention.
 
 One row per plan file, sorted by review due date (unreadable plans last):
-id, version, status, layout, last reviewed, review due, days left, and flags:
+id, version, status, layout, last reviewed, review due, days left, sessions
+left in the authorization, and flags:
 
 - `overdue`: the review date has passed (never for a `completed` or `revoked`
   plan);
@@ -14,6 +15,11 @@ id, version, status, layout, last reviewed, review due, days left, and flags:
 - `goal-stalled`: a goal shows no improvement over its last measurements;
 - `goal-worsened`: a goal's latest score is worse than its best by a
   clinically meaningful amount (the thresholds: see progress.py);
+- `authorization-low`: the authorization has fewer than `sessions_left`
+  sessions left (default 4; the `sessions_left` column says how many);
+- `authorization-ending`: the authorization ends within `within` days;
+  `authorization-ended`: it has ended (neither for a completed, revoked or
+  superseded plan);
 - `invalid`: the plan has errors (`plandoc validate` says which) other than an
   overdue review, which `overdue` says already.
 
@@ -41,8 +47,10 @@ from plandoc.model.progress import ProgressRules, plan_progress
 from plandoc.problems import Severity, file_key, one_line
 
 COLUMNS = (
-    "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left", "flags",
+    "plan_id", "version", "status", "layout", "last_reviewed", "review_due", "days_left",
+    "sessions_left", "flags",
 )  # fmt: skip
+SESSIONS_LEFT = 4  # flag an authorization with fewer sessions left than this
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class StatusRow:
     review_due: str
     days_left: int | None
     flags: tuple[str, ...]
+    sessions_left: int | None = None
     client: str = ""
     file: str = ""
 
@@ -74,7 +83,11 @@ def _only_overdue(checked: CheckedPlan) -> bool:
 
 
 def status_row(
-    checked: CheckedPlan, today: dt.date, within: int, instruments: Registry | None = None
+    checked: CheckedPlan,
+    today: dt.date,
+    within: int,
+    instruments: Registry | None = None,
+    sessions_left: int = SESSIONS_LEFT,
 ) -> StatusRow:
     plan, layout = checked.plan, checked.layout
     if plan is None:
@@ -93,6 +106,16 @@ def status_row(
         flags.append("due-soon")
     if not any(s.role in ("client", "guardian") and s.date for s in plan.signatures):
         flags.append("unsigned")
+    authorization = plan.client.coverage.authorization if plan.client.coverage else None
+    remaining = authorization.remaining if authorization else None
+    current = not checked.superseded and plan.plan.status not in ("completed", "revoked")
+    if current and authorization is not None:
+        if remaining is not None and remaining < sessions_left:
+            flags.append("authorization-low")
+        if authorization.end is not None and authorization.end < today:
+            flags.append("authorization-ended")
+        elif authorization.end is not None and (authorization.end - today).days <= within:
+            flags.append("authorization-ending")
     rules = layout.progress if layout else ProgressRules()
     progress = plan_progress(plan, instruments or built_in_registry(), rules, as_of=today)
     kinds = {flag.kind for goal in progress.values() for flag in goal.flags}
@@ -108,6 +131,7 @@ def status_row(
         review_due=due.isoformat() if due else "",
         days_left=days_left,
         flags=tuple(flags),
+        sessions_left=remaining,
         client=plan.client.name,
         file=checked.name,
     )
@@ -118,7 +142,7 @@ def sort_rows(rows: Iterable[StatusRow]) -> list[StatusRow]:
 
 
 def render_table(rows: list[StatusRow], show_names: bool) -> str:
-    headers = ["PLAN", "V", "STATUS", "LAYOUT", "LAST REVIEW", "DUE", "DAYS", "FLAGS"]
+    headers = ["PLAN", "V", "STATUS", "LAYOUT", "LAST REVIEW", "DUE", "DAYS", "LEFT", "FLAGS"]
     if show_names:
         headers.insert(1, "CLIENT")
     lines = []
@@ -132,6 +156,7 @@ def render_table(rows: list[StatusRow], show_names: bool) -> str:
             row.last_reviewed,
             row.review_due,
             "" if row.days_left is None else str(row.days_left),
+            "" if row.sessions_left is None else str(row.sessions_left),
             ", ".join(row.flags),
         ]
         if show_names:
