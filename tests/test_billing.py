@@ -391,3 +391,21 @@ def test_build_renders_every_sample_in_every_layout(tmp_path):
             )
         )
         assert not result.failed, layout
+
+
+def test_a_clinic_evaluation_code_is_named_not_requested_in_the_managed_care_request(
+    tmp_path, write_plan, plan_data
+):
+    from plandoc.documents.documents import render_checked
+
+    (tmp_path / "clinic-codes.toml").write_text(
+        CLINIC_CODES
+        + '\n[codes.H0002]\nkind = "HCPCS"\ndescription = "Screening"\nonce = "episode"\n'
+    )
+    plan_data["services"][0]["cpt"] = "H0002"
+    settings = Settings(service_codes=tmp_path / "clinic-codes.toml")
+    checked = check_path(write_plan(plan_data), settings, ["managed-care"], as_of=AS_OF)
+    [(_, documents)] = list(render_checked(checked, settings, ("md",)))
+    requested = documents["md"].decode().split("### Services Requested", 1)[1].split("###")[0]
+    assert "| H0002 |" not in requested
+    assert "once for this episode, not part of the request): H0002" in requested

@@ -25,6 +25,7 @@ from plandoc.layouts import PLAN_TEMPLATE, Layout
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan
 from plandoc.model.progress import GoalProgress, plan_progress
+from plandoc.model.service_codes import ServiceCodes, built_in_codes
 
 SIGNATURE_LINE = "_" * 24
 ROLE_LABELS = {
@@ -95,7 +96,12 @@ class PlanDocument:
         return dict(self.charts).get(name)
 
 
-def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> PlanDocument:
+def compose(
+    plan: Plan,
+    layout: Layout,
+    instruments: Registry | None = None,
+    service_codes: ServiceCodes | None = None,
+) -> PlanDocument:
     progress = plan_progress(plan, instruments or built_in_registry(), layout.progress)
     charts = {
         goal.id: f"goal-{number}"
@@ -113,7 +119,7 @@ def compose(plan: Plan, layout: Layout, instruments: Registry | None = None) -> 
         "signature_line": SIGNATURE_LINE,
         "progress": progress,
         "charts": charts,
-        "services": service_lines(plan),
+        "services": service_lines(plan, service_codes or built_in_codes()),
         "authorization": plan.client.coverage.authorized if plan.client.coverage else None,
     }
     markdown = layout.render(PLAN_TEMPLATE, context)
@@ -144,11 +150,9 @@ class ServiceLine:
     unit: str  # what one unit is, when the code counts time in units
 
 
-def service_lines(plan: Plan) -> list[ServiceLine]:
+def service_lines(plan: Plan, codes: ServiceCodes) -> list[ServiceLine]:
     from plandoc.checks.billing import session_minutes
-    from plandoc.model.service_codes import built_in_codes
 
-    codes = built_in_codes()
     lines = []
     for service in plan.services:
         entry = codes.find(service.cpt)

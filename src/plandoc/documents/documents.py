@@ -20,6 +20,7 @@ from plandoc.errors import PlandocError, UsageError
 from plandoc.layouts import Layout
 from plandoc.model.instruments import Registry, load_registry
 from plandoc.model.plan import Plan
+from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.problems import Problem, internal_error
 
 if TYPE_CHECKING:
@@ -33,13 +34,15 @@ def render_documents(
     formats: Iterable[str],
     instruments: Registry | None = None,
     page_size: str | None = None,
+    service_codes: ServiceCodes | None = None,
 ) -> dict[str, bytes]:
     """The bytes of each file to write, by the end of its name after the layout's.
 
     One entry per format ("md", "html", "docx"), plus, with Markdown, each
     chart as an image beside it ("goal-1.png"), since Markdown cannot hold
     one. The Markdown is composed once for all formats. `page_size` ("letter",
-    "a4") overrides the layout's.
+    "a4") overrides the layout's; `service_codes` (default: the built-in ones)
+    say which services are evaluations and what a place of service is called.
     """
     formats = tuple(formats)
     if page_size is not None and page_size != layout.page_size:
@@ -51,7 +54,7 @@ def render_documents(
             f"(it makes {', '.join(layout.formats)}"
             + (", and pdf when asked)" if "html" in layout.formats else ")")
         )
-    document = compose(plan, layout, instruments)
+    document = compose(plan, layout, instruments, service_codes)
     # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
     pictures = (
         {name: charts.png(progress) for name, progress in document.charts}
@@ -112,13 +115,14 @@ def render_checked(
     if checked.plan is None:
         return
     registry = load_registry(settings.instruments)
+    codes = load_codes(settings.service_codes)
     chosen = tuple(formats) if formats else settings.formats
     for layout in checked.layouts:
         if checked.layout_failed(layout, settings.strict):
             continue
         try:
             documents = render_documents(
-                checked.plan, layout, chosen or layout.formats, registry, settings.page_size
+                checked.plan, layout, chosen or layout.formats, registry, settings.page_size, codes
             )
         except PlandocError as error:  # a format the layout does not make, no WeasyPrint
             yield layout, Problem(checked.name, None, (), error.message)
