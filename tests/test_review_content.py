@@ -117,9 +117,9 @@ def test_an_old_version_is_exempt_when_a_newer_one_is_in_the_same_run(tmp_path, 
     old, new = _two_versions(tmp_path, payer_ready)
     alone = list(check_paths([old], Settings(), as_of=AS_OF))
     assert alone[0].layout_failed(alone[0].layout)  # by itself, it is overdue
-    together = list(check_paths([old, new], Settings(), as_of=AS_OF))
-    assert [c.source.path for c in together] == [new, old]  # the excused one comes last
-    assert all(not c.any_failed() for c in together) and together[1].superseded
+    together = {c.source.path: c for c in check_paths([old, new], Settings(), as_of=AS_OF)}
+    assert all(not c.any_failed() for c in together.values())
+    assert together[old].superseded and not together[new].superseded
 
 
 def test_a_newer_version_excuses_only_the_overdue_rule(tmp_path, payer_ready):

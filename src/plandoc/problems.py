@@ -195,3 +195,24 @@ TYPE_MESSAGES = {
     "model_attributes_type": "must be a set of keys (an object)",
     "string_too_short": "must not be empty",
 }
+
+
+UNPRINTABLE = "holds a character no document can carry"
+# Characters XML 1.0 (so DOCX) cannot hold, those HTML forbids (DEL and the C1 controls,
+# U+0080 to U+009F, and the noncharacters: U+FDD0 to U+FDEF and the last two of every
+# plane), and lone UTF-16 surrogates.
+_NONCHARACTERS = "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
+)
+_UNPRINTABLE = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ud800-\udfff{_NONCHARACTERS}]"
+)
+
+
+def unprintable(text: str) -> str | None:
+    """Why no document can carry this text (the first such character), or None."""
+    match = _UNPRINTABLE.search(text)
+    if match is None:
+        return None
+    code = f"U+{ord(match.group()):04X}"
+    return f"{UNPRINTABLE} ({code}, at character {match.start() + 1}); remove it"

@@ -145,9 +145,18 @@ def _country(value: str | None) -> str | None:
     return value
 
 
+def _digits(value: Any) -> Any:
+    """`npi = 1245319599` written as a TOML number is read as its digits, as in a plan."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _one_line(value: str) -> str:
+    from plandoc.problems import unprintable
+
     if not value.strip() or any(c in value for c in "\n\r\x0b\x0c\x85\u2028\u2029"):
         raise ValueError("must be one line of text")
+    if why := unprintable(value):  # said here, not of every plan the letterhead heads
+        raise ValueError(why)
     return value
 
 
@@ -164,7 +173,7 @@ class PracticeSettings(BaseModel):
     address: Annotated[tuple[Line, ...], Field(max_length=6)] | None = None
     phone: Line | None = None
     fax: Line | None = None
-    npi: Annotated[StrictStr | None, AfterValidator(_npi)] = None
+    npi: Annotated[StrictStr | None, BeforeValidator(_digits), AfterValidator(_npi)] = None
     tax_id: Annotated[StrictStr | None, AfterValidator(_tax_id)] = None
     crisis_phone: Line | None = None
     country: Annotated[StrictStr | None, AfterValidator(_country)] = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,19 @@ from plandoc.checks.plan_checks import (
 from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
 from plandoc.model.instruments import Registry, built_in_registry, load_registry
-from plandoc.model.plan import NOT_FINITE, Plan, parse_plan, valid_parts
+from plandoc.model.plan import NOT_FINITE, Plan, no_one_to_call, parse_plan, valid_parts
 from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.planfile.placeholders import placeholder
 from plandoc.planfile.read import PlanSource, leaves, read_plan
-from plandoc.problems import Finding, Problem, Severity, internal_error, plan_value
+from plandoc.problems import (
+    UNPRINTABLE,
+    Finding,
+    Problem,
+    Severity,
+    internal_error,
+    plan_value,
+    unprintable,
+)
 from plandoc.settings import Settings
 
 
@@ -85,16 +92,6 @@ def _fails(problems: list[Problem], strict: bool) -> bool:
 
 
 STILL_TO_FILL = "still to fill: "
-UNPRINTABLE = "holds a character no document can carry"
-# Characters XML 1.0 (so DOCX) cannot hold, those HTML forbids (DEL and the C1 controls,
-# U+0080 to U+009F, and the noncharacters: U+FDD0 to U+FDEF and the last two of every
-# plane), and lone UTF-16 surrogates.
-_NONCHARACTERS = "".join(
-    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
-)
-_UNPRINTABLE = re.compile(
-    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ud800-\udfff{_NONCHARACTERS}]"
-)
 SHADOWING = (STILL_TO_FILL, UNPRINTABLE, NOT_FINITE)  # say only this of a field
 
 
@@ -104,10 +101,7 @@ def unusable_value(value: Any) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return f"{NOT_FINITE} ({plan_value(value)})"
     if isinstance(value, str):
-        match = _UNPRINTABLE.search(value)
-        if match:
-            code = f"U+{ord(match.group()):04X}"
-            return f"{UNPRINTABLE} ({code}, at character {match.start() + 1}); remove it"
+        return unprintable(value)
     return None
 
 
@@ -217,6 +211,8 @@ def _check_file(
             own if own is not None else dict(practice)
         )  # fmt: skip
     plan, findings = parse_plan(source.data)
+    if plan is None and (contacts := no_one_to_call(source.data)) is not None:
+        findings.append(contacts)  # beside the safety plan's other problems, said once
     findings = list(dict.fromkeys(findings + _value_findings(source.data)))  # .inf: said once
     checked.problems += _locate(source, findings)
     if plan is None:

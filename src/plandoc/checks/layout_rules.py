@@ -13,9 +13,11 @@ sessions of 38 to 52 minutes and this one is planned at 53 minutes: bill 90837")
 
 A bound's message may name its dates: `{from}` and `{to}` are replaced by them.
 
-A rule may apply only when a field has one of some values:
+A rule may apply only when a field has one of some values, or when each of
+several fields does:
 
     when = { field = "assessment.risk.level", in = ["moderate", "high", "imminent"] }
+    when = [{ field = "plan.status", in = ["active"] }, { field = "...", in = [...] }]
 
 and may stand aside for a plan that a newer version of it replaces in the same
 run (`unless_newer_version = true`: an old version still rebuilds).
@@ -81,8 +83,7 @@ class Rule:
     start: str | None = None
     end: str | None = None
     max_days: int | None = None
-    when_field: str | None = None
-    when_in: tuple[str, ...] = ()
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (field, values): all must hold
     unless_newer_version: bool = False
     check_name: str | None = None
 
@@ -91,15 +92,17 @@ class Rule:
         if self.check_name is not None:
             from plandoc.checks.billing import NAMED
 
-            checks = f"{self.check_name}: {(NAMED[self.check_name].__doc__ or '').strip()}"
+            checks = (
+                f"{self.check_name}: {(NAMED[self.check_name].__doc__ or '').strip().rstrip('.')}"
+            )
         elif self.max_days is not None:
             checks = f"{self.end} at most {self.max_days} days after {self.start}"
         elif self.require_any:
             checks = "one of: " + ", ".join(self.require_any)
         else:
             checks = "required: " + ", ".join(self.require)
-        if self.when_field:
-            checks += f", when {self.when_field} is {' or '.join(self.when_in)}"
+        for number, (field, values) in enumerate(self.when):
+            checks += f"{', when' if number == 0 else ' and'} {field} is {' or '.join(values)}"
         if self.unless_newer_version:
             checks += ", unless a newer version of the plan is in the same run"
         return checks
@@ -107,9 +110,10 @@ class Rule:
     def applies(self, plan: Any, context: RuleContext) -> bool:
         if self.unless_newer_version and context.newer_version:
             return False
-        if self.when_field is None:
-            return True
-        return any(str(value) in self.when_in for _, value in resolve(plan, self.when_field))
+        return all(
+            any(str(value) in values for _, value in resolve(plan, field))
+            for field, values in self.when
+        )
 
     def check(self, plan: Any, context: RuleContext) -> list[Finding]:
         if not self.applies(plan, context):
@@ -262,13 +266,47 @@ def rules_from(tables: tuple[Any, ...]) -> tuple[Rule, ...]:
             start=table.start,
             end=table.end,
             max_days=table.max_days,
-            when_field=table.when.field if table.when else None,
-            when_in=table.when.values if table.when else (),
+            when=tuple((when.field, when.values) for when in _conditions(table.when)),
             unless_newer_version=table.unless_newer_version,
             check_name=table.check,
         )
         for number, table in enumerate(tables, 1)
     )
+
+
+def _conditions(when: Any) -> tuple[Any, ...]:
+    """A rule's `when`: none, one table, or a list of tables."""
+    if when is None:
+        return ()
+    return when if isinstance(when, tuple) else (when,)
+
+
+def field_values(path: str) -> tuple[str, ...]:
+    """The values a plan field may hold when the format fixes them (a risk level, a
+    status), else ()."""
+    import typing
+
+    from plandoc.model.plan import Plan, model_in
+
+    model: Any = Plan
+    annotation: Any = None
+    for part in path.split("."):
+        match = _SEGMENT.fullmatch(part)
+        fields = getattr(model, "model_fields", {}) if model else {}
+        if match is None or match.group(1) not in fields:
+            return ()
+        annotation = fields[match.group(1)].annotation
+        model = model_in(annotation)
+    found: list[str] = []
+
+    def literals(kind: Any) -> None:
+        if typing.get_origin(kind) is typing.Literal:
+            found.extend(str(arg) for arg in typing.get_args(kind))
+        for arg in typing.get_args(kind):
+            literals(arg)
+
+    literals(annotation)
+    return tuple(found)
 
 
 def path_problem(path: str, want_date: bool = False) -> str | None:

@@ -284,6 +284,18 @@ _CODE_FIELDS = (
 )
 
 
+def _is_code(name: str, field: str, prop: dict[str, Any]) -> bool:
+    """A field the model reads as a code (`model.plan.Code`): a number is taken as its
+    digits, so the schema takes a number too (never for a list of codes)."""
+    part = getattr(model, name, None)
+    info = getattr(part, "model_fields", {}).get(field)
+    if info is None or prop.get("type") == "array":
+        return False
+    if any(item.get("type") == "array" for item in prop.get("anyOf", [])):
+        return False
+    return "_code_text" in repr(info.annotation) + repr(info.metadata)
+
+
 def plan_schema() -> dict[str, Any]:
     schema = model.Plan.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     definitions = schema.setdefault("$defs", {})
@@ -328,11 +340,12 @@ def _document(name: str, definition: dict[str, Any]) -> None:
         prop["description"] = " ".join([description, *_number_bounds(prop)])
         if example is not None:
             prop["examples"] = [example]
-        if (name, field) in _CODE_FIELDS:  # YAML `npi: 1234567893` is read as its digits
+        if (name, field) in _CODE_FIELDS or _is_code(name, field, prop):
+            # YAML `npi: 1234567893` is read as its digits
             optional = {"type": "null"} in prop.get("anyOf", [])
             for key in ("type", "minLength", "anyOf"):
                 prop.pop(key, None)
-            prop["anyOf"] = [{"type": "string"}, {"type": "integer"}] + (
+            prop["anyOf"] = [{"type": "string", "minLength": 1}, {"type": "integer"}] + (
                 [{"type": "null"}] if optional else []
             )
     definition["additionalProperties"] = False

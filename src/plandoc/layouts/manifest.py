@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from plandoc.checks.layout_rules import SPECIAL_DATES, path_problem
+from plandoc.checks.layout_rules import SPECIAL_DATES, field_values, path_problem
 
 HeaderField = Literal["client_name", "preferred_name", "date_of_birth", "member_id", "plan_id"]
 FormatName = Literal["md", "html", "docx", "pdf"]
@@ -66,7 +66,9 @@ class SourceTable(_Table):
 
 
 class WhenTable(_Table):
-    """`when = { field = "assessment.risk.level", in = ["moderate", "high"] }`."""
+    """`when = { field = "assessment.risk.level", in = ["moderate", "high"] }`; a list of
+    them means all must hold. A field with fixed values takes only those (a typo would
+    make a rule that never applies)."""
 
     field: str
     values: Annotated[tuple[str, ...], Field(min_length=1)] = Field(alias="in")
@@ -78,6 +80,17 @@ class WhenTable(_Table):
             raise ValueError(problem)
         return path
 
+    @model_validator(mode="after")
+    def _values_it_can_have(self) -> WhenTable:
+        allowed = field_values(self.field)
+        unknown = [value for value in self.values if allowed and value not in allowed]
+        if unknown:
+            raise ValueError(
+                f"in: {', '.join(repr(v) for v in unknown)} is not a value of {self.field} "
+                f"({', '.join(allowed)})"
+            )
+        return self
+
 
 class RuleTable(_Table):
     """One `[[rules]]` table: what a plan must hold for this layout, and the source saying so."""
@@ -85,7 +98,7 @@ class RuleTable(_Table):
     id: str | None = None
     message: Line
     source: Line | SourceTable
-    when: WhenTable | None = None
+    when: WhenTable | tuple[WhenTable, ...] | None = None
     unless_newer_version: StrictBool = False
     severity: Literal["error", "warning"] = "error"
     require: RulePaths = ()

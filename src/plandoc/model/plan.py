@@ -296,7 +296,7 @@ MOST_PROGRESS = 500  # entries per goal: weekly scores for nearly ten years
 MOST_PROGRESS_NOTES = 500
 MOST_OTHER = 100  # any other list: diagnoses, methods, services, signatures, medications...
 
-Code = Annotated[str, BeforeValidator(_code_text)]
+Code = Annotated[str, Field(min_length=1), BeforeValidator(_code_text)]  # blank is not a code
 Text = Annotated[str, Field(min_length=1)]
 Party = Literal["client", "clinician", "family", "other"]
 GoalStatus = Literal[
@@ -438,6 +438,12 @@ def _tax_id(value: str) -> str:
     return value
 
 
+def _country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("a country is its two-letter ISO 3166 code in capitals, such as US")
+    return value
+
+
 class Practice(PlanPart):
     """The practice or agency: its letterhead on every document (and its billing ids on payers')."""
 
@@ -448,7 +454,7 @@ class Practice(PlanPart):
     npi: Code | None = None  # the organization's (type 2) NPI
     tax_id: Annotated[Code, AfterValidator(_tax_id)] | None = None  # EIN: billing data
     crisis_phone: Code | None = None  # after hours: printed on every client copy
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"  # ISO 3166: the crisis lines
+    country: Annotated[str, AfterValidator(_country)] = "US"  # ISO 3166: the crisis lines
 
 
 class Supervisor(PlanPart):
@@ -527,11 +533,25 @@ class SafetyPlan(PlanPart):
     @model_validator(mode="after")
     def _someone_to_call(self) -> SafetyPlan:
         if not self.supports and not self.professionals:
-            raise ValueError(
-                "a safety plan names someone to call: give supports (people to ask for "
-                "help) or professionals (clinicians and agencies), with their phone numbers"
-            )
+            raise ValueError(NO_ONE_TO_CALL)
         return self
+
+
+NO_ONE_TO_CALL = (
+    "a safety plan names someone to call: give supports (people to ask for "
+    "help) or professionals (clinicians and agencies), with their phone numbers"
+)
+
+
+def no_one_to_call(data: Any) -> Finding | None:
+    """The safety plan's "someone to call", read from the plain data: said with the
+    safety plan's other problems (the model says it only once its fields are valid)."""
+    safety_plan = data.get("safety_plan") if isinstance(data, dict) else None
+    if not isinstance(safety_plan, dict):
+        return None
+    if safety_plan.get("supports") or safety_plan.get("professionals"):
+        return None
+    return Finding(("safety_plan",), NO_ONE_TO_CALL)
 
 
 LevelOfCare = Literal[

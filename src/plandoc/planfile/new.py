@@ -40,7 +40,7 @@ def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
     required = {  # a rule applying only to some plans (`when`) counts where it is an error
         path
         for rule in layout.rules
-        if rule.when_field is None or rule.severity is Severity.ERROR
+        if not rule.when or rule.severity is Severity.ERROR
         for path in (*rule.require, *rule.require_any)
     }
 
