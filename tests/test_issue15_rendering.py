@@ -18,6 +18,7 @@ import docx
 import pyromark
 import pytest
 
+from plandoc.checks.file import check_file
 from plandoc.documents import markdown_events
 from plandoc.documents.compose import compose, consent
 from plandoc.documents.documents import render_documents
@@ -529,8 +530,23 @@ def test_a_minors_guardian_is_named_with_what_they_did(plan_data):
         "declined_reason": "Disagrees with the exposure work.",
     }
     intro = _intro(plan_data)
-    assert intro.endswith("Alicia Okafor, your parent or guardian, has not signed it.")
+    assert intro.endswith("Alicia Okafor, your parent or guardian, chose not to sign it.")
     assert "Disagrees" not in intro  # only the client's own reason is the client copy's
+
+
+def test_a_client_who_agreed_but_declined_to_sign_is_told_both_and_warned_of(
+    plan_data, write_plan
+):
+    client = next(s for s in plan_data["signatures"] if s["role"] == "client")
+    client.pop("date")
+    client["declined_reason"] = "Prefers not to sign forms."
+    assert _intro(plan_data) == (
+        "You and Morgan Reyes made this plan together on August 3, 2026. "
+        "You chose not to sign it."
+    )
+    checked = check_file(write_plan(plan_data))
+    [warning] = [p for p in checked.problems if "declined to sign" in p.message]
+    assert warning.severity.value == "warning" and warning.field_name.endswith("declined_reason")
 
 
 def test_consent_reads_the_contract_before_the_signatures(plan_data):

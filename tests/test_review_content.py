@@ -217,7 +217,7 @@ def test_a_safety_plan_not_gone_over_within_the_review_interval_is_a_warning(
     path = write_plan(payer_ready)
     stale = check_file(path, "standard", today=AS_OF)
     [warning] = stale.layout_problems["standard"]
-    assert warning.field_name == "safety_plan.reviewed" and "181 days ago" in warning.message
+    assert warning.field_name == "safety_plan.reviewed" and "181 days ago" in str(warning)
     payer_ready["safety_plan"]["reviewed"] = "2026-05-30"  # 180 days: within
     assert check_file(write_plan(payer_ready), "standard", today=AS_OF).all_problems == []
 
@@ -229,7 +229,8 @@ def test_without_an_interval_the_safety_plan_is_held_to_the_plans_own_cycle(
     payer_ready["safety_plan"] = {**SAFETY_PLAN, "reviewed": "2026-08-26"}  # 92 days ago
     checked = check_file(write_plan(payer_ready), "medicare", today=AS_OF)
     [warning] = checked.layout_problems["medicare"]
-    assert "(91 days)" in warning.message and warning.severity.value == "warning"
+    assert "(91 days)" in str(warning) and warning.severity.value == "warning"
+    assert "91" not in warning.text(values=False) and "92" not in warning.text(values=False)
 
 
 # --- medical necessity and the person-centred assessment --------------------------
@@ -406,3 +407,90 @@ def test_status_flags_no_review_due_for_a_completed_or_revoked_plan(
     )
     [row] = json.loads(result.stdout)
     assert ("overdue" in row["flags"]) == (flag == "overdue") and "invalid" not in row["flags"]
+
+
+# --- found by the outside attack on this issue -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        {"provider": {"name": "Morgan Reyes", "credentials": "LCSW", "npi": "1234567890"}},
+        {"practice": {"name": "Riverside", "tax_id": "123456789"}},  # a shape error
+        {"goals": []},  # a missing part
+    ],
+)
+def test_any_invalid_newer_version_marks_the_old_one_as_history(tmp_path, payer_ready, breakage):
+    old, new = _two_versions(tmp_path, payer_ready)
+    data = json.loads(new.read_text())
+    data.update(breakage)
+    new.write_text(json.dumps(data))
+    checked = {c.source.path: c for c in check_paths([old, new], Settings(), as_of=AS_OF)}
+    assert checked[new].failed() and checked[old].superseded
+    assert not checked[old].any_failed()
+
+
+def test_a_plan_that_failed_its_build_is_checked_again_not_taken_as_current(tmp_path):
+    from plandoc.builds.batch import BuildOptions, build
+
+    from .conftest import SAMPLES
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "plan.json").write_bytes((SAMPLES / "adult-ptsd.json").read_bytes())
+
+    def run(as_of, force=False):
+        options = BuildOptions(
+            tmp_path / "in", tmp_path / "out", layouts=("medicare",), as_of=as_of, force=force
+        )
+        return build(options)
+
+    assert run(AS_OF).count("built") == 1
+    assert run(dt.date(2027, 1, 28), force=True).count("failed") == 1  # overdue now
+    again = run(dt.date(2027, 1, 28))
+    assert again.count("failed") == 1 and again.count("current") == 0
+    assert (tmp_path / "out" / "TP-2026-0042-v2.medicare.md").exists()  # kept, not pruned
+    assert run(AS_OF).count("built") == 1  # valid again: rebuilt, then current
+    assert run(AS_OF).count("current") == 1
+
+
+def test_a_contact_or_practice_phone_must_not_be_blank(write_plan, payer_ready):
+    payer_ready["safety_plan"] = {
+        **SAFETY_PLAN,
+        "supports": [{"name": "Chris", "relationship": "brother", "phone": "   "}],
+    }
+    payer_ready["practice"] = {"name": "Riverside", "phone": "", "crisis_phone": " "}
+    checked = check_file(write_plan(payer_ready))
+    blank = {p.field_name for p in checked.problems if p.message == "must not be empty"}
+    assert blank == {"safety_plan.supports[0].phone", "practice.phone", "practice.crisis_phone"}
+
+
+def test_a_safety_plan_without_coping_strategies_or_contacts_gets_both_errors_at_once(
+    write_plan, payer_ready
+):
+    payer_ready["safety_plan"] = {
+        "warning_signs": ["Pacing"], "coping_strategies": [], "reviewed": "2026-10-01",
+    }  # fmt: skip
+    checked = check_file(write_plan(payer_ready))
+    said = {(p.field_name, p.message.split(":")[0]) for p in checked.problems}
+    assert ("safety_plan.coping_strategies", "needs at least 1") in said
+    assert ("safety_plan", "a safety plan names someone to call") in said
+    assert all(p.line for p in checked.problems)
+
+
+@pytest.mark.parametrize("character", ["\\u0007", "\\u0000", "\\ufffe"])
+def test_a_control_character_in_the_practice_settings_is_the_settings_files_error(
+    tmp_path, character
+):
+    from plandoc.errors import SettingsError
+    from plandoc.settings import load_settings
+
+    (tmp_path / "plandoc.toml").write_text(f'[practice]\nname = "A{character}B"\n')
+    with pytest.raises(SettingsError, match=r"plandoc\.toml:2: practice\.name: holds a character"):
+        load_settings(tmp_path / "plandoc.toml")
+
+
+def test_the_stale_safety_plan_warning_hides_the_plans_numbers(write_plan, payer_ready):
+    payer_ready["safety_plan"] = {**SAFETY_PLAN, "reviewed": "2026-05-29"}
+    checked = check_file(write_plan(payer_ready), "medicare", today=AS_OF)
+    [warning] = [p for p in checked.layout_problems["medicare"] if "gone over" in p.message]
+    assert "181" in str(warning) and "181" not in warning.text(values=False)

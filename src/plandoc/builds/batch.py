@@ -55,7 +55,7 @@ from plandoc.builds.output_files import (
     write_documents,
 )
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
-from plandoc.checks.file import CheckedPlan, check_path
+from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
 from plandoc.checks.plan_checks import plan_id_problem
 from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
@@ -337,9 +337,12 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
             _refuse_duplicate_ids(records)
             for number in todo:  # (a current plan was counted already, even if refused now)
                 # A failing plan keeps its manifest entry: its last good documents
-                # are still its own, never orphans to prune.
-                if records[number].status == "failed" and progress:
-                    progress(records[number])
+                # are still its own, never orphans to prune. But they are no longer
+                # current: the next build checks the plan again, and fails it again.
+                if records[number].status == "failed":
+                    manifest.not_current(_plan_key(records[number].input, options.input_dir))
+                    if progress:
+                        progress(records[number])
             to_render = (
                 (n, (records[n].input, records[n].input_hash, options))
                 for n in todo
@@ -383,6 +386,8 @@ class _Outcome(NamedTuple):
     warnings: int = 0
     problems: tuple[Problem, ...] = ()
 
+
+FAILED = "failed"  # in place of the input's hash: the plan failed its last build
 
 _STATUSES = {status: status for status in ("pending", "checked", "built", "current", "failed")}
 
@@ -442,8 +447,9 @@ def _check_one(path: str, options: BuildOptions) -> _Outcome:
         "warnings": sum(p.severity is Severity.WARNING for p in problems),
         "problems": tuple(problems),
     }
-    if checked.plan is None:
-        return _Outcome("failed", **counts)
+    if checked.plan is None:  # its id and version, when they can be read: it may be newer
+        known = plan_id_and_version(checked)
+        return _Outcome("failed", *(known or (None, None)), **counts)
     plan = checked.plan.plan
     if checked.any_failed(options.strict):  # its id and version: a newer one may excuse it
         if plan_id_problem(plan.id):  # text without an id's shape is a value: never kept
@@ -645,6 +651,12 @@ class Manifest:
         record.plan_id, record.version, record.entry = plan_id, int(version), entry
         record.input_hash = ""  # the entry holds it
         return True
+
+    def not_current(self, key: str) -> None:
+        """Keep a plan's entry (its documents stay its own) but never take it as current."""
+        entry = self.entries.get(key)
+        if entry is not None and not entry.startswith(FAILED + "|"):
+            self.remember(key, FAILED + entry[entry.index("|") :])
 
     def remember(self, key: str, entry: str) -> None:
         if self.entries.get(key) != entry:

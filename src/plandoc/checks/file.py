@@ -22,6 +22,7 @@ from plandoc.checks.plan_checks import (
     check_file_name,
     check_parts,
     check_plan,
+    plan_id_problem,
     review_due,
     stale_safety_plan,
 )
@@ -331,6 +332,24 @@ def check_path(
         return checked
 
 
+def plan_id_and_version(checked: CheckedPlan) -> tuple[str, int] | None:
+    """The plan's id and version, from its model, or read from its data when the model
+    could not be made: an invalid newer version still marks an older one as history,
+    whatever made it invalid."""
+    if checked.plan is not None:
+        return checked.plan.plan.id, checked.plan.plan.version
+    data = checked.source.data
+    info = data.get("plan") if isinstance(data, dict) else None
+    if not isinstance(info, dict):
+        return None
+    plan_id, version = info.get("id"), info.get("version")
+    if not isinstance(plan_id, str) or plan_id_problem(plan_id) is not None:
+        return None
+    if type(version) is not int or version < 1:
+        return None
+    return plan_id, version
+
+
 def check_paths(
     paths: Iterable[Path | str],
     settings: Settings,
@@ -349,8 +368,8 @@ def check_paths(
     waiting: list[CheckedPlan] = []
     for path in paths:
         checked = check_path(path, settings, layouts, as_of)
-        if checked.plan is not None:
-            key, version = checked.plan.plan.id.casefold(), checked.plan.plan.version
+        if (known := plan_id_and_version(checked)) is not None:
+            key, version = known[0].casefold(), known[1]
             latest[key] = max(latest.get(key, 0), version)
         if checked.plan is not None and any(p.unless_newer_version for p in checked.all_problems):
             waiting.append(checked)

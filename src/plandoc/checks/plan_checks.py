@@ -198,15 +198,23 @@ def stale_safety_plan(
     safety = plan.safety_plan
     if safety is None or today is None:
         return None
+    own_cycle = interval is None
     if interval is None and due is not None:
         interval = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
     age = (today - safety.reviewed).days
     if interval is None or interval <= 0 or age <= interval:
         return None
+    # Both numbers give away the plan's dates (with --as-of, its review date exactly):
+    # they are values, hidden where values are; the layout's own interval is not.
+    cycle = (
+        f"the plan's review cycle ({plan_value(str(interval))} days)"
+        if own_cycle
+        else (f"the review interval ({interval} days)")
+    )
     return Finding(
         ("safety_plan", "reviewed"),
-        f"the safety plan was last gone over with the client {age} days ago, longer than "
-        f"the review interval ({interval} days): review it with the client",
+        f"the safety plan was last gone over with the client {plan_value(str(age))} days "
+        f"ago, longer than {cycle}: review it with the client",
         WARNING,
     )
 
@@ -488,6 +496,15 @@ def check_contract(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         yield Finding((*path, "date"), "missing: give the date the client agreed")
     elif not agreement.agreed and not agreement.declined_reason:
         yield Finding((*path, "declined_reason"), "missing: say why the client did not agree")
+    if agreement is not None and agreement.agreed:
+        for index, signature in enumerate(plan.signatures):
+            if signature.role == "client" and signature.date is None and signature.declined_reason:
+                yield Finding(
+                    ("signatures", index, "declined_reason"),
+                    "the contract records the client's agreement, but the client declined to "
+                    "sign: check which is right (the client copy says both)",
+                    WARNING,
+                )
 
 
 def check_services(plan: Plan, options: CheckOptions) -> Iterator[Finding]:

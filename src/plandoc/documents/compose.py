@@ -52,7 +52,8 @@ class Participant:
 
     name: str
     role: str  # "guardian" or "other"
-    signed: dt.date | None  # None: declined to sign (the plan gives the reason)
+    signed: dt.date | None  # None: not signed (yet, or declined)
+    declined: bool = False  # declined to sign (the plan gives the reason; the copy does not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Consent:
     date: dt.date | None  # when the client agreed
     reason: str | None  # why the client did not agree, as recorded
     others: tuple[Participant, ...]  # guardians and other participants, in the plan's order
+    signature_declined: bool = False  # the client agreed but declined to sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,13 +196,14 @@ def consent(plan: Plan) -> Consent:
     signature = next((s for s in plan.signatures if s.role == "client"), None)
     signed_on = signature.date if signature else None
     others = tuple(
-        Participant(s.name, s.role, s.date)
+        Participant(s.name, s.role, s.date, s.date is None and bool(s.declined_reason))
         for s in plan.signatures
         if s.role in ("guardian", "other")
     )
+    declined = signature is not None and signed_on is None and bool(signature.declined_reason)
     if agreement is not None:
         if agreement.agreed:
-            return Consent(True, agreement.date or signed_on, None, others)
+            return Consent(True, agreement.date or signed_on, None, others, declined)
         return Consent(False, None, agreement.declined_reason, others)
     if signature is not None:
         if signed_on is not None:
