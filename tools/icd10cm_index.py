@@ -124,10 +124,10 @@ def gzip_bytes(text: str) -> bytes:
 
 
 def build_index(
-    tabular_xml: bytes, code_list_text: str, release: str, names: tuple[str, str]
+    tabular_xml: bytes, code_list_file: bytes, release: str, names: tuple[str, str]
 ) -> dict[str, bytes]:
     """File name -> bytes: a `.tsv.gz` per first letter, and `RELEASE`."""
-    code_list = read_code_list(code_list_text)
+    code_list = read_code_list(code_list_file.decode("utf-8"))
     rows = index_lines(tabular_xml, code_list)
     by_letter: dict[str, list[str]] = {}
     for row in rows:
@@ -143,10 +143,10 @@ def build_index(
         f"source: {SOURCE_URL}\n"
         f"tabular: {tabular_name} sha256:{hashlib.sha256(tabular_xml).hexdigest()}\n"
         f"codes: {codes_name} sha256:"
-        f"{hashlib.sha256(code_list_text.encode('utf-8')).hexdigest()}\n"
+        f"{hashlib.sha256(code_list_file).hexdigest()}\n"
         f"made by: tools/icd10cm_index.py\n"
         f"entries: {len(rows)} ({len(billable)} billable)\n"
-    ).encode("utf-8")
+    ).encode()
     return files
 
 
@@ -169,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="read the files the simple-icd-10-cm package ships")  # fmt: skip
     source.add_argument("--tabular", type=Path, help="the CDC tabular list XML")
     parser.add_argument("--codes", type=Path, help="the code list (with --tabular)")
-    parser.add_argument("--release", required=True,
-                        help='the release\'s name, e.g. "ICD-10-CM April 1, 2026 (FY2026)"')  # fmt: skip
+    parser.add_argument(
+        "--release", required=True, help='its name, e.g. "ICD-10-CM April 1, 2026 (FY2026)"'
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.from_package:
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         tabular, codes = args.tabular, args.codes
     files = build_index(
         tabular.read_bytes(),
-        codes.read_text(encoding="utf-8"),
+        codes.read_bytes(),
         args.release,
         (tabular.name, codes.name),
     )

@@ -20,7 +20,7 @@ from plandoc.cli.display import DISPLAY
 DEBUG_VARIABLE = "PLANDOC_DEBUG"
 # The ICD-10-CM release the diagnosis checks use: the first line of the index's RELEASE
 # file (see plandoc.model.icd10cm), read here as a file so --version loads no index.
-ICD10CM_RELEASE_FILE = Path(__file__).resolve().parents[1] / "model" / "icd10cm" / "data" / "RELEASE"
+ICD10CM_RELEASE_FILE = Path(__file__).resolve().parents[1] / "model/icd10cm/data/RELEASE"
 
 
 def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -168,7 +168,8 @@ def closest(code: str, n: int = 3) -> list[str]:
 
     def add(candidates: list[str]) -> None:
         for candidate in candidates:
-            if len(found) < n and candidate not in found and rows.get(candidate, "").startswith("B"):
+            billable = rows.get(candidate, "").startswith("B")
+            if billable and len(found) < n and candidate not in found:
                 found.append(candidate)
 
     if len(normal) == 7 and "." in normal:  # a 7th character without its placeholder X
@@ -341,7 +342,7 @@ GENERIC = frozenset(
     predominantly predominant combined mixed primary secondary provisional rule out
     diagnosis dx i ii iii iv use level stage status due than less more
     left right bilateral unilateral
-    """.split()
+    """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
