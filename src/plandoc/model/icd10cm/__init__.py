@@ -25,7 +25,6 @@ How `description_fits` decides is documented at the function (and in docs/checks
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 import unicodedata
@@ -77,20 +76,27 @@ class _Letter:
     order: list[str]  # the codes in tabular order: a category, then everything under it
 
 
-@functools.cache
-def _letter(letter: str) -> _Letter:
-    """The index of one first letter (empty when the release has none)."""
-    import gzip  # only when a code is looked up
+_LETTERS: dict[str, _Letter] = {}  # the letters read so far
 
-    path = DATA / f"{letter}.tsv.gz"
-    if len(letter) != 1 or not letter.isascii() or not letter.isupper() or not path.is_file():
-        return _Letter({}, [])
-    text = gzip.decompress(path.read_bytes()).decode("utf-8")
-    rows: dict[str, str] = {}
-    for line in text.splitlines():
-        code, _, rest = line.partition("\t")
-        rows[code] = rest
-    return _Letter(rows, list(rows))
+
+def _letter(letter: str) -> _Letter:
+    """The index of one first letter, read once (empty when the release has none)."""
+    if letter not in _LETTERS:
+        import gzip  # only when a code is looked up
+
+        path = DATA / f"{letter}.tsv.gz"
+        rows: dict[str, str] = {}
+        if len(letter) == 1 and "A" <= letter <= "Z" and path.is_file():
+            for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+                code, _, rest = line.partition("\t")
+                rows[code] = rest
+        _LETTERS[letter] = _Letter(rows, list(rows))
+    return _LETTERS[letter]
+
+
+def _loaded_letters() -> list[str]:
+    """The first letters whose part of the index has been read (for tests)."""
+    return list(_LETTERS)
 
 
 def _entry(code: str, row: str) -> Entry:
