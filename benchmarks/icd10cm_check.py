@@ -15,6 +15,8 @@ Measured:
   of the index are read), and the same plan with T74.11XA and S06.0X1A (the two
   largest parts of the index, T and S: the worst case);
 - the import time of `plandoc.model.icd10cm` in that validate (`python -X importtime`);
+- in one process: checking one code the first time (its letter of the index is
+  read) and then again (per plan of a batch);
 - a cold build of 1,000 synthetic plans (benchmarks/synthetic_plans.py; md + html +
   docx, standard layout, 2 jobs; as benchmarks/batch_build.py measures it), and
   `plandoc validate` of the same 1,000 plans.
@@ -93,8 +95,33 @@ def build_seconds(tree: Path, plans: Path, work: Path, name: str) -> float:
     )  # fmt: skip
     if done.returncode:
         sys.exit(f"a measured build failed ({name}):\n{done.stderr}")
-    shutil.rmtree(out)
     return json.loads(done.stdout)["seconds"]
+
+
+IN_PROCESS = """
+import json, statistics, time
+from plandoc.checks.plan_checks import check_icd10cm_code
+figures = {}
+for code, description in (("F43.10", "PTSD"), ("G47.00", "Insomnia"), ("Z63.0", "Marital conflict"),
+                          ("T74.11XA", "Adult physical abuse"), ("S06.0X1A", "Concussion")):
+    started = time.perf_counter()
+    list(check_icd10cm_code(("diagnoses", 0), code, description))
+    cold = time.perf_counter() - started
+    runs = []
+    for _ in range(2000):
+        started = time.perf_counter()
+        list(check_icd10cm_code(("diagnoses", 0), code, description))
+        runs.append(time.perf_counter() - started)
+    figures[code] = {"first (reads its letter)": cold, "then, per code": statistics.median(runs)}
+print(json.dumps(figures))
+"""
+
+
+def in_process(tree: Path) -> dict[str, dict[str, float]]:
+    """The check of one code in one process: the first (it reads its letter), then each."""
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS], env=environment(tree),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(done.stdout)
 
 
 def main() -> None:
@@ -129,14 +156,17 @@ def main() -> None:
             for name, plan in commands.items():
                 for label, tree in trees.items():
                     times.setdefault((name, label), []).append(seconds(validate(plan), tree))
-        for _ in range(args.build_runs):
+        for _ in range(args.build_runs):  # validate runs first: a build's writes would slow them
             for label, tree in trees.items():
                 key = ("validate 1,000 plans", label)
                 times.setdefault(key, []).append(seconds(validate(plans), tree))
+        for _ in range(args.build_runs):
+            for label, tree in trees.items():
                 key = ("build 1,000 plans (md, html, docx; 2 jobs)", label)
                 times.setdefault(key, []).append(build_seconds(tree, plans, work, label))
         medians = {key: statistics.median(values) for key, values in times.items()}
         imports = {label: import_microseconds(tree, SAMPLE) for label, tree in trees.items()}
+        checks = in_process(ROOT)
     finally:
         git("worktree", "remove", "--force", str(base))
         shutil.rmtree(work, ignore_errors=True)
@@ -149,8 +179,13 @@ def main() -> None:
         before, after = medians[(name, "before")], medians[(name, "after")]
         print(f"{name:46} {before * 1000:8.1f}ms {after * 1000:8.1f}ms "
               f"{(after - before) * 1000:+8.1f}ms")  # fmt: skip
-    print(f"import of plandoc.model.icd10cm in validate: {imports['after'] / 1000:.1f} ms "
-          f"(before: {'not imported' if not imports['before'] else imports['before']})")
+    print(
+        f"import of plandoc.model.icd10cm in validate: {imports['after'] / 1000:.1f} ms "
+        f"(before: {'not imported' if not imports['before'] else imports['before']})"
+    )
+    print("in one process, check_icd10cm_code (code, description):")
+    for code, figures in checks.items():
+        print(f"  {code:9} " + ", ".join(f"{k} {v * 1000:.3f} ms" for k, v in figures.items()))
     if args.json:
         args.json.write_text(json.dumps({
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -158,6 +193,7 @@ def main() -> None:
             "base": base_commit,
             "medians_s": {f"{name} [{label}]": value for (name, label), value in medians.items()},
             "import_us": imports,
+            "in_process_s": checks,
         }, indent=2))  # fmt: skip
 
 
