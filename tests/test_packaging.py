@@ -42,6 +42,9 @@ def test_wheel_carries_the_layouts_and_instrument_data(wheel):
     for name in ("layout.toml", "plan.md.j2", "page.html.j2", "style.css"):
         assert f"plandoc/templates/standard/{name}" in names
     assert "plandoc/model/instruments.toml" in names
+    # the ICD-10-CM index: its release, and a part per first letter
+    assert "plandoc/model/icd10cm/data/RELEASE" in names
+    assert {f"plandoc/model/icd10cm/data/{letter}.tsv.gz" for letter in "AFSTZ"} <= names
 
 
 @pytest.mark.slow

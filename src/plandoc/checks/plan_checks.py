@@ -46,7 +46,8 @@ def language_tag_is_valid(tag: str) -> bool:
     return bool(langcodes.tag_is_valid(tag))
 
 
-ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?")
+# The shape of an ICD-10-CM code; whether the release has it is `check_icd10cm_code`'s.
+ICD10CM = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?")
 NPI = re.compile(r"[0-9]{10}")
 ADULT_AGE = 18
 
@@ -301,6 +302,8 @@ def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             ("diagnoses",),
             f"exactly one diagnosis must be primary (found {len(primaries)})",
         )
+    # The description is compared with the release's (English) only in an English plan.
+    english = str(getattr(getattr(plan, "plan", None), "language", "en")).lower()[:2] == "en"
     seen: set[str] = set()
     for index, diagnosis in enumerate(plan.diagnoses):
         path = ("diagnoses", index, "code")
@@ -309,10 +312,65 @@ def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             hint = ""
             if ICD10CM.fullmatch(f"{code[:3]}.{code[3:]}"):
                 hint = f"; write it with a dot: {plan_value(f'{code[:3]}.{code[3:]}')}"
+            elif ICD10CM.fullmatch(code.strip().upper()):
+                hint = f"; write it in capitals: {plan_value(code.strip().upper())}"
             yield Finding(path, f"not an ICD-10-CM code (such as F43.10){hint}")
+        else:
+            description = diagnosis.description if english else None
+            yield from check_icd10cm_code(("diagnoses", index), code, description)
         if code in seen:
             yield Finding(path, f"diagnosis {plan_value(code)} is listed twice")
         seen.add(code)
+
+
+EXAMPLE_CODES = 6  # a category's billable codes listed in full up to this many
+
+
+def check_icd10cm_code(
+    path: FieldPath, code: str, description: str | None = None
+) -> Iterator[Finding]:
+    """A well-formed code against the ICD-10-CM release (`plandoc.model.icd10cm`): it must
+    exist and be billable; a `description` that names another condition is a warning.
+
+    What the release suggests (near codes, a category's codes, the official description)
+    is marked as a plan value: it tells what the plan's code is.
+    """
+    from plandoc.model import icd10cm  # read at the first diagnosis, never at start-up
+
+    entry = icd10cm.lookup(code)
+    if entry is None:
+        near = icd10cm.closest(code, 3)
+        suggestion = f"; closest: {plan_value(', '.join(near))}" if near else ""
+        yield Finding((*path, "code"), f"not an ICD-10-CM code ({release_short()}){suggestion}")
+        return
+    if not entry.billable:
+        codes = icd10cm.billable_children(code)
+        if len(codes) <= EXAMPLE_CODES:
+            listed = f"{', '.join(codes[:-1])} or {codes[-1]}" if len(codes) > 1 else codes[0]
+            examples = plan_value(listed)
+        else:
+            listed = ", ".join(codes[: EXAMPLE_CODES - 1])
+            examples = f"{plan_value(listed)} ({len(codes)} billable codes in all)"
+        yield Finding(
+            (*path, "code"), f"not billable: add the next character(s), for example {examples}"
+        )
+        return
+    if description is not None and not icd10cm.description_fits(code, description):
+        yield Finding(
+            (*path, "description"),
+            f"{plan_value(description, quote=True)} does not name the condition of "
+            f"{plan_value(code)}, which is {plan_value(entry.description, quote=True)} in "
+            "ICD-10-CM: check the code and the description",
+            WARNING,
+        )
+
+
+def release_short() -> str:
+    """"April 2026 release", from the release's name ("ICD-10-CM April 1, 2026 (FY2026)")."""
+    from plandoc.model import icd10cm
+
+    match = re.search(r"([A-Z][a-z]+) \d{1,2}, (\d{4})", icd10cm.RELEASE)
+    return f"{match[1]} {match[2]} release" if match else icd10cm.RELEASE
 
 
 # --- goals, objectives, methods ---------------------------------------------

@@ -9,6 +9,7 @@ with Ctrl-C.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,6 +18,22 @@ from plandoc._version import __version__
 from plandoc.cli.display import DISPLAY
 
 DEBUG_VARIABLE = "PLANDOC_DEBUG"
+# The ICD-10-CM release the diagnosis checks use: the first line of the index's RELEASE
+# file (see plandoc.model.icd10cm), read here as a file so --version loads no index.
+ICD10CM_RELEASE_FILE = Path(__file__).resolve().parents[1] / "model/icd10cm/data/RELEASE"
+
+
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`plandoc --version`: the version, and the code set releases the checks use."""
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        first = ICD10CM_RELEASE_FILE.read_text(encoding="utf-8").partition("\n")[0]
+        release = first.partition(": ")[2].strip() or "unknown"
+    except OSError:
+        release = "missing (the package data was not installed)"
+    click.echo(f"plandoc, version {__version__}\ndiagnosis codes: {release}")
+    ctx.exit()
 
 
 class PlandocGroup(click.Group):
@@ -47,7 +64,14 @@ class PlandocGroup(click.Group):
 
 
 @click.group(cls=PlandocGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="plandoc")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=show_version,
+    help="Show the version and the ICD-10-CM release, and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """plandoc: treatment plans kept as JSON or Markdown files, turned into

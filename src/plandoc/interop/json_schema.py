@@ -176,7 +176,7 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "client_words": ("The problem in the client's own words.", "I can't get going."),
     },
     "Diagnosis": {
-        "code": ("ICD-10-CM code, with its dot.", "F32.1"),
+        "code": ("A billable ICD-10-CM code of the release plandoc names, with its dot.", "F32.1"),
         "description": ("The diagnosis in words.", "Major depressive disorder, moderate"),
         "primary": ("Whether this is the primary diagnosis (exactly one is).", True),
     },
