@@ -4,7 +4,10 @@
 objectives added, removed, reworded or with a new status or target date;
 measures changed; new (or corrected) scores; methods added, removed or
 changed; diagnoses added, removed or re-ranked; the plan's status, dates,
-time estimate and risk level; revisions recorded. Each change is one small
+time estimate and risk level; strengths, needs, abilities and preferences;
+the safety plan (each list, the people to call, when it was gone over);
+medical necessity; services and the authorization; the practice; revisions
+recorded. Each change is one small
 record; `as_text`, `as_markdown`, `as_html` and `as_json` print them.
 Items are matched by their ids (goals, objectives, methods), codes
 (diagnoses) and dates (scores), so a reordered list is not a change.
@@ -21,9 +24,14 @@ from dataclasses import asdict, dataclass
 from plandoc.documents.markdown_text import escape_inline
 from plandoc.model.plan import Goal, Objective, Plan, number_text
 
-SECTIONS = ("plan", "diagnoses", "goals", "objectives", "scores", "methods", "revisions")
+SECTIONS = (
+    "plan", "care", "diagnoses", "goals", "objectives", "scores", "methods", "services",
+    "revisions",
+)  # fmt: skip
 TITLES = {
     "plan": "Plan",
+    "care": "Assessment, safety plan and medical necessity",
+    "services": "Services and authorization",
     "diagnoses": "Diagnoses",
     "goals": "Goals",
     "objectives": "Objectives",
@@ -50,6 +58,8 @@ def compare(old: Plan, new: Plan) -> list[Change]:
         *_diagnosis_changes(old, new),
         *_goal_changes(old, new),
         *_method_changes(old, new),
+        *_care_changes(old, new),
+        *_service_changes(old, new),
         *_revision_changes(old, new),
     ]
     order = {section: index for index, section in enumerate(SECTIONS)}
@@ -221,6 +231,91 @@ def _method_changes(old: Plan, new: Plan) -> Iterator[Change]:
     for method_id, method in before.items():
         if method_id not in after:
             yield Change("methods", "removed", f"method {method_id}", method.name)
+
+
+def _items(
+    section: str, subject: str, before: Iterable[str], after: Iterable[str]
+) -> Iterator[Change]:
+    """Items of a list added or removed (a reordered list is not a change)."""
+    was, now = list(before), list(after)
+    for item in now:
+        if item not in was:
+            yield Change(section, "added", subject, item)
+    for item in was:
+        if item not in now:
+            yield Change(section, "removed", subject, item)
+
+
+def _fields(
+    section: str, subject: str, was: object, now: object, names: Iterable[str]
+) -> Iterator[Change]:
+    for name in names:
+        before, after = getattr(was, name, None), getattr(now, name, None)
+        if before != after:
+            kind = "moved" if isinstance(after or before, dt.date) else "changed"
+            yield Change(section, kind, f"{subject} {name.replace('_', ' ')}", _was(before, after))
+
+
+def _care_changes(old: Plan, new: Plan) -> Iterator[Change]:
+    for name in ("strengths", "needs", "abilities", "preferences"):
+        yield from _items(
+            "care", name, getattr(old.assessment, name), getattr(new.assessment, name)
+        )
+    was, now = old.safety_plan, new.safety_plan
+    if was is None and now is not None:
+        yield Change("care", "added", "safety plan", f"gone over {now.reviewed.isoformat()}")
+    elif was is not None and now is None:
+        yield Change("care", "removed", "safety plan", "")
+    elif was is not None and now is not None:
+        yield from _fields("care", "safety plan", was, now, ("reviewed",))
+        for name in (
+            "warning_signs", "coping_strategies", "distractions", "means_safety",
+            "reasons_for_living",
+        ):  # fmt: skip
+            subject = f"safety plan {name.replace('_', ' ')}"
+            yield from _items("care", subject, getattr(was, name), getattr(now, name))
+        for name in ("supports", "professionals"):
+            people = [[f"{c.name}, {c.phone}" for c in getattr(p, name)] for p in (was, now)]
+            yield from _items("care", f"safety plan {name}", *people)
+    was_mn, now_mn = old.medical_necessity, new.medical_necessity
+    if (was_mn is None) != (now_mn is None):
+        kind = "added" if now_mn is not None else "removed"
+        yield Change("care", kind, "medical necessity", "")
+    elif was_mn is not None and now_mn is not None:
+        yield from _fields("care", "medical necessity", was_mn, now_mn, ("level_of_care",))
+        if was_mn.rationale != now_mn.rationale:
+            yield Change("care", "reworded", "medical necessity rationale", "")
+        impairments = [
+            [f"{i.domain}: {i.description}" for i in m.functional_impairments]
+            for m in (was_mn, now_mn)
+        ]
+        yield from _items("care", "functional impairment", *impairments)
+    was_name = old.practice.name if old.practice else None
+    now_name = new.practice.name if new.practice else None
+    if was_name != now_name:
+        yield Change("care", "changed", "practice", _was(was_name, now_name))
+
+
+def _service_changes(old: Plan, new: Plan) -> Iterator[Change]:
+    before = {s.cpt: s for s in old.services}
+    after = {s.cpt: s for s in new.services}
+    for code, service in after.items():
+        subject = f"service {code}"
+        if code not in before:
+            yield Change(
+                "services", "added", subject, f"{service.units} units, {service.frequency}"
+            )
+            continue
+        names = ("units", "frequency", "minutes", "method", "place_of_service", "modifiers")
+        yield from _fields("services", subject, before[code], service, names)
+    for code, service in before.items():
+        if code not in after:
+            yield Change("services", "removed", f"service {code}", service.description)
+    was = old.client.coverage.authorized if old.client.coverage else None
+    now = new.client.coverage.authorized if new.client.coverage else None
+    if was is not None or now is not None:
+        names = ("number", "start", "end", "sessions", "used")
+        yield from _fields("services", "authorization", was, now, names)
 
 
 def _revision_changes(old: Plan, new: Plan) -> Iterator[Change]:
