@@ -11,13 +11,16 @@ busier or quieter changes both figures alike. Medians over the rounds.
 
 Measured:
 
-- `plandoc validate inputs/adult-ptsd.json` (F43.10 and G47.00: the F and G parts
-  of the index are read), and the same plan with T74.11XA and S06.0X1A (the two
-  largest parts of the index, T and S: the worst case);
+- `plandoc validate adult-ptsd.json`, the baseline's sample (F43.10 and G47.00: the
+  F and G parts of the index are read), and the same plan with T74.11XA and
+  S06.0X1A (the two largest parts of the index, T and S: the worst case). Both
+  trees read the same files: the baseline's sample and its synthetic plans (plans
+  written since may hold keys the baseline refuses). A command that fails in either
+  tree stops the benchmark rather than timing an error path;
 - the import time of `plandoc.model.icd10cm` in that validate (`python -X importtime`);
 - in one process: checking one code the first time (its letter of the index is
   read) and then again (per plan of a batch);
-- a cold build of 1,000 synthetic plans (benchmarks/synthetic_plans.py; md + html +
+- a cold build of 1,000 synthetic plans (the baseline's benchmarks/synthetic_plans.py; md + html +
   docx, standard layout, 2 jobs; as benchmarks/batch_build.py measures it), and
   `plandoc validate` of the same 1,000 plans.
 """
@@ -41,9 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.batch_build import RUN_ONE  # noqa: E402
-from benchmarks.synthetic_plans import write_plans  # noqa: E402
 
-SAMPLE = ROOT / "inputs" / "adult-ptsd.json"
 INDEX = "src/plandoc/model/icd10cm/data/RELEASE"
 
 
@@ -66,10 +67,15 @@ def environment(tree: Path) -> dict[str, str]:
 
 
 def seconds(command: list[str], tree: Path, cwd: Path | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, env=environment(tree), cwd=cwd, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    return time.perf_counter() - started
+    """The wall time of one command; a command that fails stops the benchmark (a failing
+    baseline would measure its error path, not the check)."""
+    started = time.perf_counter()  # in the tree: its own ./templates are the layouts found
+    done = subprocess.run(command, env=environment(tree), cwd=cwd or tree, check=False,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"a measured command failed in {tree}: {' '.join(command)}\n{done.stderr[-2000:]}")
+    return elapsed
 
 
 def validate(plan: Path) -> list[str]:
@@ -78,7 +84,7 @@ def validate(plan: Path) -> list[str]:
 
 def import_microseconds(tree: Path, plan: Path) -> int:
     """Cumulative import time of plandoc.model.icd10cm in one validate (0: not imported)."""
-    done = subprocess.run([sys.executable, "-X", "importtime", *validate(plan)[1:]],
+    done = subprocess.run([sys.executable, "-X", "importtime", *validate(plan)[1:]], cwd=tree,
                           env=environment(tree), capture_output=True, text=True)  # fmt: skip
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s+plandoc\.model\.icd10cm$", line)
@@ -89,13 +95,19 @@ def import_microseconds(tree: Path, plan: Path) -> int:
 
 def build_seconds(tree: Path, plans: Path, work: Path, name: str) -> float:
     out = Path(tempfile.mkdtemp(prefix=f"out-{name}-", dir=work))
+    layouts = work / f"layouts-{name}"  # each tree's own standard layout (its own rules)
+    if not layouts.exists():
+        shutil.copytree(tree / "templates" / "standard", layouts / "standard")
     done = subprocess.run(
-        [sys.executable, "-c", RUN_ONE, str(plans), str(out), str(work / "layouts"), "2"],
+        [sys.executable, "-c", RUN_ONE, str(plans), str(out), str(layouts), "2"],
         cwd=work, env=environment(tree), capture_output=True, text=True,
     )  # fmt: skip
     if done.returncode:
         sys.exit(f"a measured build failed ({name}):\n{done.stderr}")
-    return json.loads(done.stdout)["seconds"]
+    result = json.loads(done.stdout)
+    if result["failed"] or result["built"] != 1000:
+        sys.exit(f"a measured build did not build every plan ({name}): {result}")
+    return result["seconds"]
 
 
 IN_PROCESS = """
@@ -137,15 +149,21 @@ def main() -> None:
     git("worktree", "add", "--detach", str(base), base_commit)
     try:
         trees = {"before": base, "after": ROOT}
-        worst = json.loads(SAMPLE.read_text("utf-8"))
+        # The plans both trees read: the baseline's own sample and synthetic plans (the
+        # sample gained keys since, which the baseline would refuse as unknown).
+        sample = work / "adult-ptsd.json"
+        shutil.copyfile(base / "inputs" / "adult-ptsd.json", sample)
+        worst = json.loads(sample.read_text("utf-8"))
         worst["diagnoses"][0].update(code="T74.11XA", description="Adult physical abuse")
         worst["diagnoses"][1].update(code="S06.0X1A", description="Concussion")
         (work / "worst.json").write_text(json.dumps(worst), "utf-8")
         plans = work / "plans"
-        write_plans(1000, plans)
-        shutil.copytree(ROOT / "templates" / "standard", work / "layouts" / "standard")
+        subprocess.run(
+            [sys.executable, str(base / "benchmarks" / "synthetic_plans.py"), "1000", str(plans)],
+            check=True, capture_output=True,
+        )  # fmt: skip
         commands = {
-            "validate adult-ptsd.json (F, G)": SAMPLE,
+            "validate adult-ptsd.json (F, G)": sample,
             "validate worst case (T, S)": work / "worst.json",
         }
         for tree in trees.values():  # warm the file cache and the bytecode
@@ -165,7 +183,7 @@ def main() -> None:
                 key = ("build 1,000 plans (md, html, docx; 2 jobs)", label)
                 times.setdefault(key, []).append(build_seconds(tree, plans, work, label))
         medians = {key: statistics.median(values) for key, values in times.items()}
-        imports = {label: import_microseconds(tree, SAMPLE) for label, tree in trees.items()}
+        imports = {label: import_microseconds(tree, sample) for label, tree in trees.items()}
         checks = in_process(ROOT)
     finally:
         git("worktree", "remove", "--force", str(base))
