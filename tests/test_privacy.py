@@ -333,7 +333,7 @@ INTERNAL = [
     ("client", "coverage", "plan_name"),
     ("client", "coverage", "member_id"),
     ("client", "coverage", "group_number"),
-    ("client", "coverage", "authorization_number"),
+    ("client", "coverage", "authorization", "number"),
     ("provider", "license"),
     ("assessment", "risk", "summary"),
     ("services", 0, "description"),
