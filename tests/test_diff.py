@@ -216,3 +216,17 @@ def test_the_client_copy_lists_the_changes_in_plain_words():
     markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
     assert "## Changes to your plan" in markdown
     assert "- Version 1, November 2, 2026: First plan, drafted with both partners" in markdown
+
+
+def test_two_services_with_one_code_are_told_apart_by_their_place(write_plan, plan_data):
+    office = plan_data["services"][1]
+    plan_data["services"].append({**office, "place_of_service": "10", "units": 6})
+    found = changes(
+        write_plan, plan_data, _edit(plan_data, lambda p: p["services"][1].update(units=4))
+    )
+    assert ("services", "changed", "service 90837 (place 11) units", "16 → 4") in found
+    assert not any("place 10" in f[2] for f in found)
+    found = changes(write_plan, plan_data, _edit(plan_data, lambda p: p["services"].pop(1)))
+    assert [f for f in found if f[0] == "services"] == [
+        ("services", "removed", "service 90837 (place 11)", "Psychotherapy, 60 minutes")
+    ]

@@ -302,7 +302,7 @@ def test_a_plan_breaking_the_rule_gets_its_message_and_source(
     assert checked.plan is not None, [str(p) for p in checked.problems]
     declared = next(r for r in checked.layout.rules if r.id == rule)
     found = [
-        p for p in checked.layout_problems[layout] if p.field_name == field and message in p.message
+        p for p in checked.layout_problems[layout] if p.field_name == field and message in str(p)
     ]
     assert found, [str(p) for p in checked.all_problems]
     assert (

@@ -453,6 +453,30 @@ def test_a_plan_that_failed_its_build_is_checked_again_not_taken_as_current(tmp_
     assert run(AS_OF).count("current") == 1
 
 
+def test_a_plan_failing_build_after_build_keeps_its_documents_even_with_prune(tmp_path):
+    from plandoc.builds.batch import BuildOptions, build
+
+    from .conftest import SAMPLES
+
+    (tmp_path / "in").mkdir()
+    for sample in ("adult-ptsd.json", "couple-relationship.json"):
+        (tmp_path / "in" / sample).write_bytes((SAMPLES / sample).read_bytes())
+
+    def run(as_of, **flags):
+        return build(BuildOptions(tmp_path / "in", tmp_path / "out", layouts=("medicare",),
+                                  as_of=as_of, **flags))  # fmt: skip
+
+    assert run(AS_OF).count("built") == 2
+    kept = sorted(p.name for p in (tmp_path / "out").iterdir())
+    late = dt.date(2027, 1, 26)  # the couple's plan is overdue; the adult's is not yet
+    assert run(late, force=True, prune=True).count("failed") == 1
+    for _ in range(3):
+        result = run(late, prune=True)
+        assert result.count("failed") == 1 and result.orphans == [] and result.pruned == []
+        assert result.count("current") == 1  # the other plan is not rebuilt
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == kept
+
+
 def test_a_contact_or_practice_phone_must_not_be_blank(write_plan, payer_ready):
     payer_ready["safety_plan"] = {
         **SAFETY_PLAN,

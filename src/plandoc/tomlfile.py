@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -202,7 +203,15 @@ def _metadata(field: Any) -> list[Any]:
 
 def _known_keys(model: type[BaseModel], path: TomlPath) -> list[str]:
     current: Any = model
+    entry_name = False  # the next key names an entry of a table of entries ([codes.H0004])
     for part in path:
+        if entry_name:
+            entry_name = False
+            continue
+        fields = getattr(current, "model_fields", {})
+        field = fields.get(part) if isinstance(part, str) else None
+        if field is not None and typing.get_origin(field.annotation) is dict:
+            entry_name = True
         current = _descend(current, part)
     if current is None or not isinstance(current, type) or not issubclass(current, BaseModel):
         return []

@@ -584,7 +584,7 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
 # --- the build manifest ----------------------------------------------------------
 
 
-_ENTRY = re.compile(r"[0-9a-f]{32}\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*")
+_ENTRY = re.compile(r"(?:[0-9a-f]{32}|failed)\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*")
 
 
 class Manifest:

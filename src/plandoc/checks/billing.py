@@ -43,23 +43,25 @@ def check_services(plan: Any, options: Any) -> Iterator[Finding]:
         at: FieldPath = ("services", index)
         code = service.cpt
         if not CODE.fullmatch(code):
+            upper = code.strip().upper()
+            hint = f"; write it in capitals: {plan_value(upper)}" if CODE.fullmatch(upper) else ""
             yield Finding(
                 (*at, "cpt"),
                 "a service code is a CPT code (5 characters, such as 90837) or an HCPCS "
-                "code (a letter and 4 digits, such as H0004)",
+                f"code (a letter and 4 digits, such as H0004){hint}",
             )
         elif (entry := codes.find(code)) is None:
             near = codes.closest(code)
-            hint = (
-                f"; the closest known is {near} ({codes.codes[near].description})" if near else ""
-            )
+            # The suggestion tells the code apart: a value, hidden where values are.
+            known = f"{near} ({codes.codes[near].description})" if near else ""
+            hint = f"; the closest known is {plan_value(known)}" if near else ""
             yield Finding(
                 (*at, "cpt"),
                 f"{plan_value(code)} is not a behavioural-health code plandoc knows{hint}; a "
                 "clinic adds its own codes in the file named by service_codes in plandoc.toml",
                 WARNING,
             )
-        elif entry.add_on_to and not entry.has_primary(listed):
+        elif entry.add_on_to and not entry.has_primary(listed, codes):
             yield Finding(
                 (*at, "cpt"),
                 f"{plan_value(code)} is an add-on code and is billed only with "
@@ -121,6 +123,8 @@ def service_time(plan: Any, context: Any) -> Iterator[Detail]:
         minutes = session_minutes(plan, service)
         if entry is None or not entry.timed or minutes is None or entry.fits(minutes):
             continue
+        if entry.minutes and minutes > entry.minutes[0] and _extended(plan, codes, service.cpt):
+            continue  # 90839 with 90840: the add-on bills the time past the code's range
         where = "minutes" if service.minutes is not None else "method"
         fitting = [
             other.code
@@ -128,20 +132,45 @@ def service_time(plan: Any, context: Any) -> Iterator[Detail]:
             if other.timed and other.add_on_to == entry.add_on_to and other.source == entry.source
             and other.fits(minutes)
         ]  # fmt: skip
-        advice = f"bill {fitting[0]}" if fitting else "no code of this kind is for that length"
+        advice = (
+            f"bill {plan_value(fitting[0])}"
+            if fitting
+            else "no code of this kind is for that length"
+        )  # the range and the advice tell the code apart: values, hidden where values are
+        source = f" ({entry.source.document})" if entry.source else ""
         yield (
             ("services", index, where),
-            f"{plan_value(service.cpt)} is for sessions of {entry.minutes_text} and this one "
-            f"is planned at {plan_value(str(minutes))} minutes: {advice}",
+            f"{plan_value(service.cpt)} is for sessions of {plan_value(entry.minutes_text)}"
+            f"{source} and this one is planned at {plan_value(str(minutes))} minutes: {advice}",
         )
 
 
+def _extended(plan: Any, codes: ServiceCodes, code: str) -> bool:
+    """Does the plan list an add-on of `code` (90840 for 90839): time beyond its range?"""
+    for other in plan.services:
+        entry = codes.find(other.cpt)
+        if entry is not None and code in entry.add_on_to:
+            return True
+    return False
+
+
 def once_per_episode(plan: Any, context: Any) -> Iterator[Detail]:
-    """An evaluation code (billed once for an episode of care) requested as recurring."""
+    """An evaluation code (billed once for an episode of care) requested more than once"""
     codes = codes_of(context)
+    requested: dict[str, int] = {}  # an evaluation's units so far, over every row
     for index, service in enumerate(plan.services):
         entry = codes.find(service.cpt)
-        if entry is not None and entry.once == "episode" and service.units > 1:
+        if entry is None or entry.once != "episode":
+            continue
+        before = requested.get(service.cpt, 0)
+        requested[service.cpt] = before + int(service.units)
+        if before:
+            yield (
+                ("services", index, "cpt"),
+                f"{plan_value(service.cpt)} is an evaluation, billed once for an episode of "
+                "care, and is listed again here",
+            )
+        elif service.units > 1:
             yield (
                 ("services", index, "units"),
                 f"{plan_value(service.cpt)} is an evaluation, billed once for an episode of "
@@ -179,7 +208,11 @@ def authorization_sessions(plan: Any, context: Any) -> Iterator[Detail]:
             f"the plan estimates {plan_value(str(planned))} sessions and the authorization "
             f"has {plan_value(str(authorization.remaining))} left "
             f"({plan_value(str(authorization.sessions))} authorized, "
-            f"{plan_value(str(authorization.used))} used)",
+            + (
+                f"{plan_value(str(authorization.used))} used)"
+                if authorization.used is not None
+                else "none recorded as used)"
+            ),
         )
 
 

@@ -302,6 +302,9 @@ def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             ("diagnoses",),
             f"exactly one diagnosis must be primary (found {len(primaries)})",
         )
+    # A completed or revoked plan is history, coded with the release of its day: a code
+    # deleted since is a warning there (the plan still renders), an error in a current one.
+    history = str(getattr(getattr(plan, "plan", None), "status", "")) in ("completed", "revoked")
     # The description is compared with the release's (English) only in an English plan.
     english = str(getattr(getattr(plan, "plan", None), "language", "en")).lower()[:2] == "en"
     seen: set[str] = set()
@@ -317,13 +320,19 @@ def check_diagnoses(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             yield Finding(path, f"not an ICD-10-CM code (such as F43.10){hint}")
         else:
             description = diagnosis.description if english else None
-            yield from check_icd10cm_code(("diagnoses", index), code, description)
+            for finding in check_icd10cm_code(("diagnoses", index), code, description):
+                if history and finding.severity is Severity.ERROR:  # a code of its year
+                    finding = Finding(finding.field, f"{finding.message} {OLDER_RELEASE}", WARNING)
+                yield finding
         if code in seen:
             yield Finding(path, f"diagnosis {plan_value(code)} is listed twice")
         seen.add(code)
 
 
 EXAMPLE_CODES = 6  # a category's billable codes listed in full up to this many
+OLDER_RELEASE = (
+    "(a warning only: the plan is completed or revoked, coded with the release of its day)"
+)
 
 
 def check_icd10cm_code(
@@ -366,7 +375,7 @@ def check_icd10cm_code(
 
 
 def release_short() -> str:
-    """"April 2026 release", from the release's name ("ICD-10-CM April 1, 2026 (FY2026)")."""
+    """ "April 2026 release", from the release's name ("ICD-10-CM April 1, 2026 (FY2026)")."""
     from plandoc.model import icd10cm
 
     match = re.search(r"([A-Z][a-z]+) \d{1,2}, (\d{4})", icd10cm.RELEASE)

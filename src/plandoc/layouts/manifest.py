@@ -114,7 +114,11 @@ class RuleTable(_Table):
         from plandoc.checks.billing import NAMED
 
         if value is not None and value not in NAMED:
-            raise ValueError(f"'{value}' is not one of plandoc's checks: {', '.join(NAMED)}")
+            import difflib
+
+            near = difflib.get_close_matches(value, list(NAMED), n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            raise ValueError(f"'{value}' is not one of plandoc's checks: {', '.join(NAMED)}{hint}")
         return value
 
     @field_validator("message")

@@ -374,10 +374,18 @@ class Authorization(PlanPart):
 
     @property
     def remaining(self) -> int | None:
-        """Sessions left, when both counts are given (never below 0)."""
-        if self.sessions is None or self.used is None:
+        """Sessions left: authorized less used (none used when `used` is not given), never
+        below 0; None without the sessions authorized."""
+        if self.sessions is None:
             return None
-        return max(self.sessions - self.used, 0)
+        return max(self.sessions - (self.used or 0), 0)
+
+    @property
+    def over(self) -> int:
+        """Sessions used beyond those authorized (0 when within)."""
+        if self.sessions is None or self.used is None:
+            return 0
+        return max(self.used - self.sessions, 0)
 
 
 class Coverage(PlanPart):
@@ -712,7 +720,8 @@ def _modifier(value: str) -> str:
 
 def _place_of_service(value: str) -> str:
     if re.fullmatch(r"[0-9]", value):  # YAML reads 02 as the number 2
-        raise ValueError(f"write the place of service with two digits, in quotes: '0{value}'")
+        digits = plan_value("0" + value, quote=True)
+        raise ValueError(f"write the place of service with two digits, in quotes: {digits}")
     if not re.fullmatch(r"[0-9]{2}", value):
         raise ValueError(
             "a place of service is the two-digit CMS code (11 office, 02 or 10 telehealth)"

@@ -69,9 +69,14 @@ class ServiceCode:
         low, high = self.minutes
         return minutes >= low and (high is None or minutes <= high)
 
-    def has_primary(self, codes: list[str]) -> bool:
-        """Does `codes` hold one of the codes this add-on goes with?"""
-        return any(_within(code, primary) for code in codes for primary in self.add_on_to)
+    def has_primary(self, codes: list[str], known: ServiceCodes | None = None) -> bool:
+        """Does `codes` hold one of the codes this add-on goes with (and, given the codes
+        known, one that exists: 99216, inside 99202-99255, was deleted)?"""
+        return any(
+            _within(code, primary) and (known is None or known.find(code) is not None)
+            for code in codes
+            for primary in self.add_on_to
+        )
 
 
 def _within(code: str, pattern: str) -> bool:
@@ -102,7 +107,9 @@ class ServiceCodes:
         """The known code nearest `code` (for "did you mean"): the longest shared
         beginning first (90835 -> 90834), then the nearest number."""
         wanted = code.strip().upper()
-        plain = [key for key in self.codes if not RANGE.fullmatch(key)]
+        # A range stands for its first code: 99499 is nearest 99341-99350's 99341.
+        plain = [RANGE.sub(r"\1", key) for key in self.codes]
+        shown = {RANGE.sub(r"\1", key): key for key in self.codes}
         if not wanted or not plain:
             return None
 
@@ -120,8 +127,8 @@ class ServiceCodes:
         best = min(alike, key=lambda key: (-shared(key), distance(key), key))
         if distance(best) >= 10**6:
             match = difflib.get_close_matches(wanted, plain, n=1, cutoff=0.0)
-            return match[0] if match else None
-        return best
+            return shown[match[0]] if match else None
+        return shown[best]
 
     def place(self, code: str) -> tuple[str, bool] | None:
         return self.places.get(code)
@@ -261,12 +268,61 @@ def _clinic_codes(path: str, mtime: int, size: int) -> ServiceCodes:
 
     text = tomlfile.read_text(Path(path))
     data = tomlfile.validate(Path(path), text, tomlfile.parse(Path(path), text), CodesFile)
+    lines = tomlfile.TomlLines(text)
+    problems = [
+        f"{path}:{lines.line_of(('codes', key, *at))}: codes.{key}{'.' if at else ''}"
+        f"{'.'.join(at)}: {message}"
+        for key, at, message in clinic_file_problems(data, built_in_codes())
+    ]
+    if problems:
+        raise SettingsError("\n".join(problems))
     built_in = built_in_codes()
-    added = _codes(data, path)
-    for key in added:
-        if key in built_in.codes or (not RANGE.fullmatch(key) and built_in.find(key)):
-            raise SettingsError(
-                f"{path}: [codes.{key}]: {key} is built in and means the same everywhere; "
-                "a clinic file adds codes plandoc does not know"
+    return ServiceCodes(
+        {**built_in.codes, **_codes(data, path)}, built_in.places, built_in.modifiers
+    )
+
+
+def clinic_file_problems(
+    data: CodesFile, built_in: ServiceCodes
+) -> list[tuple[str, tuple[str, ...], str]]:
+    """What a clinic's codes file says that cannot hold, as (code, key path, message): a
+    built-in code or range redefined or overlapped, a source it does not define, an
+    add-on to a code that exists nowhere, a kind that does not fit the code's shape."""
+    found: list[tuple[str, tuple[str, ...], str]] = []
+    known = set(data.codes)
+    for key, entry in data.codes.items():
+        if match := RANGE.fullmatch(key):
+            low, high = match[1], match[2]
+            if low > high:
+                found.append((key, (), f"a range runs from the lower code: {high}-{low}"))
+            inside = [
+                code for code in built_in.codes
+                if (CODE.fullmatch(code) and low <= code <= high and code.isdigit())
+                or ((r := RANGE.fullmatch(code)) and r[1] <= high and low <= r[2])
+            ]  # fmt: skip
+            if inside:
+                found.append((key, (), f"overlaps built-in codes ({', '.join(inside[:5])})"))
+        elif key in built_in.codes or built_in.find(key) is not None:
+            found.append(
+                (key, (), f"{key} is built in and means the same everywhere; a clinic file "
+                 "adds codes plandoc does not know")
+            )  # fmt: skip
+        shape = "HCPCS" if key[:1].isalpha() else "CPT"
+        if entry.kind != shape:
+            found.append((key, ("kind",), f"{key} is shaped as a {shape} code, not {entry.kind}"))
+        if entry.source is not None and entry.source not in data.sources:
+            names = ", ".join(data.sources) or "none"
+            found.append(
+                (key, ("source",), f"no [sources.{entry.source}] table (sources: {names})")
             )
-    return ServiceCodes({**built_in.codes, **added}, built_in.places, built_in.modifiers)
+        for primary in entry.add_on_to:
+            exists = (
+                primary in known
+                or built_in.find(primary) is not None
+                or (RANGE.fullmatch(primary) is not None)
+            )
+            if not exists:
+                found.append(
+                    (key, ("add_on_to",), f"{primary} is not a code plandoc or this file knows")
+                )
+    return found

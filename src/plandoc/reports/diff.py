@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from plandoc.documents.markdown_text import escape_inline
 from plandoc.model.plan import Goal, Objective, Plan, number_text
@@ -296,21 +298,45 @@ def _care_changes(old: Plan, new: Plan) -> Iterator[Change]:
         yield Change("care", "changed", "practice", _was(was_name, now_name))
 
 
+def _services_by_key(plan: Plan, counts: Counter[str]) -> dict[tuple[str, str], Any]:
+    """Services by code, and by place of service when a code is listed more than once in
+    either version (90837 in the office and 90837 by telehealth are two services)."""
+    keyed: dict[tuple[str, str], Any] = {}
+    for service in plan.services:
+        where = (service.place_of_service or "") if counts[service.cpt] > 1 else ""
+        key, number = (service.cpt, where), 1
+        while key in keyed:  # the same code and place twice: by their order
+            number += 1
+            key = (service.cpt, f"{where}#{number}")
+        keyed[key] = service
+    return keyed
+
+
+def _service_subject(key: tuple[str, str]) -> str:
+    code, where = key
+    place, _, number = where.partition("#")
+    return (
+        f"service {code}"
+        + (f" (place {place})" if place else "")
+        + (f" #{number}" if number else "")
+    )
+
+
 def _service_changes(old: Plan, new: Plan) -> Iterator[Change]:
-    before = {s.cpt: s for s in old.services}
-    after = {s.cpt: s for s in new.services}
-    for code, service in after.items():
-        subject = f"service {code}"
-        if code not in before:
+    counts = Counter(s.cpt for s in old.services) | Counter(s.cpt for s in new.services)
+    before, after = _services_by_key(old, counts), _services_by_key(new, counts)
+    for key, service in after.items():
+        subject = _service_subject(key)
+        if key not in before:
             yield Change(
                 "services", "added", subject, f"{service.units} units, {service.frequency}"
             )
             continue
         names = ("units", "frequency", "minutes", "method", "place_of_service", "modifiers")
-        yield from _fields("services", subject, before[code], service, names)
-    for code, service in before.items():
-        if code not in after:
-            yield Change("services", "removed", f"service {code}", service.description)
+        yield from _fields("services", subject, before[key], service, names)
+    for key, service in before.items():
+        if key not in after:
+            yield Change("services", "removed", _service_subject(key), service.description)
     was = old.client.coverage.authorized if old.client.coverage else None
     now = new.client.coverage.authorized if new.client.coverage else None
     if was is not None or now is not None:
