@@ -61,7 +61,11 @@ def test_release_is_named():
         ("F41.1", True, "Generalized anxiety disorder"),
         ("G47.00", True, "Insomnia, unspecified"),
         ("Z63.0", True, "Problems in relationship with spouse or partner"),
-        ("F29", True, "Unspecified psychosis not due to a substance or known physiological condition"),
+        (
+            "F29",
+            True,
+            "Unspecified psychosis not due to a substance or known physiological condition",
+        ),
         ("T74.11XA", True, "Adult physical abuse, confirmed, initial encounter"),
         ("U07.1", True, "COVID-19"),
         ("F43.1", False, "Post-traumatic stress disorder (PTSD)"),
@@ -298,14 +302,38 @@ def _code(code):
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("F43.1", "diagnoses[0].code: not billable: add the next character(s), for example F43.10, F43.11 or F43.12"),
-        ("F43", "diagnoses[0].code: not billable: add the next character(s), for example F43.0, F43.10, F43.11, F43.12, F43.20 (14 billable codes in all)"),
-        ("T74.11", "diagnoses[0].code: not billable: add the next character(s), for example T74.11XA, T74.11XD or T74.11XS"),
-        ("Z99.999", "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: Z99.0, Z99.11, Z99.12"),
-        ("F43.19", "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: F43.10, F43.11, F43.12"),
-        ("T74.11A", "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: T74.11XA, T74.11XD, T74.11XS"),
-        ("F4310", "diagnoses[0].code: not an ICD-10-CM code (such as F43.10); write it with a dot: F43.10"),
-        ("f43.10", "diagnoses[0].code: not an ICD-10-CM code (such as F43.10); write it in capitals: F43.10"),
+        (
+            "F43.1",
+            "diagnoses[0].code: not billable: add the next character(s), for example F43.10, F43.11 or F43.12",
+        ),
+        (
+            "F43",
+            "diagnoses[0].code: not billable: add the next character(s), for example F43.0, F43.10, F43.11, F43.12, F43.20 (14 billable codes in all)",
+        ),
+        (
+            "T74.11",
+            "diagnoses[0].code: not billable: add the next character(s), for example T74.11XA, T74.11XD or T74.11XS",
+        ),
+        (
+            "Z99.999",
+            "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: Z99.0, Z99.11, Z99.12",
+        ),
+        (
+            "F43.19",
+            "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: F43.10, F43.11, F43.12",
+        ),
+        (
+            "T74.11A",
+            "diagnoses[0].code: not an ICD-10-CM code (April 2026 release); closest: T74.11XA, T74.11XD, T74.11XS",
+        ),
+        (
+            "F4310",
+            "diagnoses[0].code: not an ICD-10-CM code (such as F43.10); write it with a dot: F43.10",
+        ),
+        (
+            "f43.10",
+            "diagnoses[0].code: not an ICD-10-CM code (such as F43.10); write it in capitals: F43.10",
+        ),
         ("309.81", "diagnoses[0].code: not an ICD-10-CM code (such as F43.10)"),
     ],
 )
@@ -388,7 +416,9 @@ def test_the_tool_is_deterministic_and_agrees_with_the_shipped_index():
                 if row.split("\t")[0][:3] in categories]  # fmt: skip
         assert made == kept
     assert "F43.10\tB\tPost-traumatic stress disorder, unspecified\t" in made_text(first, "F")
-    assert "T74.11XA\tB\tAdult physical abuse, confirmed, initial encounter\t" in made_text(first, "T")
+    assert "T74.11XA\tB\tAdult physical abuse, confirmed, initial encounter\t" in made_text(
+        first, "T"
+    )
     assert "T74.11\tH\t" in made_text(first, "T")
     assert "Z63.0\tB\tProblems in relationship with spouse or partner\tRelationship distress" in (
         made_text(first, "Z")
@@ -450,8 +480,7 @@ def _modules_after(code: str) -> list[str]:
 def test_importing_plandoc_and_version_do_not_load_the_index():
     assert _modules_after("import plandoc, plandoc.cli, plandoc.checks.plan_checks") == []
     version = (
-        "from plandoc.cli import main\n"
-        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+        "from plandoc.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
     )
     assert _modules_after(version) == []
 
