@@ -518,3 +518,40 @@ def test_the_stale_safety_plan_warning_hides_the_plans_numbers(write_plan, payer
     checked = check_file(write_plan(payer_ready), "medicare", today=AS_OF)
     [warning] = [p for p in checked.layout_problems["medicare"] if "gone over" in p.message]
     assert "181" in str(warning) and "181" not in warning.text(values=False)
+
+
+def test_a_rule_whose_when_names_a_value_the_field_cannot_hold_is_refused(tmp_path):
+    from plandoc.errors import LayoutError
+    from plandoc.layouts import find_layout
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "layout.toml").write_text(
+        'name = "mine"\nextends = "standard"\n[[rules]]\nid = "x"\nmessage = "m"\n'
+        'source = "s"\nrequire = "safety_plan"\n'
+        'when = { field = "assessment.risk.level", in = ["moderate", "extreme"] }\n'
+    )
+    with pytest.raises(LayoutError, match="'extreme' is not a value of assessment.risk.level"):
+        find_layout("mine", [tmp_path])
+
+
+def test_the_schema_takes_a_number_wherever_validate_reads_a_code_as_its_digits():
+    import jsonschema
+
+    from plandoc.interop.json_schema import plan_schema
+
+    from .conftest import SAMPLES
+
+    data = json.loads((SAMPLES / "adult-ptsd.json").read_text("utf-8"))
+    data["practice"]["npi"] = int(data["practice"]["npi"])
+    data["client"]["phone"] = 5550143
+    jsonschema.validate(data, plan_schema())
+    data["practice"]["npi"] = ""
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, plan_schema())
+
+
+def test_the_practice_npi_may_be_a_toml_number_as_in_a_plan(tmp_path):
+    from plandoc.settings import load_settings
+
+    (tmp_path / "plandoc.toml").write_text('[practice]\nname = "Riverside"\nnpi = 1245319599\n')
+    assert load_settings(tmp_path / "plandoc.toml").practice["npi"] == "1245319599"
