@@ -530,7 +530,7 @@ def test_a_rule_whose_when_names_a_value_the_field_cannot_hold_is_refused(tmp_pa
         'source = "s"\nrequire = "safety_plan"\n'
         'when = { field = "assessment.risk.level", in = ["moderate", "extreme"] }\n'
     )
-    with pytest.raises(LayoutError, match="'extreme' is not a value of assessment.risk.level"):
+    with pytest.raises(LayoutError, match=r"'extreme' is not a value of assessment\.risk\.level"):
         find_layout("mine", [tmp_path])
 
 
