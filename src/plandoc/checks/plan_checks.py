@@ -366,7 +366,7 @@ def check_icd10cm_code(
 
 
 def release_short() -> str:
-    """"April 2026 release", from the release's name ("ICD-10-CM April 1, 2026 (FY2026)")."""
+    """ "April 2026 release", from the release's name ("ICD-10-CM April 1, 2026 (FY2026)")."""
     from plandoc.model import icd10cm
 
     match = re.search(r"([A-Z][a-z]+) \d{1,2}, (\d{4})", icd10cm.RELEASE)

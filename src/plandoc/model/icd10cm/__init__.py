@@ -25,6 +25,7 @@ How `description_fits` decides is documented at the function (and in docs/checks
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -479,6 +480,7 @@ _ENDINGS = ("ship", "hood", "ment", "ness", "ation", "ion", "ity", "ive", "ing",
 _ENDINGS += ("ic", "ia", "ed", "er", "y", "e")
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The stem a word is compared by: a plural's s and a few endings off, then its first
     `STEM` letters ("depression", "depressive", "depressed" -> "depress")."""
@@ -510,25 +512,37 @@ def word_groups(text: str) -> list[frozenset[str]]:
 
     Words of GENERIC, numbers and single letters are left out.
     """
+    return list(_word_groups(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_groups(text: str) -> tuple[frozenset[str], ...]:
     plain = _plain(text)
     groups: list[frozenset[str]] = []
     for pattern, token in PHRASES:
         if pattern.search(plain):
             groups.append(frozenset({token}))
     for compound in _WORD.findall(plain):
-        parts = re.split(r"['-]", compound)
-        joined = "".join(parts)  # "post-traumatic" is also "posttraumatic"
-        words = [joined, *parts] if len(parts) > 1 else [joined]
-        for word in words:
-            singular = word[:-1] if word.endswith("s") else word
-            extra = ABBREVIATIONS.get(word) or SYNONYMS.get(word) or SYNONYMS.get(singular, "")
-            found = [word, *extra.replace("-", " ").split()]
-            group = frozenset(
-                stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1
-            )
-            if group and word not in GENERIC and (len(word) > 1 or extra):
-                groups.append(group)
-    return groups
+        groups += _compound_groups(compound)
+    return tuple(groups)
+
+
+@functools.lru_cache(maxsize=65536)
+def _compound_groups(compound: str) -> tuple[frozenset[str], ...]:
+    """The groups of one written word ("post-traumatic": posttraumatic, post, traumatic)."""
+    parts = re.split(r"['-]", compound)
+    joined = "".join(parts)  # "post-traumatic" is also "posttraumatic"
+    groups = []
+    for word in [joined, *parts] if len(parts) > 1 else [joined]:
+        singular = word[:-1] if word.endswith("s") else word
+        extra = ABBREVIATIONS.get(word) or SYNONYMS.get(word) or SYNONYMS.get(singular, "")
+        found = [word, *extra.replace("-", " ").split()]
+        group = frozenset(
+            stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1
+        )
+        if group and word not in GENERIC and (len(word) > 1 or extra):
+            groups.append(group)
+    return tuple(groups)
 
 
 def content_words(text: str) -> set[str]:
@@ -658,10 +672,7 @@ def description_clash(code: str, description: str) -> str | None:
     lineage = _lineage(normal, vocabulary) | words
     if not any(group & words for group in groups):
         return "no word of the description is a word of the code"
-    category = normal[:3]
-    neighbours = set().union(
-        *(vocabulary.own[c] for c in [category, *_descendants(category)] if c != normal)
-    ) - _BROAD - _EXCLUSIVE_TERMS
+    neighbours = _neighbours(normal, vocabulary)
     for group in groups:
         if group & words:
             continue
@@ -675,6 +686,23 @@ def description_clash(code: str, description: str) -> str | None:
         if named:
             return f"{named[0]!r} names another condition"
     return _family_clash(normal, groups, vocabulary)
+
+
+def _neighbours(code: str, vocabulary: _Vocabulary) -> set[str]:
+    """The stems of the other codes of the code's category (they may clash with it)."""
+    category = code[:3]
+    if category not in _NEIGHBOURS:
+        counts: dict[str, int] = {}
+        for other in [category, *_descendants(category)]:
+            for word in vocabulary.own[other]:
+                counts[word] = counts.get(word, 0) + 1
+        _NEIGHBOURS[category] = counts
+    counts = _NEIGHBOURS[category]
+    mine = vocabulary.own[code]
+    return {w for w, n in counts.items() if n > (w in mine)} - _BROAD - _EXCLUSIVE_TERMS
+
+
+_NEIGHBOURS: dict[str, dict[str, int]] = {}  # category -> how many of its codes have a stem
 
 
 def _family_clash(code: str, groups: list[frozenset[str]], vocabulary: _Vocabulary) -> str | None:
