@@ -294,6 +294,7 @@ ABBREVIATIONS: dict[str, str] = {
     "did": "dissociative identity",
     "arfid": "avoidant restrictive food intake",
     "osfed": "eating feeding",
+    "osa": "obstructive sleep apnea",
     "bed": "binge eating",
     "bn": "bulimia nervosa",
     "fnd": "conversion functional neurological",
@@ -397,8 +398,8 @@ SYNONYMS: dict[str, str] = {
     "methamphetamine": _STIMULANT,
     "amphetamine": _STIMULANT,
     "adderall": _STIMULANT,
-    "cocaine": "stimulant cocaine",
-    "crack": "stimulant cocaine",
+    "stimulant": "stimulant amphetamine cocaine",
+    "crack": "cocaine",
     "smoking": "nicotine tobacco",
     "vaping": "nicotine",
     "vape": "nicotine",
@@ -438,6 +439,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bfunctional neurological\b"), "conversion"),
     (re.compile(r"\bmanic depressi\w*"), "bipolar"),
     (re.compile(r"\bacute stress\b"), "acutestress"),
+    (re.compile(r"\bpersistent depressi"), "dysthymic"),
     (re.compile(r"\bmajor depressi"), "majordepressive"),
 ]
 
@@ -451,7 +453,8 @@ FAMILY_WORDS = ("personality",)
 
 # Words of many conditions: they fit a code that has them, and never clash with one
 # that has not ("Work stress" for Z56.9, problems related to employment).
-BROAD = ("stress", "stressful", "distress", "mood")
+BROAD = ("stress", "stressful", "distress", "mood", "persistent", "psychogenic", "relational")
+BROAD += ("conflict", "discord")
 
 # Words an inclusion term may have that a description need not repeat for the term to
 # fit ("Gender dysphoria" fits F64.0's "Gender dysphoria in adolescents and adults").
@@ -470,7 +473,7 @@ GENERIC = frozenset(
     state states feature features symptom symptoms presentation predominantly
     predominant combined mixed primary secondary provisional rule out diagnosis dx
     i ii iii iv use level stage status due than less more most recent onset
-    impairment induced post non pre self left right bilateral unilateral
+    impairment induced post non pre self another medical left right bilateral unilateral
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 
@@ -507,47 +510,49 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", plain).strip()
 
 
-def word_groups(text: str) -> list[frozenset[str]]:
+def word_groups(text: str, expand: bool = True) -> list[frozenset[str]]:
     """The stems of a text's words, one group a word (the word and what it stands for).
 
-    Words of GENERIC, numbers and single letters are left out.
+    Words of GENERIC, numbers and single letters are left out. `expand=False` (the
+    release's side) leaves out what abbreviations and synonyms stand for: "stimulant"
+    in F15 stands for no cocaine.
     """
-    return list(_word_groups(text))
+    return list(_word_groups(text, expand))
 
 
 @functools.lru_cache(maxsize=4096)
-def _word_groups(text: str) -> tuple[frozenset[str], ...]:
+def _word_groups(text: str, expand: bool = True) -> tuple[frozenset[str], ...]:
     plain = _plain(text)
     groups: list[frozenset[str]] = []
     for pattern, token in PHRASES:
         if pattern.search(plain):
-            groups.append(frozenset({token}))
+            groups.append(frozenset({stem(token) if token.isalpha() else token}))
     for compound in _WORD.findall(plain):
-        groups += _compound_groups(compound)
+        groups += _compound_groups(compound, expand)
     return tuple(groups)
 
 
 @functools.lru_cache(maxsize=65536)
-def _compound_groups(compound: str) -> tuple[frozenset[str], ...]:
-    """The groups of one written word ("post-traumatic": posttraumatic, post, traumatic)."""
+def _compound_groups(compound: str, expand: bool) -> tuple[frozenset[str], ...]:
+    """The group of one written word: "post-traumatic" is posttraumatic, post and traumatic."""
     parts = re.split(r"['-]", compound)
     joined = "".join(parts)  # "post-traumatic" is also "posttraumatic"
-    groups = []
+    found: list[str] = []
     for word in [joined, *parts] if len(parts) > 1 else [joined]:
         singular = word[:-1] if word.endswith("s") else word
         extra = ABBREVIATIONS.get(word) or SYNONYMS.get(word) or SYNONYMS.get(singular, "")
-        found = [word, *extra.replace("-", " ").split()]
-        group = frozenset(
-            stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1
-        )
-        if group and word not in GENERIC and (len(word) > 1 or extra):
-            groups.append(group)
-    return tuple(groups)
+        extra = extra if expand else ""
+        if word not in GENERIC and (len(word) > 1 or extra):
+            found += [word, *extra.replace("-", " ").split()]
+    group = frozenset(
+        stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1
+    )
+    return (group,) if group else ()
 
 
-def content_words(text: str) -> set[str]:
+def content_words(text: str, expand: bool = True) -> set[str]:
     """All the stems of a description's words (and of what they stand for)."""
-    return set().union(*word_groups(text))
+    return set().union(*word_groups(text, expand))
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,6 +572,7 @@ _FAMILY = frozenset(stem(word) for word in FAMILY_WORDS)
 _BROAD = frozenset(stem(word) for word in BROAD)
 _QUALIFIERS = frozenset(stem(word) for word in QUALIFIERS)
 _EXCLUSIVE_TERMS = frozenset().union(*EXCLUSIVE)
+_PHRASE_TOKENS = frozenset(stem(t) if t.isalpha() else t for _, t in PHRASES)
 FEW_CATEGORIES = 3  # a word of at most this many categories of a letter names a condition
 
 
@@ -590,9 +596,9 @@ def _vocabulary(letter: str) -> _Vocabulary:
         categories: dict[str, set[str]] = {}  # stem -> the categories having it
         for code, row in rows.items():
             _, description, included = row.split("\t")
-            title[code] = frozenset(content_words(description))
+            title[code] = frozenset(content_words(description, expand=False))
             terms[code] = tuple(
-                tuple(word_groups(term)) for term in (included.split(" | ") if included else ())
+                tuple(word_groups(term, expand=False)) for term in (included.split(" | ") if included else ())
             )
             own[code] = title[code].union(*(g for term in terms[code] for g in term))
             children.setdefault(_parent(code, rows), []).append(code)
@@ -625,12 +631,11 @@ def official_words(code: str, description: str = "") -> set[str]:
     path = _path(normal)
     words = set(vocabulary.title[normal])
     for below, category in itertools.pairwise(path):
-        others = _branches(category, below, vocabulary)
-        words.update(w for w in vocabulary.title[category] if sum(w in o for o in others) != 1)
+        words |= vocabulary.title[category].difference(*_branches(category, below, vocabulary))
     groups = word_groups(description)
     for code_on_path in path:
         for term in vocabulary.terms[code_on_path]:
-            needed = [g for g in term if not g & _QUALIFIERS]
+            needed = [g for g in term if not g & (_QUALIFIERS | _PHRASE_TOKENS)]
             if needed and all(any(g & mine for mine in groups) for g in needed):
                 words.update(*term)
     return words
@@ -670,12 +675,14 @@ def description_clash(code: str, description: str) -> str | None:
     vocabulary = _vocabulary(normal[0])
     words = official_words(normal, description)
     lineage = _lineage(normal, vocabulary) | words
-    if not any(group & words for group in groups):
+    if not any(_fits(group, words) for group in groups):
         return "no word of the description is a word of the code"
     neighbours = _neighbours(normal, vocabulary)
-    for group in groups:
-        if group & words:
+    clash_groups = word_groups(_NEGATED.sub(" ", description.casefold()))
+    for group in clash_groups:
+        if _fits(group, words):
             continue
+        group -= _BROAD
         for term in group & _EXCLUSIVE_TERMS:
             rivals = next(terms for terms in EXCLUSIVE if term in terms) - {term}
             if rivals & lineage:
@@ -686,6 +693,16 @@ def description_clash(code: str, description: str) -> str | None:
         if named:
             return f"{named[0]!r} names another condition"
     return _family_clash(normal, groups, vocabulary)
+
+
+def _fits(group: frozenset[str], words: set[str]) -> bool:
+    """A word's group fits the code's words (through a BROAD word only if it is all broad:
+    "PTSD" is post-traumatic stress, and F43.0's "stress" does not make it fit)."""
+    return bool((group - _BROAD or group) & words)
+
+
+# "without agoraphobia", "w/o psychotic features": what a description rules out
+_NEGATED = re.compile(r"\b(?:without|w/o)\b[^,;()]*|\bnon-\S+")
 
 
 def _neighbours(code: str, vocabulary: _Vocabulary) -> set[str]:
