@@ -544,9 +544,7 @@ def _compound_groups(compound: str, expand: bool) -> tuple[frozenset[str], ...]:
         extra = extra if expand else ""
         if word not in GENERIC and (len(word) > 1 or extra):
             found += [word, *extra.replace("-", " ").split()]
-    group = frozenset(
-        stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1
-    )
+    group = frozenset(stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1)
     return (group,) if group else ()
 
 
@@ -598,7 +596,8 @@ def _vocabulary(letter: str) -> _Vocabulary:
             _, description, included = row.split("\t")
             title[code] = frozenset(content_words(description, expand=False))
             terms[code] = tuple(
-                tuple(word_groups(term, expand=False)) for term in (included.split(" | ") if included else ())
+                tuple(word_groups(term, expand=False))
+                for term in (included.split(" | ") if included else ())
             )
             own[code] = title[code].union(*(g for term in terms[code] for g in term))
             children.setdefault(_parent(code, rows), []).append(code)
@@ -731,7 +730,10 @@ def _family_clash(code: str, groups: list[frozenset[str]], vocabulary: _Vocabula
         for group in groups:
             having = set().union(*(vocabulary.where.get(word, set()) for word in group))
             candidates = having if candidates is None else candidates & having
-        outside = sorted(c for c in candidates or () if family not in _lineage(c, vocabulary))
+        outside = sorted(  # a code named so first (F42), then one with an inclusion term
+            (c for c in candidates or () if family not in _lineage(c, vocabulary)),
+            key=lambda c: (not all(g & vocabulary.title[c] for g in groups), c),
+        )
         if outside:
             return f"the words of {outside[0]}, a code without {family!r}"
     return None
