@@ -534,15 +534,12 @@ def test_a_minors_guardian_is_named_with_what_they_did(plan_data):
     assert "Disagrees" not in intro  # only the client's own reason is the client copy's
 
 
-def test_a_client_who_agreed_but_declined_to_sign_is_told_both_and_warned_of(
-    plan_data, write_plan
-):
+def test_a_client_who_agreed_but_declined_to_sign_is_told_both_and_warned_of(plan_data, write_plan):
     client = next(s for s in plan_data["signatures"] if s["role"] == "client")
     client.pop("date")
     client["declined_reason"] = "Prefers not to sign forms."
     assert _intro(plan_data) == (
-        "You and Morgan Reyes made this plan together on August 3, 2026. "
-        "You chose not to sign it."
+        "You and Morgan Reyes made this plan together on August 3, 2026. You chose not to sign it."
     )
     checked = check_file(write_plan(plan_data))
     [warning] = [p for p in checked.problems if "declined to sign" in p.message]
