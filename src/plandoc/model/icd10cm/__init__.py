@@ -235,32 +235,44 @@ def is_external_cause(code: str) -> bool:
 # described as "Major depressive disorder", F10.20 (alcohol) as "Opioid dependence",
 # F60.3 (borderline) as "Antisocial personality disorder". The steps:
 #
-# 1. Words. Both texts become groups of *stems*, one group a word: lower case, accents
-#    dropped, the word cut to its stem (a few endings taken off, then 7 letters:
-#    "depression", "depressive", "depressed" meet; "schizophrenia" and
-#    "schizoaffective" do not), with what the word stands for added to its group
-#    (ABBREVIATIONS "PTSD", PHRASES "bipolar I", SYNONYMS "heroin" -> opioid).
+# 1. Words. Both texts become groups of *stems*, one group a written word: lower case,
+#    accents dropped, a plural's s and a few endings taken off, then 7 letters
+#    ("depression", "depressive", "depressed" meet; "schizophrenia" and
+#    "schizoaffective" do not). On the plan's side, what a word stands for joins its
+#    group (ABBREVIATIONS "PTSD", SYNONYMS "heroin" -> opioid, "benzodiazepine" ->
+#    sedative hypnotic anxiolytic) and a few PHRASES add a term ("bipolar I",
+#    "major depressive", "acute stress"); the release's side stays as written.
 #    Words that do not say which condition it is are left out (GENERIC: "disorder",
-#    "use", "unspecified", "moderate", "episode", "with", ...).
-# 2. The code's words. The code's own description and inclusion terms, and the words
-#    of its categories that no *other branch* of the category has: F43 "Reaction to
-#    severe stress, and adjustment disorders" gives F43.10 nothing ("stress" is also
-#    F43.0's, "adjustment" F43.2's), so "Adjustment disorder" cannot fit F43.10.
-# 3. Words of other conditions (the *clash* words of the code's letter): a word that
-#    tells a code from its siblings (F60.2 "antisocial" among the F60 codes, F11
-#    "opioid" among the F categories, Z62.820 "biological" among Z62.82x), and the
-#    family words of FAMILY_WORDS ("personality").
-# 4. The description fits when it has no word at all ("Other"), or when one of its
-#    groups is among the code's words and none of its groups is only a clash word:
-#    "Opioid dependence" shares "dependence" with F10.20 but "opioid" names F11.
-#    Two more clashes: EXCLUSIVE terms ("bipolar I" for the bipolar II code) and a
-#    code of a family ("personality") described only with words another code
-#    outside the family has ("Obsessive-compulsive disorder" for F60.5).
+#    "use", "unspecified", "moderate", "episode", "with", ...; "abuse" and
+#    "dependence" stay: they tell F10.1 from F10.2).
+# 2. The code's words, which a description may fit with: its own description; the
+#    words of its categories' descriptions that no *other branch* of the category has
+#    (F43 "Reaction to severe stress, and adjustment disorders" gives F43.10 nothing:
+#    "stress" is also F43.0's, "adjustment" F43.2's); and an inclusion term of the code
+#    or its categories when the description has all its words but age words
+#    ("Gender dysphoria" fits F64.0's "Gender dysphoria in adolescents and adults";
+#    "Schizophrenia" does not fit F25.0 through "Cyclic schizophrenia").
+# 3. It fits when one of the description's groups shares a stem with the code's words
+#    (a group fits through a BROAD word, "stress", "mood", only if it is all broad:
+#    "PTSD" does not fit F43.0 "Acute stress reaction") ...
+# 4. ... and none of its other groups *clashes*: names another condition. A group
+#    clashes when none of its stems is in the code's lineage (its own words and its
+#    categories', less a category's word that one other branch has) and one of them
+#    is a word of another code of the same category (F60.3 and "antisocial", F41.1
+#    and "social"), a word of at most FEW_CATEGORIES categories of the letter
+#    ("opioid", "postpartum", "spouse"), the only category title with it, or a
+#    FAMILY_WORDS word ("personality"). BROAD words never clash, nor words a
+#    description rules out ("without agoraphobia", "non-epileptic"). Two more
+#    clashes: EXCLUSIVE terms ("bipolar I" for the bipolar II code) and a code of a
+#    family described only with the words of a code outside it ("Obsessive-compulsive
+#    disorder" for F60.5, when F42 is named so).
+# 5. A description with no word left ("Other", "Unspecified") fits: nothing to compare.
 #
-# It is a warning, and it is lenient where the release is vague: a word the letter
-# does not know (a paraphrase, a drug's brand name missing from SYNONYMS) neither fits
-# nor clashes, so "Depression, moderate, with panic attacks" fits F32.1 through
-# "depression" while naming nothing the code would clash with.
+# It is a warning, and lenient where the release is: a word the letter does not know
+# (a paraphrase, a brand name missing from SYNONYMS) neither fits nor clashes, so
+# "Depression, moderate, with low energy" fits F32.1. Severity and course are not
+# compared ("AUD, severe" fits F10.10), and only the code's letter is: R41.840
+# (attention and concentration deficit, a symptom) described as "ADHD" fits.
 
 # Abbreviations clinicians write in a diagnosis, expanded to the words of the release.
 # An abbreviation with two meanings gets both (a mismatch needs neither to fit).
