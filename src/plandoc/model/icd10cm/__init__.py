@@ -25,6 +25,7 @@ How `description_fits` decides is documented at the function (and in docs/checks
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -227,38 +228,69 @@ def is_external_cause(code: str) -> bool:
 
 # --- does the plan's description fit the code? ----------------------------------------
 #
-# A clinician writes "PTSD", "Depression, moderate", "Adjustment disorder w/ anxiety";
-# the release says "Post-traumatic stress disorder, unspecified". Those fit. What
-# does not fit is a different condition: F43.10 described as "Major depressive
-# disorder". The test is deliberately lenient (a warning must mean something):
+# A clinician writes "PTSD", "MDD, recurrent, moderate", "Benzodiazepine use disorder";
+# the release says "Post-traumatic stress disorder, unspecified", "Major depressive
+# disorder, recurrent, moderate", "Sedative, hypnotic or anxiolytic dependence,
+# uncomplicated". Those fit. What does not fit is a *different condition*: F43.10
+# described as "Major depressive disorder", F10.20 (alcohol) as "Opioid dependence",
+# F60.3 (borderline) as "Antisocial personality disorder". The steps:
 #
-# 1. Both texts become *content words*: lower case, accents dropped, abbreviations
-#    expanded (ABBREVIATIONS), a few synonyms added (SYNONYMS), words that say
-#    nothing about which condition it is left out (GENERIC: "disorder", "unspecified",
-#    "moderate", "with", ...), and each word cut to its first 5 letters, so
-#    "depression" meets "depressive" and "behaviour" meets "behavior".
-# 2. The official side is the code's description, its inclusion terms, and the
-#    descriptions and inclusion terms of its categories (F43.10: also F43.1
-#    "Post-traumatic stress disorder (PTSD)" and F43 "Reaction to severe stress,
-#    and adjustment disorders").
-# 3. The description fits when one content word is shared, or when it has no content
-#    word at all ("Other", "Unspecified"). Only a description that shares nothing
-#    with any of those texts is a mismatch.
+# 1. Words. Both texts become groups of *stems*, one group a written word: lower case,
+#    accents dropped, a plural's s and a few endings taken off, then 7 letters
+#    ("depression", "depressive", "depressed" meet; "schizophrenia" and
+#    "schizoaffective" do not). On the plan's side, what a word stands for joins its
+#    group (ABBREVIATIONS "PTSD", SYNONYMS "heroin" -> opioid, "benzodiazepine" ->
+#    sedative hypnotic anxiolytic) and a few PHRASES add a term ("bipolar I",
+#    "major depressive", "acute stress"); the release's side stays as written.
+#    Words that do not say which condition it is are left out (GENERIC: "disorder",
+#    "use", "unspecified", "moderate", "episode", "with", ...; "abuse" and
+#    "dependence" stay: they tell F10.1 from F10.2).
+# 2. The code's words, which a description may fit with: its own description; the
+#    words of its categories' descriptions that no *other branch* of the category has
+#    (F43 "Reaction to severe stress, and adjustment disorders" gives F43.10 nothing:
+#    "stress" is also F43.0's, "adjustment" F43.2's); and an inclusion term of the code
+#    or its categories when the description has all its words but age words
+#    ("Gender dysphoria" fits F64.0's "Gender dysphoria in adolescents and adults";
+#    "Schizophrenia" does not fit F25.0 through "Cyclic schizophrenia").
+# 3. It fits when one of the description's groups shares a stem with the code's words
+#    (a group fits through a BROAD word, "stress", "mood", only if it is all broad:
+#    "PTSD" does not fit F43.0 "Acute stress reaction") ...
+# 4. ... and none of its other groups *clashes*: names another condition. A group
+#    clashes when none of its stems is in the code's lineage (its own words and its
+#    categories', less a category's word that one other branch has) and one of them
+#    is a word of another code of the same category (F60.3 and "antisocial", F41.1
+#    and "social"), a word of at most FEW_CATEGORIES categories of the letter
+#    ("opioid", "postpartum", "spouse"), the only category title with it, or a
+#    FAMILY_WORDS word ("personality"). BROAD words never clash, nor words a
+#    description rules out ("without agoraphobia", "non-epileptic"). Two more
+#    clashes: EXCLUSIVE terms ("bipolar I" for the bipolar II code) and a code of a
+#    family described only with the words of a code outside it ("Obsessive-compulsive
+#    disorder" for F60.5, when F42 is named so).
+# 5. A description with no word left ("Other", "Unspecified") fits: nothing to compare.
+#
+# It is a warning, and lenient where the release is: a word the letter does not know
+# (a paraphrase, a brand name missing from SYNONYMS) neither fits nor clashes, so
+# "Depression, moderate, with low energy" fits F32.1. Severity and course are not
+# compared ("AUD, severe" fits F10.10), and only the code's letter is: R41.840
+# (attention and concentration deficit, a symptom) described as "ADHD" fits.
 
 # Abbreviations clinicians write in a diagnosis, expanded to the words of the release.
 # An abbreviation with two meanings gets both (a mismatch needs neither to fit).
 ABBREVIATIONS: dict[str, str] = {
     "ptsd": "post-traumatic stress",
     "cptsd": "post-traumatic stress",
-    "mdd": "major depressive",
-    "mde": "major depressive episode",
+    "mdd": "major depressive majordepressive",
+    "mde": "major depressive majordepressive",
     "gad": "generalized anxiety",
     "adhd": "attention-deficit hyperactivity",
     "add": "attention-deficit",
     "ocd": "obsessive-compulsive",
+    "ocpd": "obsessive-compulsive personality",
     "odd": "oppositional defiant",
     "asd": "autism spectrum acute stress",
     "bpd": "borderline personality bipolar",
+    "aspd": "antisocial personality",
+    "npd": "narcissistic personality",
     "bp": "bipolar",
     "pdd": "persistent depressive pervasive developmental",
     "dmdd": "disruptive mood dysregulation",
@@ -273,67 +305,172 @@ ABBREVIATIONS: dict[str, str] = {
     "rad": "reactive attachment",
     "did": "dissociative identity",
     "arfid": "avoidant restrictive food intake",
+    "osfed": "eating feeding",
+    "osa": "obstructive sleep apnea",
     "bed": "binge eating",
     "bn": "bulimia nervosa",
+    "fnd": "conversion functional neurological",
+    "pnes": "conversion seizures",
+    "hsdd": "hypoactive sexual desire",
+    "pgd": "prolonged grief",
     "si": "suicidal ideation",
+    "hi": "homicidal ideation",
+    "nssi": "self-harm",
     "ipv": "intimate partner violence abuse",
     "dv": "domestic violence abuse",
     "etoh": "alcohol",
     "thc": "cannabis",
+    "lsd": "hallucinogen",
+    "pcp": "phencyclidine hallucinogen",
 }
 
-# Words of the same condition that do not share their first letters.
+# Words of the same condition that do not share their stem: DSM-5-TR and everyday names
+# mapped to the words of the release (substances, the DSM-5-TR names of ICD codes).
+_SEDATIVE = "sedative hypnotic anxiolytic benzodiazepine"
+_OPIOID = "opioid"
+_STIMULANT = "stimulant amphetamine"
 SYNONYMS: dict[str, str] = {
+    # feelings and moods
     "anxious": "anxiety",
     "worry": "anxiety",
+    "worries": "anxiety",
     "manic": "mania",
+    "mania": "manic",
     "hypomanic": "hypomania",
-    "depressed": "depressive",
+    "hypomania": "hypomanic",
+    "dysthymia": "dysthymic",
+    "cyclothymia": "cyclothymic",
+    "psychosis": "psychotic",
+    "psychotic": "psychosis",
+    "trauma": "traumatic",
+    "stressor": "stress",
+    "stressors": "stress",
+    "thoughts": "ideation",
+    "suicidality": "suicidal",
+    "selfharm": "self-harm",
+    "cutting": "self-harm",
+    # relationships, family, work, life events
     "marital": "spouse partner marriage",
     "marriage": "spouse partner marital",
     "couple": "spouse partner",
     "couples": "spouse partner",
     "husband": "spouse partner",
     "wife": "spouse partner",
+    "boyfriend": "partner",
+    "girlfriend": "partner",
+    "conflict": "discord relationship",
+    "conflicts": "discord relationship",
+    "discord": "conflict relationship",
     "divorce": "separation",
     "grief": "bereavement death",
     "bereavement": "grief death",
     "mourning": "bereavement grief",
-    "sleeplessness": "insomnia",
+    "work": "employment occupational job",
+    "workplace": "employment occupational work",
+    "job": "employment work",
+    "occupational": "employment work",
+    "unemployed": "unemployment",
+    "jobless": "unemployment",
+    "homeless": "homelessness",
+    # substances
     "drinking": "alcohol",
     "alcoholism": "alcohol",
-    "drug": "substance",
-    "polysubstance": "substance",
-    "drugs": "substance",
+    "ethanol": "alcohol",
+    "drug": "substance psychoactive",
+    "drugs": "substance psychoactive",
+    "polysubstance": "substance psychoactive",
     "marijuana": "cannabis",
     "weed": "cannabis",
-    "heroin": "opioid",
-    "fentanyl": "opioid",
-    "opiate": "opioid",
-    "opiates": "opioid",
-    "meth": "amphetamine stimulant",
-    "methamphetamine": "amphetamine stimulant",
-    "cocaine": "stimulant",
+    "cannabinoid": "cannabis",
+    "heroin": _OPIOID,
+    "fentanyl": _OPIOID,
+    "opiate": _OPIOID,
+    "opiates": _OPIOID,
+    "oxycodone": _OPIOID,
+    "hydrocodone": _OPIOID,
+    "morphine": _OPIOID,
+    "methadone": _OPIOID,
+    "buprenorphine": _OPIOID,
+    "benzodiazepine": _SEDATIVE,
+    "benzodiazepines": _SEDATIVE,
+    "benzo": _SEDATIVE,
+    "benzos": _SEDATIVE,
+    "xanax": _SEDATIVE,
+    "alprazolam": _SEDATIVE,
+    "klonopin": _SEDATIVE,
+    "clonazepam": _SEDATIVE,
+    "valium": _SEDATIVE,
+    "diazepam": _SEDATIVE,
+    "ativan": _SEDATIVE,
+    "lorazepam": _SEDATIVE,
+    "sedative": _SEDATIVE,
+    "hypnotic": _SEDATIVE,
+    "anxiolytic": _SEDATIVE,
+    "meth": _STIMULANT,
+    "methamphetamine": _STIMULANT,
+    "amphetamine": _STIMULANT,
+    "adderall": _STIMULANT,
+    "stimulant": "stimulant amphetamine cocaine",
+    "crack": "cocaine",
     "smoking": "nicotine tobacco",
     "vaping": "nicotine",
+    "vape": "nicotine",
     "tobacco": "nicotine",
+    "cigarettes": "nicotine tobacco",
+    "psilocybin": "hallucinogen",
+    "ketamine": "hallucinogen phencyclidine",
+    "inhalants": "inhalant",
+    # neurodevelopment, learning, neurocognition
     "autism": "autistic",
+    "autistic": "autism",
     "asperger": "autistic asperger's",
     "hyperactivity": "hyperkinetic",
-    "hyperactive": "hyperkinetic",
-    "psychosis": "psychotic",
-    "tic": "tics tourette",
-    "tics": "tic tourette",
-    "bedwetting": "enuresis",
-    "nightmares": "nightmare",
-    "suicidality": "suicidal",
-    "selfharm": "self-harm",
-    "cutting": "self-harm",
+    "hyperactive": "hyperkinetic hyperactivity",
+    "dyscalculia": "mathematics",
+    "math": "mathematics",
+    "dyslexia": "reading",
+    "dysgraphia": "written expression",
+    "stuttering": "stammering fluency",
     "dementia": "neurocognitive",
     "neurocognitive": "dementia",
-    "eating": "anorexia bulimia",
-    "trauma": "traumatic stress",
+    "alzheimer's": "alzheimer",
+    # body, sleep, sex
+    "tic": "tics tourette",
+    "tics": "tic tourette",
+    "tourette's": "tourette",
+    "bedwetting": "enuresis",
+    "sleeplessness": "insomnia",
+    "libido": "sexual desire",
+    "conversion": "functional",
 }
+
+# Phrases whose words would say less (or something else) one by one.
+PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bbipolar (?:disorder,? )?(?:type )?(?:i|1)\b(?! ?i)"), "bipolar1"),
+    (re.compile(r"\bbipolar (?:disorder,? )?(?:type )?(?:ii|2)\b"), "bipolar2"),
+    (re.compile(r"\bfunctional neurological\b"), "conversion"),
+    (re.compile(r"\bmanic depressi\w*"), "bipolar"),
+    (re.compile(r"\bacute stress\b"), "acutestress"),
+    (re.compile(r"\bpersistent depressi"), "dysthymic"),
+    (re.compile(r"\bmajor depressi"), "majordepressive"),
+]
+
+# Terms of which a description and a code may have only one between them.
+EXCLUSIVE: tuple[frozenset[str], ...] = (frozenset({"bipolar1", "bipolar2"}),)
+
+# Words that put a condition in a family of its own: the same condition words in and
+# out of the family are different conditions (OCD F42 and OCPD F60.5; paranoid
+# personality F60.0 and paranoid schizophrenia F20.0).
+FAMILY_WORDS = ("personality",)
+
+# Words of many conditions: they fit a code that has them, and never clash with one
+# that has not ("Work stress" for Z56.9, problems related to employment).
+BROAD = ("stress", "stressful", "distress", "mood", "persistent", "psychogenic", "relational")
+BROAD += ("conflict", "discord")
+
+# Words an inclusion term may have that a description need not repeat for the term to
+# fit ("Gender dysphoria" fits F64.0's "Gender dysphoria in adolescents and adults").
+QUALIFIERS = ("adult", "adulthood", "adolescent", "adolescence", "child", "childhood", "children")
 
 # Words that do not say which condition it is: in a description they neither fit nor clash.
 GENERIC = frozenset(
@@ -342,44 +479,276 @@ GENERIC = frozenset(
     specified unspecified unspec unsp nos nec not elsewhere classified
     disorder disorders disease diseases condition conditions syndrome syndromes illness
     type types episode episodes single recurrent current currently mild moderate severe
-    severity partial full remission early sustained acute chronic uncomplicated complicated
-    initial subsequent encounter sequela personal history problem problems related
-    reaction reactions state states feature features symptom symptoms presentation
-    predominantly predominant combined mixed primary secondary provisional rule out
-    diagnosis dx i ii iii iv use level stage status due than less more
-    left right bilateral unilateral
+    severity extreme partial full remission early sustained acute chronic uncomplicated
+    complicated initial subsequent encounter sequela personal history hx problem problems
+    issue issues concern concerns difficulty difficulties related reaction reactions
+    state states feature features symptom symptoms presentation predominantly
+    predominant combined mixed primary secondary provisional rule out diagnosis dx
+    i ii iii iv use level stage status due than less more most recent onset
+    impairment induced post non pre self another medical left right bilateral unilateral
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-STEM = 5  # letters of a word compared
+STEM = 7  # letters of a stem compared
+_ENDINGS = ("ship", "hood", "ment", "ness", "ation", "ion", "ity", "ive", "ing", "ial", "al")
+_ENDINGS += ("ic", "ia", "ed", "er", "y", "e")
 
 
-def content_words(text: str) -> set[str]:
-    """The words of a description that name the condition, cut to their first letters."""
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The stem a word is compared by: a plural's s and a few endings off, then its first
+    `STEM` letters ("depression", "depressive", "depressed" -> "depress")."""
+    if word.endswith("iour"):  # behaviour
+        word = word[:-4] + "ior"
+    word = re.sub(r"is(e|ed|es|ing|ation|ations)$", r"iz\1", word)  # generalised
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    changed = True
+    while changed:
+        changed = False
+        for ending in _ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                word, changed = word[: -len(ending)], True
+                break
+    return word[:STEM]
+
+
+def _plain(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    plain = plain.replace("w/o", " without ").replace("w/", " with ").replace("/", " ")
-    words: list[str] = []
+    plain = plain.replace("w/o", " without ").replace("w/", " with ").replace("d/o", " disorder ")
+    plain = re.sub(r"[/,;:()\[\]&.]", " ", plain)
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def word_groups(text: str, expand: bool = True) -> list[frozenset[str]]:
+    """The stems of a text's words, one group a word (the word and what it stands for).
+
+    Words of GENERIC, numbers and single letters are left out. `expand=False` (the
+    release's side) leaves out what abbreviations and synonyms stand for: "stimulant"
+    in F15 stands for no cocaine.
+    """
+    return list(_word_groups(text, expand))
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_groups(text: str, expand: bool = True) -> tuple[frozenset[str], ...]:
+    plain = _plain(text)
+    groups: list[frozenset[str]] = []
+    for pattern, token in PHRASES:
+        if pattern.search(plain):
+            groups.append(frozenset({stem(token) if token.isalpha() else token}))
     for compound in _WORD.findall(plain):
-        parts = re.split(r"['-]", compound)
-        joined = "".join(parts)  # "post-traumatic" is also "posttraumatic"
-        for word in {*parts, joined} if len(parts) > 1 else {joined}:
-            words.append(word)
-            words.extend(ABBREVIATIONS.get(word, "").replace("-", " ").split())
-            words.extend(SYNONYMS.get(word, "").replace("-", " ").split())
-    return {w[:STEM] for w in words if w not in GENERIC and not w.isdigit() and len(w) > 1}
+        groups += _compound_groups(compound, expand)
+    return tuple(groups)
 
 
-def official_words(code: str) -> set[str]:
-    """The content words of a code's description, inclusion terms and categories'."""
-    entry = lookup(code)
-    if entry is None:
+@functools.lru_cache(maxsize=65536)
+def _compound_groups(compound: str, expand: bool) -> tuple[frozenset[str], ...]:
+    """The group of one written word: "post-traumatic" is posttraumatic, post and traumatic."""
+    parts = re.split(r"['-]", compound)
+    joined = "".join(parts)  # "post-traumatic" is also "posttraumatic"
+    found: list[str] = []
+    for word in [joined, *parts] if len(parts) > 1 else [joined]:
+        singular = word[:-1] if word.endswith("s") else word
+        extra = ABBREVIATIONS.get(word) or SYNONYMS.get(word) or SYNONYMS.get(singular, "")
+        extra = extra if expand else ""
+        if word not in GENERIC and (len(word) > 1 or extra):
+            found += [word, *extra.replace("-", " ").split()]
+    group = frozenset(stem(w) for w in found if w not in GENERIC and not w.isdigit() and len(w) > 1)
+    return (group,) if group else ()
+
+
+def content_words(text: str, expand: bool = True) -> set[str]:
+    """All the stems of a description's words (and of what they stand for)."""
+    return set().union(*word_groups(text, expand))
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    """The words of one letter's codes, for `description_fits`."""
+
+    title: dict[str, frozenset[str]]  # code -> stems of its description
+    terms: dict[str, tuple[tuple[frozenset[str], ...], ...]]  # code -> its inclusion terms' groups
+    own: dict[str, frozenset[str]]  # code -> stems of its description and inclusion terms
+    children: dict[str | None, list[str]]  # code -> the codes right under it (None: categories)
+    where: dict[str, set[str]]  # stem -> the codes whose own words have it
+    clash: frozenset[str]  # stems that name a condition, not a family of them
+
+
+_VOCABULARIES: dict[str, _Vocabulary] = {}
+_FAMILY = frozenset(stem(word) for word in FAMILY_WORDS)
+_BROAD = frozenset(stem(word) for word in BROAD)
+_QUALIFIERS = frozenset(stem(word) for word in QUALIFIERS)
+_EXCLUSIVE_TERMS = frozenset().union(*EXCLUSIVE)
+_PHRASE_TOKENS = frozenset(stem(t) if t.isalpha() else t for _, t in PHRASES)
+FEW_CATEGORIES = 3  # a word of at most this many categories of a letter names a condition
+
+
+def _parent(code: str, rows: dict[str, str]) -> str | None:
+    for end in range(len(code) - 1, 2, -1):
+        prefix = code[:end].rstrip(".")
+        if prefix != code and prefix in rows:
+            return prefix
+    return None
+
+
+def _vocabulary(letter: str) -> _Vocabulary:
+    """The words of a letter's codes, worked out once (with the letter's index)."""
+    if letter not in _VOCABULARIES:
+        rows = _letter(letter).rows
+        title: dict[str, frozenset[str]] = {}
+        terms: dict[str, tuple[tuple[frozenset[str], ...], ...]] = {}
+        own: dict[str, frozenset[str]] = {}
+        children: dict[str | None, list[str]] = {}
+        where: dict[str, set[str]] = {}
+        categories: dict[str, set[str]] = {}  # stem -> the categories having it
+        for code, row in rows.items():
+            _, description, included = row.split("\t")
+            title[code] = frozenset(content_words(description, expand=False))
+            terms[code] = tuple(
+                tuple(word_groups(term, expand=False))
+                for term in (included.split(" | ") if included else ())
+            )
+            own[code] = title[code].union(*(g for term in terms[code] for g in term))
+            children.setdefault(_parent(code, rows), []).append(code)
+            for word in own[code]:
+                where.setdefault(word, set()).add(code)
+                categories.setdefault(word, set()).add(code[:3])
+        clash = {word for word, having in categories.items() if len(having) <= FEW_CATEGORIES}
+        counts: dict[str, int] = {}  # a word telling a category from the others
+        for category in children.get(None, []):
+            for word in own[category]:
+                counts[word] = counts.get(word, 0) + 1
+        clash.update(word for word, count in counts.items() if count == 1)
+        clash = (clash | _FAMILY) - _BROAD - _EXCLUSIVE_TERMS
+        _VOCABULARIES[letter] = _Vocabulary(title, terms, own, children, where, frozenset(clash))
+    return _VOCABULARIES[letter]
+
+
+def _path(code: str) -> list[str]:
+    return [code, *(parent.code for parent in ancestors(code))]
+
+
+def official_words(code: str, description: str = "") -> set[str]:
+    """The stems a description of `code` fits with: the code's description; the words of
+    its categories' descriptions that no other branch of the category has; and an
+    inclusion term of the code or its categories all of whose words `description` has."""
+    normal = normalize(code)
+    vocabulary = _vocabulary(normal[0]) if normal else None
+    if vocabulary is None or normal not in vocabulary.own:
         return set()
-    texts = [entry.description, *entry.inclusion_terms]
-    for parent in ancestors(entry.code):
-        texts += [parent.description, *parent.inclusion_terms]
-    return set().union(*(content_words(text) for text in texts))
+    path = _path(normal)
+    words = set(vocabulary.title[normal])
+    for below, category in itertools.pairwise(path):
+        words |= vocabulary.title[category].difference(*_branches(category, below, vocabulary))
+    groups = word_groups(description)
+    for code_on_path in path:
+        for term in vocabulary.terms[code_on_path]:
+            needed = [g for g in term if not g & (_QUALIFIERS | _PHRASE_TOKENS)]
+            if needed and all(any(g & mine for mine in groups) for g in needed):
+                words.update(*term)
+    return words
+
+
+def _branches(category: str, below: str, vocabulary: _Vocabulary) -> list[set[str]]:
+    """The stems of each other branch under a category (all its codes'), not `below`'s."""
+    found = []
+    for branch in vocabulary.children.get(category, []):
+        if branch != below:
+            words = set(vocabulary.own[branch])
+            words.update(*(vocabulary.own[c] for c in _descendants(branch)))
+            found.append(words)
+    return found
+
+
+def _lineage(code: str, vocabulary: _Vocabulary) -> set[str]:
+    """The stems of the code and of its categories, less a category's word that one other
+    branch has (R45.85 "Homicidal and suicidal ideations": "homicidal" is R45.850's)."""
+    words = set(vocabulary.own[code])
+    for below, category in itertools.pairwise(_path(code)):
+        others = _branches(category, below, vocabulary)
+        words.update(w for w in vocabulary.own[category] if sum(w in o for o in others) != 1)
+    return words
+
+
+def description_clash(code: str, description: str) -> str | None:
+    """Why `description` names another condition than `code`, or None when it fits.
+
+    None also for a code the release does not have (there is nothing to compare) and
+    for a description without a word that names a condition ("Other").
+    """
+    groups = word_groups(description)
+    normal = normalize(code)
+    if not groups or normal is None or lookup(normal) is None:
+        return None
+    vocabulary = _vocabulary(normal[0])
+    words = official_words(normal, description)
+    lineage = _lineage(normal, vocabulary) | words
+    if not any(_fits(group, words) for group in groups):
+        return "no word of the description is a word of the code"
+    neighbours = _neighbours(normal, vocabulary)
+    clash_groups = word_groups(_NEGATED.sub(" ", description.casefold()))
+    for group in clash_groups:
+        if _fits(group, words):
+            continue
+        group -= _BROAD
+        for term in group & _EXCLUSIVE_TERMS:
+            rivals = next(terms for terms in EXCLUSIVE if term in terms) - {term}
+            if rivals & lineage:
+                return f"{term!r} where the code has {sorted(rivals & lineage)[0]!r}"
+        if group & lineage:
+            continue
+        named = sorted(group & vocabulary.clash) or sorted(group & neighbours)
+        if named:
+            return f"{named[0]!r} names another condition"
+    return _family_clash(normal, groups, vocabulary)
+
+
+def _fits(group: frozenset[str], words: set[str]) -> bool:
+    """A word's group fits the code's words (through a BROAD word only if it is all broad:
+    "PTSD" is post-traumatic stress, and F43.0's "stress" does not make it fit)."""
+    return bool((group - _BROAD or group) & words)
+
+
+# "without agoraphobia", "w/o psychotic features": what a description rules out
+_NEGATED = re.compile(r"\b(?:without|w/o)\b[^,;()]*|\bnon-\S+")
+
+
+def _neighbours(code: str, vocabulary: _Vocabulary) -> set[str]:
+    """The stems of the other codes of the code's category (they may clash with it)."""
+    category = code[:3]
+    if category not in _NEIGHBOURS:
+        counts: dict[str, int] = {}
+        for other in [category, *_descendants(category)]:
+            for word in vocabulary.own[other]:
+                counts[word] = counts.get(word, 0) + 1
+        _NEIGHBOURS[category] = counts
+    counts = _NEIGHBOURS[category]
+    mine = vocabulary.own[code]
+    return {w for w, n in counts.items() if n > (w in mine)} - _BROAD - _EXCLUSIVE_TERMS
+
+
+_NEIGHBOURS: dict[str, dict[str, int]] = {}  # category -> how many of its codes have a stem
+
+
+def _family_clash(code: str, groups: list[frozenset[str]], vocabulary: _Vocabulary) -> str | None:
+    """A code of a family ("personality") described only with the words of a code outside it."""
+    for family in _FAMILY & vocabulary.title[code]:
+        if any(family in group for group in groups):
+            continue
+        candidates: set[str] | None = None
+        for group in groups:
+            having = set().union(*(vocabulary.where.get(word, set()) for word in group))
+            candidates = having if candidates is None else candidates & having
+        outside = sorted(  # a code named so first (F42), then one with an inclusion term
+            (c for c in candidates or () if family not in _lineage(c, vocabulary)),
+            key=lambda c: (not all(g & vocabulary.title[c] for g in groups), c),
+        )
+        if outside:
+            return f"the words of {outside[0]}, a code without {family!r}"
+    return None
 
 
 def description_fits(code: str, description: str) -> bool:
@@ -387,7 +756,4 @@ def description_fits(code: str, description: str) -> bool:
 
     True also for a code the release does not have (there is nothing to compare).
     """
-    words = content_words(description)
-    if not words or lookup(code) is None:
-        return True
-    return bool(words & official_words(code))
+    return description_clash(code, description) is None
