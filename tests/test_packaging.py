@@ -87,3 +87,11 @@ def test_installed_plandoc_builds_from_any_folder(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     built = sorted(p.name for p in (work / "output").glob("TP-*") if p.suffix != ".png")
     assert len(built) == 9 and "TP-2026-0042-v2.standard.docx" in built
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_stems_of_the_icd10cm_index(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {path.name for path in (ROOT / "src/plandoc/model/icd10cm/stems").glob("*.tsv.gz")}
+    assert len(shipped) == 26
+    assert {f"plandoc/model/icd10cm/stems/{name}" for name in shipped} <= names

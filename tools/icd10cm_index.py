@@ -30,6 +30,18 @@ Output, in --out (default: src/plandoc/model/icd10cm/data):
 - `RELEASE`: the release's name, where the data came from, the file names and
   SHA-256 of the inputs, and the counts.
 
+and in --stems-out (default: src/plandoc/model/icd10cm/stems, when --out is the
+default; elsewhere only when given):
+
+- `A.tsv.gz` ... `Z.tsv.gz`: the words of each letter, worked out here once rather
+  than each time plandoc first checks a description of the letter (up to 0.9 s for
+  S): one line per stem of the letter's descriptions and inclusion terms, sorted,
+  `STEM<TAB>CATEGORIES<TAB>TITLE CATEGORIES`: the 3-character categories whose codes
+  have the stem, and those whose own description or inclusion terms have it
+  (space-separated, sorted). The stems are made by plandoc's own functions
+  (`plandoc.model.icd10cm.letter_stems`, from this repository's src/), so they are
+  the stems the check compares; why the check needs them is told in that module.
+
 How the tree is read (as the ICD-10-CM conventions say, and as `simple-icd-10-cm`
 does): a `<diag>` without `<diag>` children is a leaf; a leaf under a
 `<sevenChrDef>` (its own or an ancestor's) is not billable itself: its codes are
@@ -39,8 +51,9 @@ valid for some codes). Chapters and blocks (`A00-A09`) are not codes and are lef
 
 The output is deterministic: the same inputs give the same bytes (gzip without
 a file name or time stamp, at a fixed level; lines in the XML's order).
-Regenerate after a new release, then run the tests (see docs/checks.md, "Updating the
-ICD-10-CM release").
+Regenerate after a new release, and after changing how plandoc makes text into stems
+(`stem`, GENERIC, PHRASES, ... in plandoc.model.icd10cm), then run the tests (see
+docs/checks.md, "Updating the ICD-10-CM release").
 """
 
 from __future__ import annotations
@@ -55,6 +68,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "src" / "plandoc" / "model" / "icd10cm" / "data"
+DEFAULT_STEMS_OUT = DEFAULT_OUT.parent / "stems"
 SOURCE_URL = "https://www.cdc.gov/nchs/icd/icd-10-cm/files.html"
 GZIP_LEVEL = 9
 SEPARATOR = " | "  # between inclusion terms
@@ -150,6 +164,34 @@ def build_index(
     return files
 
 
+def build_stems(index: dict[str, bytes]) -> dict[str, bytes]:
+    """File name -> bytes: the stems of each letter of an index (`build_index`'s files)."""
+    sys.path.insert(0, str(ROOT / "src"))  # this repository's plandoc: its stems
+    from plandoc.model.icd10cm import letter_stems_text
+
+    files = {}
+    for name, content in index.items():
+        if name.endswith(".tsv.gz"):
+            rows = {}
+            for line in gzip.decompress(content).decode("utf-8").splitlines():
+                code, _, rest = line.partition("\t")
+                rows[code] = rest
+            files[name] = gzip_bytes(letter_stems_text(rows))
+    return files
+
+
+def write(files: dict[str, bytes], out: Path) -> None:
+    """Write the files to `out`, removing a letter's file that is no longer made."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.tsv.gz"):  # a letter may have gone from a release
+        if old.name not in files:
+            old.unlink()
+    for name, content in sorted(files.items()):
+        (out / name).write_bytes(content)
+    total = sum(len(content) for content in files.values())
+    print(f"wrote {len(files)} files, {total / 1024:.0f} KiB, to {out}")
+
+
 def package_inputs() -> tuple[Path, Path]:
     """The tabular XML and code list inside the installed `simple-icd-10-cm` package."""
     from importlib.resources import files  # the package's data folder; its code is not run
@@ -173,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
         "--release", required=True, help='its name, e.g. "ICD-10-CM April 1, 2026 (FY2026)"'
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--stems-out", type=Path,
+                        help="where the stems go (default: beside the shipped index, when "
+                             "--out is the default; else not written)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.from_package:
         tabular, codes = package_inputs()
@@ -186,14 +231,10 @@ def main(argv: list[str] | None = None) -> None:
         args.release,
         (tabular.name, codes.name),
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("*.tsv.gz"):  # a letter may have gone from a release
-        if old.name not in files:
-            old.unlink()
-    for name, content in sorted(files.items()):
-        (args.out / name).write_bytes(content)
-    total = sum(len(content) for content in files.values())
-    print(f"wrote {len(files)} files, {total / 1024:.0f} KiB, to {args.out}")
+    write(files, args.out)
+    stems_out = args.stems_out or (DEFAULT_STEMS_OUT if args.out == DEFAULT_OUT else None)
+    if stems_out is not None:
+        write(build_stems(files), stems_out)
     print(files["RELEASE"].decode("utf-8"), end="")
 
 

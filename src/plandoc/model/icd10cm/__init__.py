@@ -3,8 +3,11 @@
 The data is the official ICD-10-CM release named in `RELEASE` (public domain, from
 CDC/NCHS), made into a compact index by `tools/icd10cm_index.py` and shipped in
 `data/`: one gzip'd TSV per first letter (`F.tsv.gz`), read the first time a code
-of that letter is asked about, then kept. Nothing here is read when plandoc starts;
-`plandoc --version` reads only `data/RELEASE`.
+of that letter is asked about, then kept. Beside it, `stems/` (a `.tsv.gz` per letter,
+by the same tool) holds the words of each letter the description check needs, worked
+out once when the index is made rather than at every first check (see "the words of the
+codes" below). Nothing here is read when plandoc starts; `plandoc --version` reads only
+`data/RELEASE`.
 
     lookup("F43.10")             Entry(code='F43.10', billable=True, description=...)
     lookup("f4310")              the same: case and dot do not matter here
@@ -25,6 +28,7 @@ How `description_fits` decides is documented at the function (and in docs/checks
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -75,6 +79,7 @@ def normalize(code: str) -> str | None:
 class _Letter:
     rows: dict[str, str]  # code -> "B|H<TAB>description<TAB>inclusion terms", in tabular order
     order: list[str]  # the codes in tabular order: a category, then everything under it
+    categories: dict[str, list[str]]  # "F43" -> its codes in `order`, found when first asked
 
 
 _LETTERS: dict[str, _Letter] = {}  # the letters read so far
@@ -91,8 +96,40 @@ def _letter(letter: str) -> _Letter:
             for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
                 code, _, rest = line.partition("\t")
                 rows[code] = rest
-        _LETTERS[letter] = _Letter(rows, list(rows))
+        _LETTERS[letter] = _Letter(rows, list(rows), {})
     return _LETTERS[letter]
+
+
+def _category_codes(code: str) -> list[str]:
+    """The codes of the 3-character category of a code the release has, in tabular order:
+    the category, then every code under it (the tool checks they are together)."""
+    index, category = _letter(code[0]), code[:3]
+    if category not in index.categories:
+        order = index.order
+        start = order.index(category)
+        stop = bisect.bisect_left(  # the first code of another category after it
+            range(start, len(order)), True, key=lambda i: order[i][:3] != category
+        )
+        index.categories[category] = order[start : start + stop]
+    return index.categories[category]
+
+
+def category_ranges(order: list[str]) -> dict[str, range]:
+    """Where each 3-character category's codes are in a letter's tabular order.
+
+    The tabular list keeps a category's codes together (the category, then everything
+    under it), though not always in sorted order (Z3A comes after Z39, M1A after M10);
+    ValueError if it did not (`_category_codes` counts on it).
+    """
+    ranges: dict[str, range] = {}
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or order[i][:3] != order[start][:3]:
+            if order[start][:3] in ranges:
+                raise ValueError(f"the codes of {order[start][:3]} are not together")
+            ranges[order[start][:3]] = range(start, i)
+            start = i
+    return ranges
 
 
 def _loaded_letters() -> list[str]:
@@ -120,12 +157,16 @@ def exists(code: str) -> bool:
 
 def _descendants(code: str) -> list[str]:
     """The codes under `code` (not itself), in tabular order."""
-    index = _letter(code[0])
-    if code not in index.rows:
+    if code not in _letter(code[0]).rows:
         return []
+    return _under(code, _category_codes(code))
+
+
+def _under(code: str, codes: list[str]) -> list[str]:
+    """The codes under `code` in `codes`, its category's codes in tabular order."""
     prefix = code if "." in code else code + "."
     under = []
-    for other in itertools.islice(index.order, index.order.index(code) + 1, None):
+    for other in itertools.islice(codes, codes.index(code) + 1, None):
         if not other.startswith(prefix):  # the tabular order keeps a category's codes together
             break
         under.append(other)
@@ -565,25 +606,64 @@ def content_words(text: str, expand: bool = True) -> set[str]:
     return set().union(*word_groups(text, expand))
 
 
-@dataclass(frozen=True, slots=True)
-class _Vocabulary:
-    """The words of one letter's codes, for `description_fits`."""
+# --- the words of the codes: one category at a time, and the letter's from stems/ ----------
+#
+# Steps 2 and 4 look only along the code's path and at the other codes of its
+# 3-character category (F43 and everything under it): those words are worked out the
+# first time a code of the category is checked, reading the category's rows only
+# (tokenizing a row costs some 25 µs; S has 39,718 rows, its largest category S82
+# 3,346). A row whose description is its parent's and more ("Adult physical abuse,
+# confirmed, initial encounter" under T74.11 "Adult physical abuse, confirmed", as
+# every code with a 7th character) takes its parent's stems and reads only the rest.
+#
+# Two things of step 4 need the whole letter: the words of at most FEW_CATEGORIES
+# categories, and the words of only one category's title. Working them out when a
+# letter is first checked meant tokenizing every row of it: 0.3 s for T, 0.9 s for S,
+# for a check that must cost a `plandoc validate` at most 50 ms (issue 16). So they
+# are worked out once, when the index is made: tools/icd10cm_index.py writes
+# `stems/<letter>.tsv.gz` with `letter_stems` below (these same functions), a line a
+# stem of the letter: the stem, the categories whose codes have it, the categories
+# whose own description or inclusion terms have it. The file depends only on how
+# text becomes stems (`stem`, GENERIC, PHRASES, ...), not on FEW_CATEGORIES, BROAD or
+# FAMILY_WORDS, which are applied when it is read; change how text becomes stems and
+# the files must be written again (docs/checks.md; tests compare them with a
+# recomputation).
 
-    title: dict[str, frozenset[str]]  # code -> stems of its description
-    terms: dict[str, tuple[tuple[frozenset[str], ...], ...]]  # code -> its inclusion terms' groups
-    own: dict[str, frozenset[str]]  # code -> stems of its description and inclusion terms
-    children: dict[str | None, list[str]]  # code -> the codes right under it (None: categories)
-    where: dict[str, set[str]]  # stem -> the codes whose own words have it
-    clash: frozenset[str]  # stems that name a condition, not a family of them
-
-
-_VOCABULARIES: dict[str, _Vocabulary] = {}
+STEMS = Path(__file__).resolve().parent / "stems"
+FEW_CATEGORIES = 3  # a word of at most this many categories of a letter names a condition
 _FAMILY = frozenset(stem(word) for word in FAMILY_WORDS)
 _BROAD = frozenset(stem(word) for word in BROAD)
 _QUALIFIERS = frozenset(stem(word) for word in QUALIFIERS)
 _EXCLUSIVE_TERMS = frozenset().union(*EXCLUSIVE)
 _PHRASE_TOKENS = frozenset(stem(t) if t.isalpha() else t for _, t in PHRASES)
-FEW_CATEGORIES = 3  # a word of at most this many categories of a letter names a condition
+_ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in PHRASES))
+
+
+@dataclass(frozen=True, slots=True)
+class _Category:
+    """The words of one 3-character category's codes, for `description_fits`."""
+
+    codes: list[str]  # the category, then every code under it, in tabular order
+    title: dict[str, frozenset[str]]  # code -> stems of its description
+    terms: dict[str, tuple[tuple[frozenset[str], ...], ...]]  # code -> its inclusion terms' groups
+    own: dict[str, frozenset[str]]  # code -> stems of its description and inclusion terms
+    children: dict[str, list[str]]  # code -> the codes right under it
+
+    def under(self, code: str) -> list[str]:
+        """The codes under `code` (not itself), in tabular order."""
+        return _under(code, self.codes)
+
+
+@dataclass(frozen=True, slots=True)
+class _LetterStems:
+    """The words of one letter, as the index tool wrote them to `stems/`."""
+
+    categories: dict[str, list[str]]  # stem -> the categories whose codes have it
+    clash: frozenset[str]  # stems that name a condition, not a family of them
+
+
+_CATEGORIES: dict[str, _Category] = {}  # "F43" -> its words, worked out when first needed
+_LETTER_STEMS: dict[str, _LetterStems] = {}
 
 
 def _parent(code: str, rows: dict[str, str]) -> str | None:
@@ -594,37 +674,114 @@ def _parent(code: str, rows: dict[str, str]) -> str | None:
     return None
 
 
-def _vocabulary(letter: str) -> _Vocabulary:
-    """The words of a letter's codes, worked out once (with the letter's index)."""
-    if letter not in _VOCABULARIES:
-        rows = _letter(letter).rows
-        title: dict[str, frozenset[str]] = {}
-        terms: dict[str, tuple[tuple[frozenset[str], ...], ...]] = {}
-        own: dict[str, frozenset[str]] = {}
-        children: dict[str | None, list[str]] = {}
-        where: dict[str, set[str]] = {}
-        categories: dict[str, set[str]] = {}  # stem -> the categories having it
-        for code, row in rows.items():
-            _, description, included = row.split("\t")
-            title[code] = frozenset(content_words(description, expand=False))
-            terms[code] = tuple(
-                tuple(word_groups(term, expand=False))
-                for term in (included.split(" | ") if included else ())
-            )
-            own[code] = title[code].union(*(g for term in terms[code] for g in term))
-            children.setdefault(_parent(code, rows), []).append(code)
-            for word in own[code]:
-                where.setdefault(word, set()).add(code)
-                categories.setdefault(word, set()).add(code[:3])
-        clash = {word for word, having in categories.items() if len(having) <= FEW_CATEGORIES}
-        counts: dict[str, int] = {}  # a word telling a category from the others
-        for category in children.get(None, []):
-            for word in own[category]:
-                counts[word] = counts.get(word, 0) + 1
-        clash.update(word for word, count in counts.items() if count == 1)
-        clash = (clash | _FAMILY) - _BROAD - _EXCLUSIVE_TERMS
-        _VOCABULARIES[letter] = _Vocabulary(title, terms, own, children, where, frozenset(clash))
-    return _VOCABULARIES[letter]
+def _category(code: str) -> _Category:
+    """The words of the category of a code the release has, worked out once."""
+    key = code[:3]
+    if key not in _CATEGORIES:
+        _CATEGORIES[key] = _category_words(_category_codes(code), _letter(code[0]).rows)
+    return _CATEGORIES[key]
+
+
+def _category_words(codes: list[str], rows: dict[str, str]) -> _Category:
+    """The words of a category's codes (`codes`: the category and every code under it)."""
+    title: dict[str, frozenset[str]] = {}
+    terms: dict[str, tuple[tuple[frozenset[str], ...], ...]] = {}
+    own: dict[str, frozenset[str]] = {}
+    children: dict[str, list[str]] = {}
+    for code in codes:
+        _, description, included = rows[code].split("\t")
+        parent = _parent(code, rows)
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+        stems = None
+        if parent is not None:  # its parent came first: the tabular order
+            stems = _continued(description, rows[parent].split("\t")[1], title[parent])
+        title[code] = stems or frozenset(content_words(description, expand=False))
+        terms[code] = tuple(
+            tuple(word_groups(term, expand=False))
+            for term in (included.split(" | ") if included else ())
+        )
+        own[code] = title[code].union(*(g for term in terms[code] for g in term))
+    return _Category(codes, title, terms, own, children)
+
+
+def _continued(
+    description: str, parents: str, parent_stems: frozenset[str]
+) -> frozenset[str] | None:
+    """The stems of a description that is its parent's, a comma and more, from the
+    parent's stems and the rest's; None when a PHRASE may be in either (or across the
+    comma): then the whole description is read, as for any other code.
+
+    Exact: a description's words are the words of each side of the comma, and its
+    PHRASES those of each side unless one spans the comma; the phrases are short, so
+    one spanning it is within 40 characters of it.
+    """
+    if not description.startswith(parents + ", "):
+        return None
+    rest = description[len(parents) + 2 :]
+    head, tail = _phrase_free_plain(parents), _phrase_free_plain(rest)
+    if head is None or tail is None or _ANY_PHRASE.search(f"{head[-40:]} {tail[:40]}"):
+        return None
+    return parent_stems | _stems_of(rest)
+
+
+@functools.lru_cache(maxsize=16384)
+def _phrase_free_plain(text: str) -> str | None:
+    """The text as `word_groups` reads it, or None when a PHRASE is in it."""
+    plain = _plain(text)
+    return None if _ANY_PHRASE.search(plain) else plain
+
+
+@functools.lru_cache(maxsize=4096)
+def _stems_of(text: str) -> frozenset[str]:
+    """The stems of the release's text (a 7th character's meaning, "initial encounter")."""
+    return frozenset(content_words(text, expand=False))
+
+
+def letter_stems(rows: dict[str, str]) -> dict[str, tuple[list[str], list[str]]]:
+    """Each stem of a letter's codes -> (the categories whose codes have it, the categories
+    whose own description or inclusion terms have it), sorted: what tools/icd10cm_index.py
+    writes to `stems/` (`rows`: a letter's index, as `_letter` reads it)."""
+    order = list(rows)
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for category, where in category_ranges(order).items():
+        words = _category_words(order[where.start : where.stop], rows)
+        roots = [code for code in words.codes if _parent(code, rows) is None]
+        if roots != [category]:  # every code is under its category, the first of its rows
+            raise ValueError(f"{category}: codes not under it, or missing: {roots}")
+        for word in set().union(*words.own.values()):
+            found.setdefault(word, (set(), set()))[0].add(category)
+        for word in words.own[category]:
+            found[word][1].add(category)
+    return {word: (sorted(a), sorted(b)) for word, (a, b) in sorted(found.items())}
+
+
+def letter_stems_text(rows: dict[str, str]) -> str:
+    """`letter_stems` as written to `stems/<letter>.tsv.gz`: stem, categories, title categories."""
+    return "".join(
+        f"{word}\t{' '.join(having)}\t{' '.join(titles)}\n"
+        for word, (having, titles) in letter_stems(rows).items()
+    )
+
+
+def _letter_stems(letter: str) -> _LetterStems:
+    """The words of a letter that name a condition, read once from `stems/`."""
+    if letter not in _LETTER_STEMS:
+        import gzip
+
+        path = STEMS / f"{letter}.tsv.gz"
+        categories: dict[str, list[str]] = {}
+        clash = set(_FAMILY)
+        if len(letter) == 1 and "A" <= letter <= "Z" and path.is_file():
+            for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+                word, having, titles = line.split("\t")
+                categories[word] = having.split()
+                # a word of few categories, or of one category's title, names a condition
+                if len(categories[word]) <= FEW_CATEGORIES or titles.count(" ") == 0 < len(titles):
+                    clash.add(word)
+        clash = clash - _BROAD - _EXCLUSIVE_TERMS
+        _LETTER_STEMS[letter] = _LetterStems(categories, frozenset(clash))
+    return _LETTER_STEMS[letter]
 
 
 def _path(code: str) -> list[str]:
@@ -636,9 +793,9 @@ def official_words(code: str, description: str = "") -> set[str]:
     its categories' descriptions that no other branch of the category has; and an
     inclusion term of the code or its categories all of whose words `description` has."""
     normal = normalize(code)
-    vocabulary = _vocabulary(normal[0]) if normal else None
-    if vocabulary is None or normal not in vocabulary.own:
+    if normal is None or normal not in _letter(normal[0]).rows:
         return set()
+    vocabulary = _category(normal)
     path = _path(normal)
     words = set(vocabulary.title[normal])
     for below, category in itertools.pairwise(path):
@@ -652,18 +809,18 @@ def official_words(code: str, description: str = "") -> set[str]:
     return words
 
 
-def _branches(category: str, below: str, vocabulary: _Vocabulary) -> list[set[str]]:
+def _branches(category: str, below: str, vocabulary: _Category) -> list[set[str]]:
     """The stems of each other branch under a category (all its codes'), not `below`'s."""
     found = []
     for branch in vocabulary.children.get(category, []):
         if branch != below:
             words = set(vocabulary.own[branch])
-            words.update(*(vocabulary.own[c] for c in _descendants(branch)))
+            words.update(*(vocabulary.own[c] for c in vocabulary.under(branch)))
             found.append(words)
     return found
 
 
-def _lineage(code: str, vocabulary: _Vocabulary) -> set[str]:
+def _lineage(code: str, vocabulary: _Category) -> set[str]:
     """The stems of the code and of its categories, less a category's word that one other
     branch has (R45.85 "Homicidal and suicidal ideations": "homicidal" is R45.850's)."""
     words = set(vocabulary.own[code])
@@ -683,7 +840,7 @@ def description_clash(code: str, description: str) -> str | None:
     normal = normalize(code)
     if not groups or normal is None or lookup(normal) is None:
         return None
-    vocabulary = _vocabulary(normal[0])
+    vocabulary = _category(normal)
     words = official_words(normal, description)
     lineage = _lineage(normal, vocabulary) | words
     if not any(_fits(group, words) for group in groups):
@@ -700,7 +857,7 @@ def description_clash(code: str, description: str) -> str | None:
                 return f"{term!r} where the code has {sorted(rivals & lineage)[0]!r}"
         if group & lineage:
             continue
-        named = sorted(group & vocabulary.clash) or sorted(group & neighbours)
+        named = sorted(group & _letter_stems(normal[0]).clash) or sorted(group & neighbours)
         if named:
             return f"{named[0]!r} names another condition"
     return _family_clash(normal, groups, vocabulary)
@@ -716,12 +873,12 @@ def _fits(group: frozenset[str], words: set[str]) -> bool:
 _NEGATED = re.compile(r"\b(?:without|w/o)\b[^,;()]*|\bnon-\S+")
 
 
-def _neighbours(code: str, vocabulary: _Vocabulary) -> set[str]:
+def _neighbours(code: str, vocabulary: _Category) -> set[str]:
     """The stems of the other codes of the code's category (they may clash with it)."""
     category = code[:3]
     if category not in _NEIGHBOURS:
         counts: dict[str, int] = {}
-        for other in [category, *_descendants(category)]:
+        for other in [category, *vocabulary.under(category)]:
             for word in vocabulary.own[other]:
                 counts[word] = counts.get(word, 0) + 1
         _NEIGHBOURS[category] = counts
@@ -733,21 +890,35 @@ def _neighbours(code: str, vocabulary: _Vocabulary) -> set[str]:
 _NEIGHBOURS: dict[str, dict[str, int]] = {}  # category -> how many of its codes have a stem
 
 
-def _family_clash(code: str, groups: list[frozenset[str]], vocabulary: _Vocabulary) -> str | None:
-    """A code of a family ("personality") described only with the words of a code outside it."""
+def _family_clash(code: str, groups: list[frozenset[str]], vocabulary: _Category) -> str | None:
+    """A code of a family ("personality") described only with the words of a code outside it.
+
+    The codes looked at are those of the letter having a word of every group of the
+    description; `stems/` tells which categories may have them, and only those
+    categories' words are worked out, in order, until the code to name is found.
+    """
     for family in _FAMILY & vocabulary.title[code]:
         if any(family in group for group in groups):
             continue
-        candidates: set[str] | None = None
-        for group in groups:
-            having = set().union(*(vocabulary.where.get(word, set()) for word in group))
-            candidates = having if candidates is None else candidates & having
-        outside = sorted(  # a code named so first (F42), then one with an inclusion term
-            (c for c in candidates or () if family not in _lineage(c, vocabulary)),
-            key=lambda c: (not all(g & vocabulary.title[c] for g in groups), c),
+        categories = _letter_stems(code[0]).categories
+        possible = set.intersection(
+            *(set().union(*(categories.get(word, ()) for word in group)) for group in groups)
         )
-        if outside:
-            return f"the words of {outside[0]}, a code without {family!r}"
+        first = None  # a code named so first (F42), then one with an inclusion term
+        for category in sorted(possible):
+            words = _category(category)
+            outside = sorted(
+                c
+                for c in words.codes
+                if all(g & words.own[c] for g in groups) and family not in _lineage(c, words)
+            )
+            named = [c for c in outside if all(g & words.title[c] for g in groups)]
+            if named:
+                first = named[0]
+                break
+            first = first or (outside[0] if outside else None)
+        if first:
+            return f"the words of {first}, a code without {family!r}"
     return None
 
 
