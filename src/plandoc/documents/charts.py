@@ -25,7 +25,16 @@ from plandoc.model.plan import number_text
 from plandoc.model.progress import GoalProgress
 
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 52, 112, 34, 42  # margins around the plot area
+# The picture is shown 640 CSS px (480 pt) wide in HTML and PDF, and about that wide
+# in a DOCX: one unit of it is 3/4 of a point, so text of the body's size in points
+# is 4/3 of that in units. Labels are 0.9 of the body's size, the title 1.15.
+UNITS_PER_POINT = 4 / 3
+LABEL_SIZE, TITLE_SIZE = 0.9, 1.15
+BOLD_WIDER = 1.08  # a bold face is this much wider than the regular one, or less
+ASCENT, DESCENT = 0.8, 0.22  # of the size: a line's box above and below its baseline
+GAP = 0.35  # of the size: the least room between two labels
+INSET = 14  # keeps the first and last points off the axes
+FONT_FAMILY = "Liberation Sans, Arial, Helvetica, sans-serif"
 INK = (34, 34, 34)
 MUTED = (102, 102, 102)
 GRID = (221, 221, 221)
@@ -45,6 +54,13 @@ class Text:
     color: tuple[int, int, int]
     bold: bool = False
 
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Where the text is drawn: left, top, right, bottom (measured, see `text_width`)."""
+        width = text_width(self.text, self.size, self.bold)
+        left = self.x - {"start": 0, "middle": width / 2, "end": width}[self.anchor]
+        return left, self.y - ASCENT * self.size, left + width, self.y + DESCENT * self.size
+
 
 @dataclass(frozen=True)
 class ChartLayout:
@@ -56,11 +72,50 @@ class ChartLayout:
     target: tuple[float, float, float]  # x0, x1, y
     points: tuple[tuple[float, float], ...]
     texts: tuple[Text, ...]
+    labelled: tuple[int, ...] = ()  # the points whose score is written beside them
 
 
-def chart_layout(progress: GoalProgress) -> ChartLayout:
-    x0, y0, x1, y1 = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
+def text_sizes(font_size: float) -> tuple[int, int]:
+    """The labels' and the title's size, in units, for a body of `font_size` points."""
+    body = font_size * UNITS_PER_POINT
+    return round(body * LABEL_SIZE), round(body * TITLE_SIZE)
+
+
+def text_width(text: str, size: int, bold: bool = False) -> float:
+    """How wide `text` is drawn, in units: the PNG's font, measured at the PNG's scale;
+    the SVG's (Liberation Sans, Arial) is as wide within a few per cent, and a bold face
+    is taken `BOLD_WIDER` wider, so a box measured here holds the text in both."""
+    width = _font(size * SCALE).getlength(text) / SCALE
+    return width * BOLD_WIDER + 1 if bold else width
+
+
+def overlap(a: tuple[float, ...], b: tuple[float, ...], gap: float = 0) -> bool:
+    """Whether two boxes (left, top, right, bottom) come closer than `gap`."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
+    """Where everything goes, for a document whose body text is `font_size` points."""
+    size, title_size = text_sizes(font_size)
+    gap = GAP * size
     low, high = _score_range(progress)
+    ticks = _ticks(low, high)
+    tick_texts = [number_text(tick, 6) for tick in ticks]
+    instrument = progress.instrument
+    shown_bands = (
+        _bands(instrument)
+        if instrument and (instrument.bands or instrument.cutoff is not None)
+        else ()
+    )
+    target_text = f"target {number_text(progress.target)}"
+    widest_right = max(
+        [text_width(target_text, size, True)] + [text_width(b.label, size) for b in shown_bands]
+    )
+    right_room = min(widest_right, WIDTH * 0.3)  # longer band labels are cut to fit
+    x0 = round(max(text_width(t, size) for t in tick_texts) + 6 + gap)
+    x1 = round(WIDTH - right_room - 6 - gap)
+    y0 = round(title_size * 1.6 + size * 0.6)
+    y1 = round(HEIGHT - size * 3.1)
 
     def y_of(score: float) -> float:
         return y1 - (score - low) / (high - low) * (y1 - y0)
@@ -69,40 +124,46 @@ def chart_layout(progress: GoalProgress) -> ChartLayout:
     span = max((last - first).days, 1)
 
     def x_of(date: dt.date) -> float:
-        inset = 14  # keep the first and last points off the axes
-        return x0 + inset + (date - first).days / span * (x1 - x0 - 2 * inset)
+        return x0 + INSET + (date - first).days / span * (x1 - x0 - 2 * INSET)
 
-    title = f"{_fit(progress.measure)} over time"
-    texts: list[Text] = [Text(x0, 20, title, 14, "start", INK, True)]
-    bands = []
-    instrument = progress.instrument
-    if instrument and (instrument.bands or instrument.cutoff is not None):
-        for index, band in enumerate(_bands(instrument)):
-            top_score = min(band.max + 0.5, high) if band.max < instrument.max else high
-            bottom_score = max(band.min - 0.5, low) if index else low
-            top, bottom = y_of(top_score), y_of(bottom_score)
-            tint = _tint(index, len(_bands(instrument)), instrument.lower_is_better)
-            bands.append((x0, top, x1 - x0, bottom - top, tint))
-            if bottom - top >= 11:
-                middle = (top + bottom) / 2 + 4
-                texts.append(Text(x1 + 6, middle, _fit(band.label), 10, "start", MUTED))
+    title = _fit_width(f"{_fit(progress.measure)} over time", title_size, True, WIDTH - 2 * x0)
+    texts: list[Text] = [Text(x0, round(title_size * 1.3), title, title_size, "start", INK, True)]
     grid = []
-    for tick in _ticks(low, high):
+    for tick, tick_text in zip(ticks, tick_texts, strict=True):
         grid.append(y_of(tick))
-        texts.append(Text(x0 - 6, y_of(tick) + 4, number_text(tick, 6), 10, "end", MUTED))
+        texts.append(Text(x0 - 6, y_of(tick) + 0.3 * size, tick_text, size, "end", MUTED))
+    # The right-hand column: the target's label at its line, each band's in its band
+    # where the target's is not (moved within the band, or left out if it cannot be).
     ty = y_of(progress.target)
-    texts.append(
-        Text(x1 + 6, ty - 3, f"target {number_text(progress.target)}", 10, "start", TARGET, True)
-    )
+    column = x1 + 6
+    middle_y = min(max(ty, y0), y1) + (ASCENT - DESCENT) / 2 * size  # centred on the line
+    target = Text(column, middle_y, target_text, size, "start", TARGET, True)
+    texts.append(target)
+    bands = []
+    for index, band in enumerate(shown_bands):
+        top_score = min(band.max + 0.5, high) if band.max < instrument.max else high  # type: ignore[union-attr]
+        bottom_score = max(band.min - 0.5, low) if index else low
+        top, bottom = y_of(top_score), y_of(bottom_score)
+        tint = _tint(index, len(shown_bands), instrument.lower_is_better)  # type: ignore[union-attr]
+        bands.append((x0, top, x1 - x0, bottom - top, tint))
+        label = _band_label(band.label, column, top, bottom, size, target.box, right_room)
+        if label is not None:
+            texts.append(label)
     points = tuple((x_of(p.date), y_of(p.score)) for p in progress.points)
-    for (x, y), point in zip(points, progress.points, strict=True):
-        texts.append(Text(x, y - 8, number_text(point.score), 10, "middle", INK, True))
-    for index in _label_indexes(len(points)):
-        point = progress.points[index]
-        label = "baseline" if point.baseline else point.date.isoformat()
-        texts.append(Text(points[index][0], y1 + 16, label, 10, "middle", MUTED))
+    scores = [_score_label(xy, number_text(p.score), size, y0)
+              for xy, p in zip(points, progress.points, strict=True)]  # fmt: skip
+    values = [p.score for p in progress.points]
+    wanted = [0, len(values) - 1, values.index(min(values)), values.index(max(values))]
+    labelled = _thin(scores, wanted, [text.box for text in texts], gap)
+    texts += [scores[index] for index in labelled]
+    date_y = y1 + 4 + size * 1.1
+    dates = [Text(x, date_y, _date_label(point), size, "middle", MUTED)
+             for (x, _), point in zip(points, progress.points, strict=True)]  # fmt: skip
+    taken = [text.box for text in texts]
+    texts += [dates[index] for index in _thin(dates, [0, len(dates) - 1], taken, gap)]
     unit = "score" if progress.unit == "points" else _fit(progress.unit)
-    texts.append(Text(x0, y1 + 34, f"{unit}; {progress.direction_text}", 10, "start", MUTED))
+    footnote = _fit_width(f"{unit}; {progress.direction_text}", size, False, WIDTH - x0 - 4)
+    texts.append(Text(x0, y1 + 4 + size * 2.5, footnote, size, "start", MUTED))
     return ChartLayout(
         title=f"{progress.measure} over time",
         description=progress.trend_text,
@@ -112,7 +173,77 @@ def chart_layout(progress: GoalProgress) -> ChartLayout:
         target=(x0, x1, ty),
         points=points,
         texts=tuple(texts),
+        labelled=tuple(sorted(labelled)),
     )
+
+
+def _band_label(
+    label: str,
+    x: float,
+    top: float,
+    bottom: float,
+    size: int,
+    target: tuple[float, ...],
+    room: float,
+) -> Text | None:
+    """A band's label in the band, as near its middle as the target's label allows;
+    None when the band has no room for it."""
+    text = _fit_width(label, size, False, room)
+    height = (ASCENT + DESCENT) * size
+    if bottom - top < height:
+        return None
+    gap = GAP * size / 2
+    middle = (top + bottom) / 2 - height / 2  # the top of the label's box, centred
+    candidates = [middle, target[1] - gap - height, target[3] + gap]  # centred, above, below
+    fits = [c for c in candidates if top <= c and c + height <= bottom]
+    for box_top in sorted(fits, key=lambda c: (abs(c - middle), c)):
+        label_text = Text(x, box_top + ASCENT * size, text, size, "start", MUTED)
+        if not overlap(label_text.box, target, gap):
+            return label_text
+    return None
+
+
+def _score_label(point: tuple[float, float], text: str, size: int, top: float) -> Text:
+    """A score's label above its point, or below it where above would leave the plot."""
+    x, y = point
+    above = y - 5 - DESCENT * size
+    if above - ASCENT * size >= top:
+        return Text(x, above, text, size, "middle", INK, True)
+    return Text(x, y + 5 + ASCENT * size, text, size, "middle", INK, True)
+
+
+def _thin(
+    texts: list[Text], wanted: list[int], taken: list[tuple[float, ...]], gap: float
+) -> list[int]:
+    """Which of `texts` (one per point, left to right) to draw: the `wanted` ones first,
+    then every Nth, for the least N whose labels clear each other; never one that comes
+    within `gap` of another drawn, or of a box already `taken`. In the order of the points."""
+    boxes = [text.box for text in texts]
+    step = 1
+    while step < len(boxes) and any(
+        overlap(boxes[i], boxes[i + step], gap) for i in range(0, len(boxes) - step, step)
+    ):
+        step += 1
+    drawn: list[int] = []
+    taken = list(taken)
+    for index in dict.fromkeys([*wanted, *range(0, len(boxes), step)]):
+        if not any(overlap(boxes[index], box, gap) for box in taken):
+            drawn.append(index)
+            taken.append(boxes[index])
+    return sorted(drawn)
+
+
+def _date_label(point) -> str:  # type: ignore[no-untyped-def]
+    return "baseline" if point.baseline else point.date.isoformat()
+
+
+def _fit_width(text: str, size: int, bold: bool, room: float) -> str:
+    """`text`, cut with an ellipsis to what `room` units hold."""
+    if text_width(text, size, bold) <= room:
+        return text
+    while text and text_width(text + "…", size, bold) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 MOST_CHARACTERS = 80  # of a plan's text drawn in a chart: more would not fit its width
@@ -173,19 +304,13 @@ def _ticks(low: float, high: float) -> list[float]:
     return [round(index * step, 6) for index in range(first, last + 1)]
 
 
-def _label_indexes(count: int, most: int = 6) -> list[int]:
-    """Which points get a date label: all of them, or an even spread with the first and last."""
-    if count <= most:
-        return list(range(count))
-    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
-
-
 # --- SVG ---------------------------------------------------------------------
 
 
-def svg(progress: GoalProgress, element_id: str) -> str:
-    """An inline <svg> element (no script, no external resources)."""
-    chart = chart_layout(progress)
+def svg(progress: GoalProgress, element_id: str, font_size: float = 10) -> str:
+    """An inline <svg> element (no script, no external resources); its text sized for a
+    body of `font_size` points."""
+    chart = chart_layout(progress, font_size)
     x0, y0, x1, y1 = chart.axis
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -209,6 +334,7 @@ def svg(progress: GoalProgress, element_id: str) -> str:
     out.append(f'<polyline points="{path}" fill="none" stroke="{_hex(LINE)}" stroke-width="2.5"/>')
     for x, y in chart.points:
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_hex(LINE)}"/>')
+    out.append(f'<g font-family="{FONT_FAMILY}">')  # the face the labels were measured in
     for text in chart.texts:
         weight = ' font-weight="bold"' if text.bold else ""
         out.append(
@@ -216,6 +342,7 @@ def svg(progress: GoalProgress, element_id: str) -> str:
             f'text-anchor="{text.anchor}" fill="{_hex(text.color)}"{weight}>'
             f"{escape(text.text)}</text>"
         )
+    out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
 
@@ -229,11 +356,12 @@ def _hex(color: tuple[int, int, int]) -> str:
 SCALE = 2  # pixels per SVG unit in the PNG (1280 x 560: about 210 dpi across a page)
 
 
-def png(progress: GoalProgress) -> bytes:
-    """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode."""
+def png(progress: GoalProgress, font_size: float = 10) -> bytes:
+    """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode;
+    its text sized for a body of `font_size` points."""
     from PIL import Image, ImageDraw  # imported when a chart is drawn, not at start-up
 
-    chart = chart_layout(progress)
+    chart = chart_layout(progress, font_size)
     k = SCALE
     image = Image.new("P", (WIDTH * k, HEIGHT * k), 0)
     image.putpalette([channel for color in PALETTE for channel in color])

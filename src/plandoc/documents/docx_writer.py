@@ -103,6 +103,7 @@ class _BodyBuilder:
     in_code: bool = False
     charts: dict[str, GoalProgress] = field(default_factory=dict)
     drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
+    font_size: float = 10  # the body's, in points: the charts' text follows it
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
     plain_styles: tuple[str, ...] = ()  # the styles of plain paragraphs, in turn (the last repeats)
@@ -111,7 +112,7 @@ class _BodyBuilder:
     def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
         number = len(self.pictures) + 1
-        picture = self.drawn.get(name) or charts.png(progress)
+        picture = self.drawn.get(name) or charts.png(progress, self.font_size)
         self.pictures.append((f"chart{number}.png", picture))
         width = self.reference.text_width * 635  # twips -> EMU
         height = width * charts.HEIGHT // charts.WIDTH
@@ -282,11 +283,18 @@ def body_xml(
     charts: dict[str, GoalProgress] | None = None,
     drawn: dict[str, bytes] | None = None,
     plain_styles: tuple[str, ...] = (),
+    font_size: float = 10,
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
     `plain_styles` in turn, the last repeating (default: Word's Normal)."""
-    b = _BodyBuilder(reference, charts=charts or {}, drawn=drawn or {}, plain_styles=plain_styles)
+    b = _BodyBuilder(
+        reference,
+        charts=charts or {},
+        drawn=drawn or {},
+        plain_styles=plain_styles,
+        font_size=font_size,
+    )
     for kind, name, value in events(markdown):
         if b.in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the picture carries it as its description
@@ -433,7 +441,9 @@ def render_docx(
 ) -> bytes:
     """The Word document; `pictures` are the charts' PNGs when already drawn (by name)."""
     reference = reference_package(layout.page_size, layout.font_size)
-    built = body_xml(document.body, reference, dict(document.charts), pictures or {})
+    built = body_xml(
+        document.body, reference, dict(document.charts), pictures or {}, font_size=layout.font_size
+    )
     body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)
     add_pictures(parts, built.pictures)

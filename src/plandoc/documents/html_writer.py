@@ -25,11 +25,14 @@ _SIMPLE_TAGS = {
 CSS_PAGE_SIZE = {"letter": "letter", "a4": "A4"}  # layout page_size -> CSS @page size
 
 
-def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) -> str:
+def render_body(
+    markdown: str, charts: dict[str, GoalProgress] | None = None, font_size: float = 10
+) -> str:
     """The document body as HTML: every text escaped, raw HTML shown as text.
 
     An image `chart:NAME` that names one of `charts` becomes that chart, as
-    inline SVG; its alt text is the SVG's description.
+    inline SVG, its text sized for a body of `font_size` points; its alt text is the
+    SVG's description.
     """
     charts = charts or {}
     in_chart = False
@@ -105,7 +108,7 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 if value["dest_url"].startswith("chart:") and chart is not None:
                     in_chart = True
                     name = value["dest_url"].removeprefix("chart:")
-                    write(f'<span class="chart">{svg(chart, name)}')
+                    write(f'<span class="chart">{svg(chart, name, font_size)}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
@@ -182,7 +185,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             modified=document.modified.isoformat(),
             header=document.header,
             letterhead=Markup(letterhead),
-            body=Markup(render_body(document.body, dict(document.charts))),
+            body=Markup(render_body(document.body, dict(document.charts), layout.font_size)),
             stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),
         ),
     )
