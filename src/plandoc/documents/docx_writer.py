@@ -104,6 +104,7 @@ class _BodyBuilder:
     charts: dict[str, GoalProgress] = field(default_factory=dict)
     drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
     font_size: float = 10  # the body's, in points: the charts' text follows it
+    keep_next: bool = False  # the open paragraph keeps with the next (a chart's)
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
     plain_styles: tuple[str, ...] = ()  # the styles of plain paragraphs, in turn (the last repeats)
@@ -116,7 +117,10 @@ class _BodyBuilder:
         self.pictures.append((f"chart{number}.png", picture))
         width = self.reference.text_width * 635  # twips -> EMU
         height = width * charts.HEIGHT // charts.WIDTH
+        if self.table is None and not self.runs and self.out:
+            self.out[-1] = keep_with_previous_block(self.out[-1])  # what introduces the chart
         self.current_runs().append(_Run("", drawing=picture_xml(number, width, height, progress)))
+        self.keep_next = self.table is None  # and with the start of what follows it
 
     # --- paragraphs ---------------------------------------------------------
 
@@ -149,8 +153,9 @@ class _BodyBuilder:
         props = f'<w:pStyle w:val="{self.style}"/>' if self.style else ""
         props += self.numbering
         ppr = f"<w:pPr>{props}</w:pPr>" if props else ""
-        self.out.append(f"<w:p>{ppr}{''.join(run.xml() for run in self.runs)}</w:p>")
-        self.runs = None
+        paragraph = f"<w:p>{ppr}{''.join(run.xml() for run in self.runs)}</w:p>"
+        self.out.append(keep_with_next(paragraph) if self.keep_next else paragraph)
+        self.runs, self.keep_next = None, False
 
     def current_runs(self) -> list[_Run]:
         if self.table is not None:
@@ -227,6 +232,20 @@ def keep_with_next(paragraph: str) -> str:
     if paragraph.startswith("<w:p><w:pPr>"):
         return paragraph.replace("<w:p><w:pPr>", "<w:p><w:pPr><w:keepNext/>", 1)
     return paragraph.replace("<w:p>", "<w:p><w:pPr><w:keepNext/></w:pPr>", 1)
+
+
+def keep_with_previous_block(block: str) -> str:
+    """A paragraph or table (with the spacing paragraph after it) that keeps with what
+    follows it: a paragraph keeps with the next; a table's last row too, and the rest of
+    it as a short table's rows already do."""
+    if not block.startswith("<w:tbl>"):
+        return keep_with_next(block) if block.startswith("<w:p>") else block
+    end = block.rindex("</w:tbl>")
+    last_row = block.rindex("<w:tr>", 0, end)
+    cell = '<w:pStyle w:val="TableText"/>'
+    row = block[last_row:end].replace(f"{cell}<w:keepNext/>", cell)
+    row = row.replace(cell, f"{cell}<w:keepNext/>")
+    return block[:last_row] + row + "</w:tbl>" + keep_with_next(block[end + len("</w:tbl>") :])
 
 
 def table_xml(table: _Table, text_width: int) -> str:
