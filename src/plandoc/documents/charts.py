@@ -139,6 +139,7 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
     middle_y = min(max(ty, y0), y1) + (ASCENT - DESCENT) / 2 * size  # centred on the line
     target = Text(column, middle_y, target_text, size, "start", TARGET, True)
     texts.append(target)
+    column_boxes = [target.box]
     bands = []
     for index, band in enumerate(shown_bands):
         top_score = min(band.max + 0.5, high) if band.max < instrument.max else high  # type: ignore[union-attr]
@@ -146,9 +147,10 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
         top, bottom = y_of(top_score), y_of(bottom_score)
         tint = _tint(index, len(shown_bands), instrument.lower_is_better)  # type: ignore[union-attr]
         bands.append((x0, top, x1 - x0, bottom - top, tint))
-        label = _band_label(band.label, column, top, bottom, size, target.box, right_room)
+        label = _band_label(band.label, column, (top, bottom), size, column_boxes, right_room)
         if label is not None:
             texts.append(label)
+            column_boxes.append(label.box)
     points = tuple((x_of(p.date), y_of(p.score)) for p in progress.points)
     scores = [_score_label(xy, number_text(p.score), size, y0)
               for xy, p in zip(points, progress.points, strict=True)]  # fmt: skip
@@ -156,7 +158,7 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
     wanted = [0, len(values) - 1, values.index(min(values)), values.index(max(values))]
     labelled = _thin(scores, wanted, [text.box for text in texts], gap)
     texts += [scores[index] for index in labelled]
-    date_y = y1 + 4 + size * 1.1
+    date_y = y1 + 6 + size * 1.1
     dates = [Text(x, date_y, _date_label(point), size, "middle", MUTED)
              for (x, _), point in zip(points, progress.points, strict=True)]  # fmt: skip
     taken = [text.box for text in texts]
@@ -180,25 +182,31 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
 def _band_label(
     label: str,
     x: float,
-    top: float,
-    bottom: float,
+    band: tuple[float, float],
     size: int,
-    target: tuple[float, ...],
+    taken: list[tuple[float, float, float, float]],
     room: float,
 ) -> Text | None:
-    """A band's label in the band, as near its middle as the target's label allows;
-    None when the band has no room for it."""
+    """A band's label beside the band (top, bottom), as near its middle as the labels
+    already placed (the target's first) allow: in the band if it can, else just above or
+    below the target's label; None when the band is too narrow for it, or no place is free."""
     text = _fit_width(label, size, False, room)
+    top, bottom = band
     height = (ASCENT + DESCENT) * size
     if bottom - top < height:
         return None
-    gap = GAP * size / 2
     middle = (top + bottom) / 2 - height / 2  # the top of the label's box, centred
-    candidates = [middle, target[1] - gap - height, target[3] + gap]  # centred, above, below
-    fits = [c for c in candidates if top <= c and c + height <= bottom]
-    for box_top in sorted(fits, key=lambda c: (abs(c - middle), c)):
+    candidates = [middle] + [b[1] - 1 - height for b in taken] + [b[3] + 1 for b in taken]
+    inside = sorted(
+        (c for c in candidates if top <= c and c + height <= bottom), key=lambda c: abs(c - middle)
+    )
+    near = sorted(
+        (c for c in candidates if top - height <= c <= bottom and 0 <= c <= HEIGHT - height),
+        key=lambda c: abs(c - middle),
+    )
+    for box_top in inside + near:
         label_text = Text(x, box_top + ASCENT * size, text, size, "start", MUTED)
-        if not overlap(label_text.box, target, gap):
+        if not any(overlap(label_text.box, other, 0.5) for other in taken):
             return label_text
     return None
 
@@ -217,7 +225,8 @@ def _thin(
 ) -> list[int]:
     """Which of `texts` (one per point, left to right) to draw: the `wanted` ones first,
     then every Nth, for the least N whose labels clear each other; never one that comes
-    within `gap` of another drawn, or of a box already `taken`. In the order of the points."""
+    within `gap` of another drawn, or touches a box already `taken` (the axis' labels, the
+    target's, the bands'). In the order of the points."""
     boxes = [text.box for text in texts]
     step = 1
     while step < len(boxes) and any(
@@ -225,11 +234,12 @@ def _thin(
     ):
         step += 1
     drawn: list[int] = []
-    taken = list(taken)
     for index in dict.fromkeys([*wanted, *range(0, len(boxes), step)]):
-        if not any(overlap(boxes[index], box, gap) for box in taken):
+        box = boxes[index]
+        if not any(overlap(box, other, 1) for other in taken) and not any(
+            overlap(box, boxes[other], gap) for other in drawn
+        ):
             drawn.append(index)
-            taken.append(boxes[index])
     return sorted(drawn)
 
 
