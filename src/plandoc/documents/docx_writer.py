@@ -276,10 +276,7 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
             shade = (
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if header else ""
             )
-            one_line = not header and (
-                table_widths.unbreakable(text)
-                or (signatures and not table_widths.is_signature_table(head[column : column + 1]))
-            )
+            one_line = not header and table_widths.unbreakable(text)
             props = ("<w:noWrap/>" if one_line else "") + (
                 '<w:vAlign w:val="bottom"/>' if signatures and not header else ""
             )

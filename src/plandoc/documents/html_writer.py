@@ -59,7 +59,7 @@ def render_body(
     columns: list[list[str]] = []  # the open table's cell texts, by column
     texts: list[str] | None = None  # the open cell's
     header: list[str] = []  # the open table's header texts
-    signatures = False  # the open table is the signature block
+    signatures = False  # the open table is the signature block (its lines drawn)
     cell_at = 0  # where the open cell's start tag is in `out`
     for kind, name, value in events(markdown):
         if in_chart and not (kind == "end" and name == "Image"):
@@ -146,9 +146,7 @@ def render_body(
                     del out[cell_at + 1 :]
                     out[cell_at] = out[cell_at].replace("<td", '<td class="line"', 1)
                     write('<span class="line"></span>')
-                elif unbreakable(text) or (
-                    signatures and not is_signature_table(header[cell : cell + 1])
-                ):
+                elif unbreakable(text):
                     out[cell_at] = out[cell_at].replace("<td", '<td class="nowrap"', 1)
                 write("</th>" if in_head else "</td>")
                 if texts is not None and cell < len(columns):

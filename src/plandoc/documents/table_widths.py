@@ -22,9 +22,9 @@ CELL_MARGINS = 200  # left and right cell padding of the Plan Table style
 LETTER_TEXT_WIDTH = 9360  # twips: 6.5 inches, a Letter page's text width (Word's margins)
 # The printed page's text width (the stylesheet's 18 mm side margins), by page size.
 PRINT_TEXT_WIDTH = {"letter": 10199, "a4": 9865}
-WIDE_CHAR = 1.05  # a name has capitals and wide letters beside the narrow ones
+WIDE_CHAR = 0.95  # a name's letters average a little narrower than digits
 UNBREAKABLE_MOST = 40  # characters: a longer cell wraps whatever it holds
-LINE_FLOOR = 14  # characters: the narrowest line to sign or date on
+LINE_FLOOR = 12  # characters: the narrowest line to sign or date on
 
 _MONTHS = (
     "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -97,7 +97,8 @@ def column_widths(
         floor = max(words if not lines else 0, whole * char * (WIDE_CHAR if keep else 1))
         floor = max(floor, LINE_FLOOR * char if lines else 0)
         floors.append(int(floor) + CELL_MARGINS)
-        minimums.append(int(max(whole * char, 6 * char)) + CELL_MARGINS)
+        least = max(whole, min(longest_word + 1, 24), LINE_FLOOR if lines else 6) * char
+        minimums.append(int(least) + CELL_MARGINS)
         weights.append(min(max((len(text) for text in texts if not is_line(text)), default=1), 60))
     spare = max(text_width - sum(floors), 0)
     if grow is not None and 0 <= grow < len(columns):
@@ -112,6 +113,10 @@ def column_widths(
         share = min(excess, sum(room))
         if share:
             widths = [w - share * r // sum(room) for w, r in zip(widths, room, strict=True)]
+    excess = sum(widths) - text_width
+    if excess > 0:  # still too wide: the widest column (a very long name) wraps at its spaces
+        widest = widths.index(max(widths))
+        widths[widest] -= min(excess, max(widths[widest] - 6 * int(char) - CELL_MARGINS, 0))
     total_width = sum(widths)
     if total_width > text_width:  # still too wide: scale down evenly
         widths = [w * text_width // total_width for w in widths]
