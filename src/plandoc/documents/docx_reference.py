@@ -106,6 +106,7 @@ class ReferencePackage:
     numbering_xml: str
     list_abstract: dict[str, str]  # ListNumber style id -> its abstractNumId
     text_width: int  # twips between the margins
+    table_points: int = 9  # the Table Text style's size: a point under the body's
 
 
 @cache
@@ -152,6 +153,7 @@ def reference_package(page_size: str, font_size: int = 10) -> ReferencePackage:
         numbering_xml=numbering,
         list_abstract=_list_abstracts(parts["word/styles.xml"], numbering),
         text_width=width,
+        table_points=font_size - 1,
     )
 
 

@@ -163,6 +163,8 @@ class _BodyBuilder:
         return self.runs if self.runs is not None else self.open_paragraph()
 
     def add_text(self, text: str, code: bool = False) -> None:
+        if " " in text and any(character.isdigit() for character in text):
+            text = keep_dates_whole(text)
         self.current_runs().append(
             _Run(text, self.bold > 0, self.italic > 0, self.strike > 0, code)
         )
@@ -215,7 +217,7 @@ class _BodyBuilder:
         table, self.table = self.table, None
         if table is None or not table.rows:
             return
-        self.out.append(table_xml(table, self.reference.text_width))
+        self.out.append(table_xml(table, self.reference.text_width, self.reference.table_points))
 
 
 SHORT_LIST_MOST = 12  # paragraphs of a list kept on one page
@@ -248,23 +250,69 @@ def keep_with_previous_block(block: str) -> str:
     return block[:last_row] + row + "</w:tbl>" + keep_with_next(block[end + len("</w:tbl>") :])
 
 
-def table_xml(table: _Table, text_width: int) -> str:
+def keep_dates_whole(text: str) -> str:
+    """Text with a no-break space inside each date ("August 3, 2026"): never split there."""
+    return table_widths.DATE_IN_TEXT.sub(lambda date: date.group().replace(" ", "\u00a0"), text)
+
+
+SIGN_ROW_HEIGHT = 851  # twips: 1.5 cm, room to sign by hand
+# A line to sign or date on: an empty paragraph ruled below, the cell's width.
+SIGN_LINE = (
+    '<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}'
+    '<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="1D2329"/></w:pBdr>'
+    "</w:pPr></w:p>"
+)
+
+
+def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE_POINTS) -> str:
+    """The table, its columns as wide as their content asks. A cell that is a date, code, id,
+    number or phone never wraps (`w:noWrap`, no-break spaces). The signature block (a table
+    with a "Signature" column) has rows of at least 1.5 cm, lines to sign and date on, and
+    every row kept with the next so it stays on one page."""
     columns = max(len(row) for row in table.rows)
-    widths = column_widths(table, columns, text_width)
+    head = [_text(cell) for cell in table.rows[0]] if table.header_rows else []
+    signatures = table_widths.is_signature_table(head)
+    widths = column_widths(table, columns, text_width, points, head if signatures else None)
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows = []
     last = len(table.rows) - 1
     for index, row in enumerate(table.rows):
         header = index < table.header_rows
-        trpr = "<w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if header else "") + "</w:trPr>"
-        # Keep a short table on one page: every row but the last keeps with the next.
-        keep = "<w:keepNext/>" if index < last and len(table.rows) <= 25 else ""
+        height = (
+            f'<w:trHeight w:val="{SIGN_ROW_HEIGHT}" w:hRule="atLeast"/>'
+            if signatures and not header
+            else ""
+        )
+        trpr = (
+            f"<w:trPr><w:cantSplit/>{height}" + ("<w:tblHeader/>" if header else "") + "</w:trPr>"
+        )
+        # Keep a short table (and the whole signature block) on one page: every row but
+        # the last keeps with the next.
+        keep = "<w:keepNext/>" if index < last and (len(table.rows) <= 25 or signatures) else ""
         cells = []
         for column in range(columns):
             runs = row[column] if column < len(row) else []
+            text = _text(runs)
             shade = (
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if header else ""
             )
+            one_line = not header and table_widths.unbreakable(text)
+            props = ("<w:noWrap/>" if one_line else "") + (
+                '<w:vAlign w:val="bottom"/>' if signatures and not header else ""
+            )
+            if not header and table_widths.is_line(text):
+                cells.append(
+                    f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{props}</w:tcPr>'
+                    f"{SIGN_LINE.format(keep=keep)}</w:tc>"
+                )
+                continue
+            if one_line:
+                runs = [
+                    _Run(r.text.replace(" ", "\u00a0"), r.bold, r.italic, r.strike, r.code)
+                    if not r.line_break and not r.drawing
+                    else r
+                    for r in runs
+                ]
             if header:
                 runs = [_Run(r.text, True, r.italic, r.strike, r.code, r.line_break) for r in runs]
             align = table.alignments[column] if column < len(table.alignments) else "None"
@@ -272,7 +320,7 @@ def table_xml(table: _Table, text_width: int) -> str:
                 align, ""
             )
             cells.append(
-                f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{shade}</w:tcPr>'
+                f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{shade}{props}</w:tcPr>'
                 f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}{jc}</w:pPr>'
                 f"{''.join(run.xml() for run in runs)}</w:p></w:tc>"
             )
@@ -287,13 +335,29 @@ def table_xml(table: _Table, text_width: int) -> str:
     )
 
 
-def column_widths(table: _Table, columns: int, text_width: int) -> list[int]:
-    """Share the text width among the columns by their content (see table_widths)."""
+def _text(runs: list[_Run]) -> str:
+    return "".join(run.text for run in runs)
+
+
+def column_widths(
+    table: _Table,
+    columns: int,
+    text_width: int,
+    points: float = table_widths.TABLE_POINTS,
+    signatures: list[str] | None = None,
+) -> list[int]:
+    """Share the text width among the columns by their content (see table_widths); in the
+    signature block (`signatures`: its header), all but the signature keep to one line and
+    the signature takes the rest."""
     texts = [
-        ["".join(r.text for r in row[column]) for row in table.rows if column < len(row)]
-        for column in range(columns)
+        [_text(row[column]) for row in table.rows if column < len(row)] for column in range(columns)
     ]
-    return table_widths.column_widths(texts, text_width)
+    one_line: list[bool] = []
+    grow = None
+    if signatures:
+        grow = [cell.strip().lower() for cell in signatures].index("signature")
+        one_line = [column != grow for column in range(columns)]
+    return table_widths.column_widths(texts, text_width, points, one_line, grow)
 
 
 def body_xml(

@@ -11,7 +11,13 @@ from plandoc.documents.charts import svg
 from plandoc.documents.compose import PlanDocument
 from plandoc.documents.markdown_events import events
 from plandoc.documents.markdown_text import safe_link
-from plandoc.documents.table_widths import column_percents
+from plandoc.documents.table_widths import (
+    DATE_IN_TEXT,
+    column_percents,
+    is_line,
+    is_signature_table,
+    unbreakable,
+)
 from plandoc.layouts import PAGE_TEMPLATE, Layout
 from plandoc.model.progress import GoalProgress
 
@@ -26,13 +32,19 @@ CSS_PAGE_SIZE = {"letter": "letter", "a4": "A4"}  # layout page_size -> CSS @pag
 
 
 def render_body(
-    markdown: str, charts: dict[str, GoalProgress] | None = None, font_size: float = 10
+    markdown: str,
+    charts: dict[str, GoalProgress] | None = None,
+    page_size: str = "letter",
+    font_size: float = 10,
 ) -> str:
     """The document body as HTML: every text escaped, raw HTML shown as text.
 
     An image `chart:NAME` that names one of `charts` becomes that chart, as
     inline SVG, its text sized for a body of `font_size` points; its alt text is the
-    SVG's description.
+    SVG's description. Tables get column widths from their content for the page
+    size and the layout's font size; a cell that is a date, code, id, number or
+    phone never breaks (class `nowrap`), and the signature block (a table with a
+    "Signature" column) gets lines to sign on.
     """
     charts = charts or {}
     in_chart = False
@@ -47,6 +59,9 @@ def render_body(
     table_at = 0  # where the open table's <colgroup> goes
     columns: list[list[str]] = []  # the open table's cell texts, by column
     texts: list[str] | None = None  # the open cell's
+    header: list[str] = []  # the open table's header texts
+    signatures = False  # the open table is the signature block (its lines drawn)
+    cell_at = 0  # where the open cell's start tag is in `out`
     for kind, name, value in events(markdown):
         if in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the chart carries it as its description
@@ -83,6 +98,7 @@ def render_body(
                 alignments, body_open = tuple(value), False
                 write("<table>\n")
                 table_at, columns = len(out), [[] for _ in alignments]
+                header, signatures = [], False
             elif name == "TableHead":
                 in_head, cell = True, 0
                 write("<thead>\n<tr>")
@@ -98,6 +114,7 @@ def render_body(
                 align = alignments[cell] if cell < len(alignments) else "None"
                 style = f' style="text-align:{align.lower()}"' if align != "None" else ""
                 scope = ' scope="col"' if in_head else ""
+                cell_at = len(out)
                 write(f"<{tag}{scope}{style}>")
             elif name == "Link":
                 href = safe_link(value["dest_url"])
@@ -123,19 +140,31 @@ def render_body(
             elif name == "CodeBlock":
                 write("</code></pre>\n")
             elif name == "TableCell":
+                text = "".join(texts or [])
+                if in_head:
+                    header.append(text)
+                elif is_line(text):  # a line to sign or date on, drawn the cell's width
+                    del out[cell_at + 1 :]
+                    out[cell_at] = out[cell_at].replace("<td", '<td class="line"', 1)
+                    write('<span class="line"></span>')
+                elif unbreakable(text):
+                    out[cell_at] = out[cell_at].replace("<td", '<td class="nowrap"', 1)
                 write("</th>" if in_head else "</td>")
                 if texts is not None and cell < len(columns):
-                    columns[cell].append("".join(texts))
+                    columns[cell].append(text)
                 texts = None
                 cell += 1
             elif name == "TableHead":
                 in_head = False
+                signatures = is_signature_table(header)
+                if signatures:
+                    out[table_at - 1] = '<table class="signatures">\n'
                 write("</tr>\n</thead>\n")
             elif name == "TableRow":
                 write("</tr>\n")
             elif name == "Table":
                 write("</tbody>\n</table>\n" if body_open else "</table>\n")
-                out.insert(table_at, colgroup(columns))
+                out.insert(table_at, colgroup(columns, header, page_size, font_size))
             elif name == "Link":
                 write(f"</{links.pop()}>")
             elif name == "Image":
@@ -144,10 +173,20 @@ def render_body(
     return "".join(out)
 
 
-def colgroup(columns: list[list[str]]) -> str:
+def colgroup(
+    columns: list[list[str]], header: list[str], page_size: str = "letter", font_size: int = 10
+) -> str:
     """Each column's width, from its content (see table_widths): the table's layout is
-    fixed by them (`table-layout: fixed` in the stylesheet)."""
-    cols = "".join(f'<col style="width:{width}">' for width in column_percents(columns))
+    fixed by them (`table-layout: fixed` in the stylesheet). In the signature block,
+    names, roles, credentials and dates keep to one line and the signature takes the rest."""
+    one_line: list[bool] = []
+    grow = None
+    if is_signature_table(header):
+        grow = [cell.strip().lower() for cell in header].index("signature")
+        one_line = [index != grow for index in range(len(columns))]
+    points = font_size - 0.5  # the stylesheets' table text: 9.5 points by a 10-point body
+    percents = column_percents(columns, page_size, points, one_line, grow)
+    cols = "".join(f'<col style="width:{width}">' for width in percents)
     return f"<colgroup>{cols}</colgroup>\n"
 
 
@@ -161,6 +200,8 @@ def breakable(text: str) -> str:
     URL, a run of letters) there instead of searching every character of it, which
     costs the PDF renderer time growing with the square of the word's length."""
     escaped = html.escape(text, quote=False)
+    if any(character.isdigit() for character in text):  # a date never breaks inside
+        escaped = DATE_IN_TEXT.sub(r'<span class="nowrap">\g<0></span>', escaped)
     if len(text) < 40:
         return escaped
     return LONG_WORD.sub(
@@ -185,7 +226,11 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             modified=document.modified.isoformat(),
             header=document.header,
             letterhead=Markup(letterhead),
-            body=Markup(render_body(document.body, dict(document.charts), layout.font_size)),
+            body=Markup(
+                render_body(
+                    document.body, dict(document.charts), layout.page_size, layout.font_size
+                )
+            ),
             stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),
         ),
     )

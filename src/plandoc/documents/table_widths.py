@@ -1,42 +1,137 @@
-"""Column widths computed from a table's content, shared by the HTML (and so PDF) and DOCX.
+"""Column widths computed from a table's content, shared by the HTML (and so PDF) and DOCX,
+and which cells must never break inside.
 
-No column is narrower than its longest word (up to 24 characters), and the
-width left over goes to the columns with the longest text. Computing widths
-here, instead of leaving them to the renderer's automatic table layout, keeps
-a PDF's layout time linear in the text (WeasyPrint's automatic layout takes
-time growing with the square of a cell's text) and gives every format the same
-columns.
+No column is narrower than its longest word (up to 24 characters), and no
+column of dates, codes, ids, numbers or phone numbers is narrower than its
+longest cell: such a cell is kept on one line (`unbreakable`), so a date never
+prints as `12/01/20` / `26`. The width left over goes to the columns with the
+longest text. Computing widths here, instead of leaving them to the renderer's
+automatic table layout, keeps a PDF's layout time linear in the text
+(WeasyPrint's automatic layout takes time growing with the square of a cell's
+text) and gives every format the same columns.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-TWIPS_PER_CHAR = 100  # about one character of 9-point Arial
+TWIPS_PER_CHAR = 100  # about one digit of 9-point Arial (a digit is 0.556 em)
+TABLE_POINTS = 9  # the table text size TWIPS_PER_CHAR is measured at
 CELL_MARGINS = 200  # left and right cell padding of the Plan Table style
-LETTER_TEXT_WIDTH = 9360  # twips: 6.5 inches, a Letter page's text width
+LETTER_TEXT_WIDTH = 9360  # twips: 6.5 inches, a Letter page's text width (Word's margins)
+# The printed page's text width (the stylesheet's 18 mm side margins), by page size.
+PRINT_TEXT_WIDTH = {"letter": 10199, "a4": 9865}
+WIDE_CHAR = 0.95  # a name's letters average a little narrower than digits
+UNBREAKABLE_MOST = 40  # characters: a longer cell wraps whatever it holds
+LINE_FLOOR = 12  # characters: the narrowest line to sign or date on
+
+_MONTHS = (
+    "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    "|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+)
+# A date in any layout's format: 2026-07-15, 07/15/2026, 15.07.2026, July 15, 2026, 15 July 2026.
+DATE = (
+    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    rf"|(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS})\.? \d{{4}}"
+)
+DATE_IN_TEXT = re.compile(rf"(?<![\w/.-])(?:{DATE})(?![\w/-])")
+_UNBREAKABLE = re.compile(
+    rf"""(?:{DATE})
+    | [-+$]?\d[\d,]*(?:\.\d+)?%?                      # a number, an amount, a percentage
+    | \d[\d.,]*\ ?[A-Za-z%/]{{1,8}}                    # with its unit: 60 min, 4 units
+    | \+?\(?\d[\d ().-]{{5,}}\d(?:\ ?x\d+)?            # a phone number
+    | [A-Za-z0-9][A-Za-z0-9.:/\#_+-]*\d[A-Za-z0-9.:/\#_+-]*  # a code or an id: F43.10, PHQ-9
+    """,
+    re.VERBOSE,
+)
+_LINE = re.compile(r"_{5,}")
 
 
-def column_widths(columns: Sequence[Sequence[str]], text_width: int) -> list[int]:
-    """Widths in twips for columns of cell texts, together exactly `text_width`."""
-    floors, weights = [], []
-    for texts in columns:
+def unbreakable(text: str) -> bool:
+    """A cell that must stay on one line: a date, a code, an id, a number or a phone."""
+    text = text.strip()
+    return 0 < len(text) <= UNBREAKABLE_MOST and _UNBREAKABLE.fullmatch(text) is not None
+
+
+def is_line(text: str) -> bool:
+    """A cell that is a line to write on (a blank signature or date): underscores only."""
+    return _LINE.fullmatch(text.strip()) is not None
+
+
+def is_signature_table(header: Sequence[str]) -> bool:
+    """The signature block: a table with a "Signature" column."""
+    return any(cell.strip().lower() == "signature" for cell in header)
+
+
+def column_widths(
+    columns: Sequence[Sequence[str]],
+    text_width: int,
+    points: float = TABLE_POINTS,
+    one_line: Sequence[bool] = (),
+    grow: int | None = None,
+) -> list[int]:
+    """Widths in twips for columns of cell texts, together exactly `text_width`.
+
+    `points`: the table's text size. A column is at least its longest word, and
+    at least its longest unbreakable cell (see `unbreakable`), or its longest
+    cell when `one_line` says so; a line to sign on is at least LINE_FLOOR
+    characters. The rest goes by the columns' text, or all to column `grow`.
+    When the floors do not fit, the columns that can wrap give way first.
+    """
+    char = TWIPS_PER_CHAR * points / TABLE_POINTS
+    floors, minimums, weights = [], [], []
+    for index, texts in enumerate(columns):
+        keep = index < len(one_line) and one_line[index]
         longest_word = max((len(word) for text in texts for word in text.split()), default=1)
-        floors.append(min(longest_word + 1, 24) * TWIPS_PER_CHAR + CELL_MARGINS)
-        weights.append(min(max((len(text) for text in texts), default=1), 60))
+        words = min(longest_word + 1, 24) * char
+        whole = max(
+            (
+                len(text.strip()) + 1
+                for text in texts
+                if (keep or unbreakable(text)) and not is_line(text)
+            ),
+            default=0,
+        )
+        lines = any(is_line(text) for text in texts)
+        floor = max(words if not lines else 0, whole * char * (WIDE_CHAR if keep else 1))
+        floor = max(floor, LINE_FLOOR * char if lines else 0)
+        floors.append(int(floor) + CELL_MARGINS)
+        least = max(whole, min(longest_word + 1, 24), LINE_FLOOR if lines else 6) * char
+        minimums.append(int(least) + CELL_MARGINS)
+        weights.append(min(max((len(text) for text in texts if not is_line(text)), default=1), 60))
     spare = max(text_width - sum(floors), 0)
+    if grow is not None and 0 <= grow < len(columns):
+        weights = [1 if index == grow else 0 for index in range(len(columns))]
     total = sum(weights) or 1
     widths = [
         floor + spare * weight // total for floor, weight in zip(floors, weights, strict=True)
     ]
+    excess = sum(widths) - text_width
+    if excess > 0:  # too wide for its words: the columns that can wrap give way first
+        room = [max(width - least, 0) for width, least in zip(widths, minimums, strict=True)]
+        share = min(excess, sum(room))
+        if share:
+            widths = [w - share * r // sum(room) for w, r in zip(widths, room, strict=True)]
+    excess = sum(widths) - text_width
+    if excess > 0:  # still too wide: the widest column (a very long name) wraps at its spaces
+        widest = widths.index(max(widths))
+        widths[widest] -= min(excess, max(widths[widest] - 6 * int(char) - CELL_MARGINS, 0))
     total_width = sum(widths)
-    if total_width > text_width:  # too many columns for their words: scale down evenly
+    if total_width > text_width:  # still too wide: scale down evenly
         widths = [w * text_width // total_width for w in widths]
     widths[-1] += text_width - sum(widths)
     return widths
 
 
-def column_percents(columns: Sequence[Sequence[str]]) -> list[str]:
-    """The same shares as `column_widths`, as CSS percentages of the table's width."""
-    widths = column_widths(columns, LETTER_TEXT_WIDTH)
-    return [f"{width * 100 / LETTER_TEXT_WIDTH:.2f}%" for width in widths]
+def column_percents(
+    columns: Sequence[Sequence[str]],
+    page_size: str = "letter",
+    points: float = TABLE_POINTS,
+    one_line: Sequence[bool] = (),
+    grow: int | None = None,
+) -> list[str]:
+    """The same shares as `column_widths` on the printed page, as CSS percentages."""
+    text_width = PRINT_TEXT_WIDTH.get(page_size, LETTER_TEXT_WIDTH)
+    widths = column_widths(columns, text_width, points, one_line, grow)
+    return [f"{width * 100 / text_width:.2f}%" for width in widths]
