@@ -13,6 +13,7 @@ from plandoc.documents.markdown_events import events
 from plandoc.documents.markdown_text import safe_link
 from plandoc.documents.table_widths import column_percents
 from plandoc.layouts import PAGE_TEMPLATE, Layout
+from plandoc.model.plan import number_text
 from plandoc.model.progress import GoalProgress
 
 _SIMPLE_TAGS = {
@@ -29,7 +30,13 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
     """The document body as HTML: every text escaped, raw HTML shown as text.
 
     An image `chart:NAME` that names one of `charts` becomes that chart, as
-    inline SVG; its alt text is the SVG's description.
+    inline SVG; its alt text is the SVG's description, and its scores follow it
+    as text for screen readers (see `chart_data`).
+
+    A table whose header row is empty (`| | |`: a key/value table, such as the
+    identification) has no column headers: no <thead>, and the first cell of
+    each row is that row's header (`<th scope="row">`). Any other table's
+    header row is its column headers (`<th scope="col">`).
     """
     charts = charts or {}
     in_chart = False
@@ -44,6 +51,8 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
     table_at = 0  # where the open table's <colgroup> goes
     columns: list[list[str]] = []  # the open table's cell texts, by column
     texts: list[str] | None = None  # the open cell's
+    keyed = False  # the open table's header row is empty: its rows are keyed by their first cell
+    head_at = 0  # where the open table's header row starts in `out`
     for kind, name, value in events(markdown):
         if in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the chart carries it as its description
@@ -81,7 +90,7 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 write("<table>\n")
                 table_at, columns = len(out), [[] for _ in alignments]
             elif name == "TableHead":
-                in_head, cell = True, 0
+                in_head, cell, head_at = True, 0, len(out)
                 write("<thead>\n<tr>")
             elif name == "TableRow":
                 cell = 0
@@ -91,10 +100,10 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 write("<tr>")
             elif name == "TableCell":
                 texts = []
-                tag = "th" if in_head else "td"
+                tag = "th" if in_head or (keyed and cell == 0) else "td"
                 align = alignments[cell] if cell < len(alignments) else "None"
                 style = f' style="text-align:{align.lower()}"' if align != "None" else ""
-                scope = ' scope="col"' if in_head else ""
+                scope = ' scope="col"' if in_head else ' scope="row"' if tag == "th" else ""
                 write(f"<{tag}{scope}{style}>")
             elif name == "Link":
                 href = safe_link(value["dest_url"])
@@ -105,7 +114,7 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 if value["dest_url"].startswith("chart:") and chart is not None:
                     in_chart = True
                     name = value["dest_url"].removeprefix("chart:")
-                    write(f'<span class="chart">{svg(chart, name)}')
+                    write(f'<span class="chart">{svg(chart, name)}{chart_data(chart)}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
@@ -120,18 +129,24 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
             elif name == "CodeBlock":
                 write("</code></pre>\n")
             elif name == "TableCell":
-                write("</th>" if in_head else "</td>")
+                write("</th>" if in_head or (keyed and cell == 0) else "</td>")
                 if texts is not None and cell < len(columns):
                     columns[cell].append("".join(texts))
                 texts = None
                 cell += 1
             elif name == "TableHead":
                 in_head = False
-                write("</tr>\n</thead>\n")
+                keyed = not any(text.strip() for column in columns for text in column)
+                if keyed:  # no column headers: drop the empty header row
+                    del out[head_at:]
+                    columns = [[] for _ in alignments]
+                else:
+                    write("</tr>\n</thead>\n")
             elif name == "TableRow":
                 write("</tr>\n")
             elif name == "Table":
                 write("</tbody>\n</table>\n" if body_open else "</table>\n")
+                keyed = False
                 out.insert(table_at, colgroup(columns))
             elif name == "Link":
                 write(f"</{links.pop()}>")
@@ -139,6 +154,21 @@ def render_body(markdown: str, charts: dict[str, GoalProgress] | None = None) ->
                 in_chart = False
                 write("</span>")
     return "".join(out)
+
+
+def chart_data(progress: GoalProgress) -> str:
+    """A chart's data as text beside it: each score with its date, and the target.
+
+    Screen readers read it after the chart's title and description; the
+    layout's stylesheet hides it from sight (`.chart-data`), since the page
+    lists the scores in a table too.
+    """
+    scores = "; ".join(
+        f"{'baseline ' if point.baseline else ''}{number_text(point.score)} on {point.date}"
+        for point in progress.points
+    )
+    text = f"{progress.measure}: {scores}; target {number_text(progress.target)}."
+    return f'<span class="chart-data">{html.escape(text, quote=False)}</span>'
 
 
 def colgroup(columns: list[list[str]]) -> str:
@@ -181,6 +211,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             created=document.created.isoformat(),
             modified=document.modified.isoformat(),
             header=document.header,
+            footer=document.footer,
             letterhead=Markup(letterhead),
             body=Markup(render_body(document.body, dict(document.charts))),
             stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),
