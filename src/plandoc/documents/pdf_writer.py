@@ -53,7 +53,9 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         rendered = page.render(stylesheets=[weasyprint.CSS(string=BOUNDED_LAYOUT)])
         _metadata_from_the_plan(rendered.metadata, document)
         with _font_timestamps(document.modified):
-            return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
+            return rendered.write_pdf(
+                pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1"
+            )
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
             f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
@@ -103,3 +105,4 @@ def _metadata_from_the_plan(metadata: Any, document: PlanDocument) -> None:
     metadata.modified = document.modified.isoformat()
     metadata.authors = metadata.authors or [document.author]
     metadata.title = metadata.title or document.title
+    metadata.lang = metadata.lang or document.language
