@@ -7,7 +7,9 @@ Deterministic: WeasyPrint takes no clock when the page carries its dates
 (`dcterms.created` / `dcterms.modified`, from the plan), and the PDF's file
 identifier is made from the plan id, version and layout, so the same plan
 gives the same bytes. The title is the layout's title and the plan id, never
-the client's name.
+the client's name. Tagged for screen readers (WeasyPrint's PDF/UA-1 variant:
+a structure tree of headings, lists and tables, the title shown, the
+language from the page's `lang`, else the plan's).
 """
 
 from __future__ import annotations
