@@ -14,7 +14,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 # Tiers (docs: "Development"): `pytest -m "not slow"` is the quick loop while working; CI
-# runs everything. `pdf` and `outside_tools` tests are slow too, and so is every
+# runs everything. `pdf`, `outside_tools` and `browser` tests are slow too, and so is every
 # property-based test (Hypothesis).
 MODULE_MARKS = {"test_pdf": ("pdf",), "test_outside_tools": ("outside_tools",)}
 
@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
         for name in MODULE_MARKS.get(module, ()):
             item.add_marker(name)
-        tiered = item.get_closest_marker("pdf") or item.get_closest_marker("outside_tools")
+        tiered = any(item.get_closest_marker(name) for name in ("pdf", "outside_tools", "browser"))
         if tiered or getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker("slow")
 

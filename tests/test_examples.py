@@ -62,7 +62,11 @@ def test_docx_reopens_and_holds_every_goal_objective_code_and_signature(spec_exa
     styles = {p.style.name for p in document.paragraphs}
     assert {"Title", "Heading 1", "Heading 2", "List Bullet"} <= styles
     assert all(t.style.name == "Plan Table" for t in document.tables)
-    header_row = document.tables[0].rows[0]._tr
+    # The identification is a key/value table (no header row); the diagnoses' table
+    # has column headers, which repeat on each page.
+    assert not document.tables[0].rows[0]._tr.xpath("./w:trPr/w:tblHeader")
+    diagnoses = next(t for t in document.tables if t.rows[0].cells[0].text == "ICD-10-CM")
+    header_row = diagnoses.rows[0]._tr
     assert header_row.xpath("./w:trPr/w:tblHeader"), "header rows repeat on each page"
 
 

@@ -80,6 +80,9 @@ class _Table:
     rows: list[list[list[_Run]]] = field(default_factory=list)
     header_rows: int = 0
     alignments: tuple[str, ...] = ()
+    keyed: bool = (
+        False  # an empty header row (`| | |`): no header row, each row's first cell heads it
+    )
 
 
 @dataclass
@@ -293,8 +296,9 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
         for column in range(columns):
             runs = row[column] if column < len(row) else []
             text = _text(runs)
+            heads = header or (table.keyed and column == 0)
             shade = (
-                f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if header else ""
+                f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if heads else ""
             )
             one_line = not header and table_widths.unbreakable(text)
             props = ("<w:noWrap/>" if one_line else "") + (
@@ -313,7 +317,7 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
                     else r
                     for r in runs
                 ]
-            if header:
+            if heads:
                 runs = [_Run(r.text, True, r.italic, r.strike, r.code, r.line_break) for r in runs]
             align = table.alignments[column] if column < len(table.alignments) else "None"
             jc = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}.get(
@@ -452,6 +456,10 @@ def body_xml(
                 b.alerts -= value == "Warning"
             elif name == "List":
                 b.end_list()
+            elif name == "TableHead" and b.table is not None:
+                if not any(run.text.strip() for cell in b.table.rows[-1] for run in cell):
+                    b.table.rows.pop()  # no column headers: a key/value table
+                    b.table.header_rows, b.table.keyed = 0, True
             elif name == "Table":
                 b.finish_table()
             elif name == "Strong":
@@ -544,7 +552,21 @@ def render_docx(
     if restarts:
         parts["word/numbering.xml"] = numbering_with_restarts(reference.numbering_xml, restarts)
     parts["docProps/core.xml"] = core_properties(document)
+    parts["word/styles.xml"] = styles_in_language(parts["word/styles.xml"], document.language)
     return zip_package(parts)
+
+
+def styles_in_language(styles: bytes, language: str) -> bytes:
+    """The styles with the plan's language as every run's default (`w:lang` in the
+    document defaults), which screen readers and spell checkers go by."""
+    value = xml_text(language).replace('"', "&quot;")
+    return re.sub(
+        rb'(<w:rPrDefault><w:rPr>.*?<w:lang w:val=")[^"]*"',
+        lambda m: m.group(1) + value.encode() + b'"',
+        styles,
+        count=1,
+        flags=re.S,
+    )
 
 
 def first_page_header(document: PlanDocument, reference: ReferencePackage, header: str) -> bytes:

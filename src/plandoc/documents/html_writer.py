@@ -19,6 +19,7 @@ from plandoc.documents.table_widths import (
     unbreakable,
 )
 from plandoc.layouts import PAGE_TEMPLATE, Layout
+from plandoc.model.plan import number_text
 from plandoc.model.progress import GoalProgress
 
 _SIMPLE_TAGS = {
@@ -41,10 +42,16 @@ def render_body(
 
     An image `chart:NAME` that names one of `charts` becomes that chart, as
     inline SVG, its text sized for a body of `font_size` points; its alt text is the
-    SVG's description. Tables get column widths from their content for the page
-    size and the layout's font size; a cell that is a date, code, id, number or
-    phone never breaks (class `nowrap`), and the signature block (a table with a
+    SVG's description, and its scores follow it as text for screen readers (see
+    `chart_data`). Tables get column widths from their content for the page size
+    and the layout's font size; a cell that is a date, code, id, number or phone
+    never breaks (class `nowrap`), and the signature block (a table with a
     "Signature" column) gets lines to sign on.
+
+    A table whose header row is empty (`| | |`: a key/value table, such as the
+    identification) has no column headers: no <thead>, and the first cell of
+    each row is that row's header (`<th scope="row">`). Any other table's
+    header row is its column headers (`<th scope="col">`).
     """
     charts = charts or {}
     in_chart = False
@@ -62,6 +69,8 @@ def render_body(
     header: list[str] = []  # the open table's header texts
     signatures = False  # the open table is the signature block (its lines drawn)
     cell_at = 0  # where the open cell's start tag is in `out`
+    keyed = False  # the open table's header row is empty: its rows are keyed by their first cell
+    head_at = 0  # where the open table's header row starts in `out`
     for kind, name, value in events(markdown):
         if in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the chart carries it as its description
@@ -100,7 +109,7 @@ def render_body(
                 table_at, columns = len(out), [[] for _ in alignments]
                 header, signatures = [], False
             elif name == "TableHead":
-                in_head, cell = True, 0
+                in_head, cell, head_at = True, 0, len(out)
                 write("<thead>\n<tr>")
             elif name == "TableRow":
                 cell = 0
@@ -110,10 +119,10 @@ def render_body(
                 write("<tr>")
             elif name == "TableCell":
                 texts = []
-                tag = "th" if in_head else "td"
+                tag = "th" if in_head or (keyed and cell == 0) else "td"
                 align = alignments[cell] if cell < len(alignments) else "None"
                 style = f' style="text-align:{align.lower()}"' if align != "None" else ""
-                scope = ' scope="col"' if in_head else ""
+                scope = ' scope="col"' if in_head else ' scope="row"' if tag == "th" else ""
                 cell_at = len(out)
                 write(f"<{tag}{scope}{style}>")
             elif name == "Link":
@@ -125,7 +134,7 @@ def render_body(
                 if value["dest_url"].startswith("chart:") and chart is not None:
                     in_chart = True
                     name = value["dest_url"].removeprefix("chart:")
-                    write(f'<span class="chart">{svg(chart, name, font_size)}')
+                    write(f'<span class="chart">{svg(chart, name, font_size)}{chart_data(chart)}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
@@ -149,21 +158,27 @@ def render_body(
                     write('<span class="line"></span>')
                 elif unbreakable(text):
                     out[cell_at] = out[cell_at].replace("<td", '<td class="nowrap"', 1)
-                write("</th>" if in_head else "</td>")
+                write("</th>" if in_head or (keyed and cell == 0) else "</td>")
                 if texts is not None and cell < len(columns):
                     columns[cell].append(text)
                 texts = None
                 cell += 1
             elif name == "TableHead":
                 in_head = False
-                signatures = is_signature_table(header)
-                if signatures:
-                    out[table_at - 1] = '<table class="signatures">\n'
-                write("</tr>\n</thead>\n")
+                keyed = not any(text.strip() for column in columns for text in column)
+                if keyed:  # no column headers: drop the empty header row
+                    del out[head_at:]
+                    columns, header = [[] for _ in alignments], []
+                else:
+                    signatures = is_signature_table(header)
+                    if signatures:
+                        out[table_at - 1] = '<table class="signatures">\n'
+                    write("</tr>\n</thead>\n")
             elif name == "TableRow":
                 write("</tr>\n")
             elif name == "Table":
                 write("</tbody>\n</table>\n" if body_open else "</table>\n")
+                keyed = False
                 out.insert(table_at, colgroup(columns, header, page_size, font_size))
             elif name == "Link":
                 write(f"</{links.pop()}>")
@@ -171,6 +186,21 @@ def render_body(
                 in_chart = False
                 write("</span>")
     return "".join(out)
+
+
+def chart_data(progress: GoalProgress) -> str:
+    """A chart's data as text beside it: each score with its date, and the target.
+
+    Screen readers read it after the chart's title and description; the
+    layout's stylesheet hides it from sight (`.chart-data`), since the page
+    lists the scores in a table too.
+    """
+    scores = "; ".join(
+        f"{'baseline ' if point.baseline else ''}{number_text(point.score)} on {point.date}"
+        for point in progress.points
+    )
+    text = f"{progress.measure}: {scores}; target {number_text(progress.target)}."
+    return f'<span class="chart-data">{html.escape(text, quote=False)}</span>'
 
 
 def colgroup(
@@ -225,6 +255,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             created=document.created.isoformat(),
             modified=document.modified.isoformat(),
             header=document.header,
+            footer=document.footer,
             letterhead=Markup(letterhead),
             body=Markup(
                 render_body(

@@ -7,7 +7,9 @@ Deterministic: WeasyPrint takes no clock when the page carries its dates
 (`dcterms.created` / `dcterms.modified`, from the plan), and the PDF's file
 identifier is made from the plan id, version and layout, so the same plan
 gives the same bytes. The title is the layout's title and the plan id, never
-the client's name.
+the client's name. Tagged for screen readers (WeasyPrint's PDF/UA-1 variant:
+a structure tree of headings, lists and tables, the title shown, the
+language from the page's `lang`, else the plan's).
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         rendered = page.render(stylesheets=[weasyprint.CSS(string=BOUNDED_LAYOUT)])
         _metadata_from_the_plan(rendered.metadata, document)
         with _font_timestamps(document.modified):
-            return rendered.write_pdf(pdf_identifier=identifier.encode("ascii"))
+            return rendered.write_pdf(
+                pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1"
+            )
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
             f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
@@ -103,3 +107,4 @@ def _metadata_from_the_plan(metadata: Any, document: PlanDocument) -> None:
     metadata.modified = document.modified.isoformat()
     metadata.authors = metadata.authors or [document.author]
     metadata.title = metadata.title or document.title
+    metadata.lang = metadata.lang or document.language
