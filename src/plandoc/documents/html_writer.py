@@ -134,6 +134,14 @@ def render_body(
                 if value["dest_url"].startswith("chart:") and chart is not None:
                     in_chart = True
                     name = value["dest_url"].removeprefix("chart:")
+                    # The paragraph holding a chart is marked, for the stylesheet to keep it
+                    # with its neighbours on paper (no `:has()`: the W3C checker's CSS lacks it).
+                    opened = max((i for i, part in enumerate(out) if part == "<p>"), default=-1)
+                    closed = max(
+                        (i for i, part in enumerate(out) if part.startswith("</p>")), default=-1
+                    )
+                    if opened > closed:  # the chart is in that paragraph
+                        out[opened] = '<p class="chart-block">'
                     write(f'<span class="chart">{svg(chart, name, font_size)}{chart_data(chart)}')
                 else:
                     write('<span class="image-alt">')
