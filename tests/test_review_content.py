@@ -555,3 +555,24 @@ def test_the_practice_npi_may_be_a_toml_number_as_in_a_plan(tmp_path):
 
     (tmp_path / "plandoc.toml").write_text('[practice]\nname = "Riverside"\nnpi = 1245319599\n')
     assert load_settings(tmp_path / "plandoc.toml").practice["npi"] == "1245319599"
+
+
+def test_a_build_checks_a_current_plan_again_once_its_review_falls_due(tmp_path):
+    from plandoc.builds.batch import BuildOptions, build
+
+    from .conftest import SAMPLES
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "plan.json").write_bytes((SAMPLES / "adult-ptsd.json").read_bytes())
+
+    def run(as_of):
+        options = BuildOptions(
+            tmp_path / "in", tmp_path / "out", layouts=("medicare",), as_of=as_of
+        )
+        return build(options)
+
+    assert run(AS_OF).count("built") == 1
+    assert run(dt.date(2027, 1, 27)).count("current") == 1  # the review date itself: still due
+    late = run(dt.date(2027, 1, 28))  # a day past it: checked again, and refused
+    assert late.count("failed") == 1 and late.count("current") == 0
+    assert run(dt.date(2027, 1, 28)).count("failed") == 1  # and again, never taken as current

@@ -56,7 +56,7 @@ from plandoc.builds.output_files import (
 )
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
-from plandoc.checks.plan_checks import plan_id_problem
+from plandoc.checks.plan_checks import plan_id_problem, verdict_holds_until
 from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
@@ -472,6 +472,9 @@ def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]
     fields.append(",".join(statement_keys(checked.plan)))
+    intervals = [layout.review_interval_days for layout in checked.layouts]
+    until = verdict_holds_until(checked.plan, intervals, options.as_of or dt.date.today())
+    fields.append(until.isoformat() if until else "")  # current until then (is_current)
     return _Outcome("built", entry="|".join(str(value) for value in fields))
 
 
@@ -584,7 +587,9 @@ def _refuse_duplicate_ids(records: list[PlanRecord]) -> None:
 # --- the build manifest ----------------------------------------------------------
 
 
-_ENTRY = re.compile(r"(?:[0-9a-f]{32}|failed)\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*")
+_ENTRY = re.compile(
+    r"(?:[0-9a-f]{32}|failed)\|[^|]+\|[0-9]{1,9}\|[^|]*\|[^|]*(?:\|(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?)?"
+)
 
 
 class Manifest:
@@ -638,7 +643,11 @@ class Manifest:
         entry = self.entries.get(_plan_key(record.input, options.input_dir))
         if entry is None or not entry.startswith(record.input_hash + "|"):
             return False
-        _, plan_id, version, *_ = entry.split("|")
+        _, plan_id, version, *rest = entry.split("|")
+        until = rest[2] if len(rest) > 2 else ""
+        today = options.as_of or dt.date.today()
+        if until and today > dt.date.fromisoformat(until):
+            return False  # a review fell due since (or the safety plan grew stale): check again
         candidate = PlanRecord(record.input, plan_id=plan_id, version=int(version), entry=entry)
         documents = candidate.documents()
         if options.layouts and sorted(options.layouts) != sorted(documents):

@@ -292,6 +292,28 @@ def review_due(plan: Plan, review_interval_days: int | None) -> dt.date | None:
     return start + dt.timedelta(days=review_interval_days)
 
 
+def verdict_holds_until(plan: Plan, intervals: list[int | None], today: dt.date) -> dt.date | None:
+    """The last day the checks bounded by today find what they find `today`: after it a
+    review falls due (its layout's interval, or the plan's own date) or the safety plan
+    grows stale. None when none is still ahead (a completed or revoked plan, or one whose
+    review is already past: it stays past). A build takes a plan it built as current
+    only until then (builds/batch.py)."""
+    if plan.plan.status in ("completed", "revoked"):
+        return None
+    days: list[dt.date] = []
+    for interval in intervals:
+        due = review_due(plan, interval)
+        if due is not None:
+            days.append(due)
+        if plan.safety_plan is not None:
+            cycle = interval
+            if cycle is None and due is not None:
+                cycle = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
+            if cycle:
+                days.append(plan.safety_plan.reviewed + dt.timedelta(days=cycle))
+    return min((day for day in days if day >= today), default=None)
+
+
 # --- diagnoses ---------------------------------------------------------------
 
 
