@@ -530,7 +530,7 @@ def test_a_minors_guardian_is_named_with_what_they_did(plan_data):
         "declined_reason": "Disagrees with the exposure work.",
     }
     intro = _intro(plan_data)
-    assert intro.endswith("Alicia Okafor, your parent or guardian, chose not to sign it.")
+    assert intro.endswith("Alicia Okafor, your parent or guardian, did not sign it.")
     assert "Disagrees" not in intro  # only the client's own reason is the client copy's
 
 
@@ -539,7 +539,7 @@ def test_a_client_who_agreed_but_declined_to_sign_is_told_both_and_warned_of(pla
     client.pop("date")
     client["declined_reason"] = "Prefers not to sign forms."
     assert _intro(plan_data) == (
-        "You and Morgan Reyes made this plan together on August 3, 2026. You chose not to sign it."
+        "You and Morgan Reyes made this plan together on August 3, 2026. You did not sign it."
     )
     checked = check_file(write_plan(plan_data))
     [warning] = [p for p in checked.problems if "declined to sign" in p.message]

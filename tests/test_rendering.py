@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from html import unescape
@@ -264,3 +265,22 @@ def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "internal error while rendering (KeyError); please report it" in result.output
     assert "Dana" not in result.output
+
+
+def test_the_docx_names_its_fonts_and_uses_no_theme_font():
+    """Word takes a theme font (Calibri) before a named one: headings would not be Arial."""
+    import io
+    import zipfile
+
+    import plandoc
+
+    for layout in ("standard", "client-copy", "managed-care"):
+        docx_bytes = plandoc.render(
+            SAMPLES / "adult-ptsd.json",
+            layout=layout,
+            formats=("docx",),
+            as_of=dt.date(2026, 11, 30),
+        )["docx"]
+        styles = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/styles.xml").decode()
+        assert "Theme=" not in styles and "w:cstheme" not in styles, layout
+        assert 'w:styleId="Heading1"' in styles and 'w:ascii="Arial"' in styles

@@ -235,11 +235,24 @@ def _set_up_styles(document: docx.document.Document, font_size: int) -> None:
         root.append(etree.fromstring(xml))
 
 
+THEME_FONTS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
+
+
 def _slim_styles(xml: bytes) -> bytes:
+    """Only the styles plandoc uses; and every font named, never the theme's: Word takes a
+    theme font (Calibri, Calibri Light) before a named one, so the default template's
+    headings would not be in Arial like the text."""
     root = etree.fromstring(xml)
     for style in root.findall(f"{{{W}}}style"):
         if style.get(f"{{{W}}}styleId") not in KEEP_STYLES:
             root.remove(style)
+    for fonts in root.iter(f"{{{W}}}rFonts"):
+        themed = [name for name in THEME_FONTS if fonts.get(f"{{{W}}}{name}") is not None]
+        for name in themed:
+            del fonts.attrib[f"{{{W}}}{name}"]
+        if themed:
+            for name in ("ascii", "hAnsi", "eastAsia", "cs"):
+                fonts.set(f"{{{W}}}{name}", fonts.get(f"{{{W}}}{name}") or "Arial")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
