@@ -329,10 +329,13 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
                 f"{''.join(run.xml() for run in runs)}</w:p></w:tc>"
             )
         rows.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
+    # The table style shades a first row only where the table has a header row: a
+    # key/value table's first row is data (its first column holds the row headers).
+    look = 'w:val="0420" w:firstRow="1"' if table.header_rows else 'w:val="0400" w:firstRow="0"'
     return (
         '<w:tbl><w:tblPr><w:tblStyle w:val="PlanTable"/><w:tblW w:w="5000" w:type="pct"/>'
         '<w:tblLayout w:type="fixed"/>'
-        '<w:tblLook w:val="0420" w:firstRow="1" w:lastRow="0" w:firstColumn="0" '
+        f'<w:tblLook {look} w:lastRow="0" w:firstColumn="0" '
         'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr>'
         f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
         '<w:p><w:pPr><w:spacing w:before="0" w:after="60"/></w:pPr></w:p>'
