@@ -268,3 +268,47 @@ def test_no_page_of_the_pdf_holds_only_a_chart(tmp_path, layout, page_size):
         words = [w for line in lines for w in line.split() if w not in chart_words]
         assert len(words) >= 5, f"page {page} holds only a chart: {words}"
     assert charted >= 1
+
+
+STRESS = Path(__file__).parent / "fixtures" / "stress-plan.json"
+
+
+@needs_pdf
+@pytest.mark.parametrize("page_size", ["letter", "a4"])
+def test_the_client_copys_goal_intro_keeps_with_its_latest_result_and_chart(tmp_path, page_size):
+    """Before, 7 of the stress plan's goal intros ("Goal 3: we use the PCL-5 ...") ended a
+    page, their result and chart on the next."""
+    checked = check_file(STRESS, "client-copy", today=TODAY)
+    assert checked.plan is not None and not checked.failed()
+    rendered = render_documents(checked.plan, checked.layout, ("pdf",), page_size=page_size)
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(rendered["pdf"])
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    stranded = []
+    for page in range(1, pages + 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        body = [line for line in text.splitlines() if line.strip()][1:-1]  # no header, footer
+        tail = " ".join(body[-3:])
+        if re.search(r"Goal \d+: we", tail) and "latest result" not in tail.split("Goal")[-1]:
+            stranded.append(page)
+    assert stranded == []
+
+
+def test_the_docx_keeps_the_two_paragraphs_before_a_chart_with_it():
+    import zipfile
+
+    checked = check_file(STRESS, "client-copy", today=TODAY)
+    docx = render_documents(checked.plan, checked.layout, ("docx",))["docx"]
+    body = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    intros = [
+        paragraph
+        for paragraph in re.findall(r"<w:p>.*?</w:p>", body)
+        if re.search(r"Goal \d+:.*? we (?:use|count) ", re.sub(r"<[^>]+>", "", paragraph))
+    ]
+    assert intros
+    for intro in intros:
+        assert "<w:keepNext/>" in intro

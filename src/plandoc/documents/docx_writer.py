@@ -122,6 +122,14 @@ class _BodyBuilder:
         height = width * charts.HEIGHT // charts.WIDTH
         if self.table is None and not self.runs and self.out:
             self.out[-1] = keep_with_previous_block(self.out[-1])  # what introduces the chart
+            # ... and a paragraph before that one too (the client copy's "Goal N: we use
+            # the PHQ-9 ..." before "Your latest result ..."), never a table or heading.
+            if (
+                len(self.out) >= 2
+                and self.out[-2].startswith("<w:p>")
+                and ('<w:pStyle w:val="Heading' not in self.out[-2])
+            ):
+                self.out[-2] = keep_with_next(self.out[-2])
         self.current_runs().append(_Run("", drawing=picture_xml(number, width, height, progress)))
         self.keep_next = self.table is None  # and with the start of what follows it
 

@@ -142,6 +142,27 @@ def render_body(
                     )
                     if opened > closed:  # the chart is in that paragraph
                         out[opened] = '<p class="chart-block">'
+                        # The two paragraphs before it, if they come right before it
+                        # (the client copy's "Goal N: ..." and "Your latest result ..."),
+                        # keep with it on paper.
+                        before = [i for i in range(opened) if out[i] == "<p>"][-2:]
+                        for start in before:
+                            between = "".join(out[start:opened])
+                            if not any(
+                                t in between
+                                for t in (
+                                    "<table",
+                                    "<h1",
+                                    "<h2",
+                                    "<h3",
+                                    "<h4",
+                                    "<ul",
+                                    "<ol",
+                                    "<blockquote",
+                                    "<pre",
+                                )
+                            ):
+                                out[start] = '<p class="keep-next">'
                     write(f'<span class="chart">{svg(chart, name, font_size)}{chart_data(chart)}')
                 else:
                     write('<span class="image-alt">')
