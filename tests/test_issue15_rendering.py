@@ -675,3 +675,16 @@ def test_the_docx_keeps_a_short_list_with_its_intro_line_and_a_goal_quote_with_i
     assert ["<w:keepNext/>" in p for p in out] == [True, True, True, False]
     out = body_xml('> In X\'s words: "y"\n\n| A | B |\n|---|---|\n| 1 | 2 |\n', reference).out
     assert "<w:keepNext/>" in out[0]
+
+
+def test_the_medicaid_summary_names_every_signer_with_their_role(plan_data):
+    plan_data["signatures"] += [
+        {"role": "other", "name": "Tomas Vega", "declined_reason": "Not present."},
+        {"role": "guardian", "name": "Alicia Okafor", "date": "2026-10-29"},
+    ]
+    markdown = render(plan_data, "medicaid", ("md",))["md"]
+    participants = next(line for line in markdown.splitlines() if "| Participants |" in line)
+    assert participants == (
+        "| Participants | Dana (client), Morgan Reyes (clinician), Tomas Vega, "
+        "Alicia Okafor (guardian) |"
+    )
