@@ -15,6 +15,7 @@ import re
 import tomllib
 import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -203,31 +204,36 @@ def _metadata(field: Any) -> list[Any]:
 
 def _known_keys(model: type[BaseModel], path: TomlPath) -> list[str]:
     current: Any = model
-    entry_name = False  # the next key names an entry of a table of entries ([codes.H0004])
     for part in path:
-        if entry_name:
-            entry_name = False
-            continue
-        fields = getattr(current, "model_fields", {})
-        field = fields.get(part) if isinstance(part, str) else None
-        if field is not None and typing.get_origin(field.annotation) is dict:
-            entry_name = True
         current = _descend(current, part)
     if current is None or not isinstance(current, type) or not issubclass(current, BaseModel):
         return []
     return [field.alias or name for name, field in current.model_fields.items()]
 
 
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """A table of named entries (`[codes.H0004]`): any key of it leads to `entry`."""
+
+    entry: Any
+
+
 def _descend(model: Any, part: str | int) -> Any:
     """The model a key leads to: a field's model, or a table of named entries' entry."""
     if isinstance(part, int) or model is None:
         return model
+    if isinstance(model, _Entries):  # the key names an entry
+        return model.entry
     fields = getattr(model, "model_fields", {})
     if "root" in fields and part not in fields:  # RootModel[dict[str, Entry]]
         args = getattr(fields["root"].annotation, "__args__", ())
         return _model_in(args[-1]) if args else None
     field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
-    return _model_in(field.annotation) if field else None
+    if field is None:
+        return None
+    if typing.get_origin(field.annotation) is dict:  # a field holding named entries
+        return _Entries(_model_in(field.annotation))
+    return _model_in(field.annotation)
 
 
 def _model_in(annotation: Any) -> Any:

@@ -190,6 +190,14 @@ def check_safety_plan(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
         )
 
 
+def safety_plan_cycle(plan: Plan, interval: int | None, due: dt.date | None) -> int | None:
+    """The days a safety plan may go without being gone over: the layout's review interval,
+    else the plan's own cycle (its last review to its review date); None without either."""
+    if interval is None and due is not None:
+        interval = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
+    return interval if interval is not None and interval > 0 else None
+
+
 def stale_safety_plan(
     plan: Plan, interval: int | None, due: dt.date | None, today: dt.date | None
 ) -> Finding | None:
@@ -200,10 +208,9 @@ def stale_safety_plan(
     if safety is None or today is None:
         return None
     own_cycle = interval is None
-    if interval is None and due is not None:
-        interval = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
+    interval = safety_plan_cycle(plan, interval, due)
     age = (today - safety.reviewed).days
-    if interval is None or interval <= 0 or age <= interval:
+    if interval is None or age <= interval:
         return None
     # Both numbers give away the plan's dates (with --as-of, its review date exactly):
     # they are values, hidden where values are; the layout's own interval is not.
@@ -305,12 +312,9 @@ def verdict_holds_until(plan: Plan, intervals: list[int | None], today: dt.date)
         due = review_due(plan, interval)
         if due is not None:
             days.append(due)
-        if plan.safety_plan is not None:
-            cycle = interval
-            if cycle is None and due is not None:
-                cycle = (due - (plan.plan.last_reviewed or plan.plan.effective)).days
-            if cycle:
-                days.append(plan.safety_plan.reviewed + dt.timedelta(days=cycle))
+        cycle = safety_plan_cycle(plan, interval, due)
+        if plan.safety_plan is not None and cycle is not None:
+            days.append(plan.safety_plan.reviewed + dt.timedelta(days=cycle))
     return min((day for day in days if day >= today), default=None)
 
 

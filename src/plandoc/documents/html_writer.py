@@ -22,6 +22,8 @@ from plandoc.layouts import PAGE_TEMPLATE, Layout
 from plandoc.model.plan import number_text
 from plandoc.model.progress import GoalProgress
 
+# Blocks that end a run of paragraphs (a chart keeps only with paragraphs right before it).
+_BLOCKS = {"Heading", "BlockQuote", "List", "Item", "CodeBlock", "Table"}
 _SIMPLE_TAGS = {
     "Paragraph": "p",
     "Item": "li",
@@ -66,6 +68,8 @@ def render_body(
     table_at = 0  # where the open table's <colgroup> goes
     columns: list[list[str]] = []  # the open table's cell texts, by column
     texts: list[str] | None = None  # the open cell's
+    paragraph_at: int | None = None  # where the open paragraph's <p> is in `out`
+    paragraphs: list[int] = []  # where the <p> of each paragraph since the last other block is
     header: list[str] = []  # the open table's header texts
     signatures = False  # the open table is the signature block (its lines drawn)
     cell_at = 0  # where the open cell's start tag is in `out`
@@ -89,7 +93,13 @@ def render_body(
                 write("<br>")
             elif name == "Rule":
                 write("<hr>\n")
+                paragraphs.clear()
         elif kind == "start":
+            if name == "Paragraph":
+                paragraph_at = len(out)
+                paragraphs.append(paragraph_at)
+            elif name in _BLOCKS:
+                paragraphs.clear()
             if name in _SIMPLE_TAGS:
                 write(f"<{_SIMPLE_TAGS[name]}>")
             elif name == "Heading":
@@ -134,39 +144,22 @@ def render_body(
                 if value["dest_url"].startswith("chart:") and chart is not None:
                     in_chart = True
                     name = value["dest_url"].removeprefix("chart:")
-                    # The paragraph holding a chart is marked, for the stylesheet to keep it
-                    # with its neighbours on paper (no `:has()`: the W3C checker's CSS lacks it).
-                    opened = max((i for i, part in enumerate(out) if part == "<p>"), default=-1)
-                    closed = max(
-                        (i for i, part in enumerate(out) if part.startswith("</p>")), default=-1
-                    )
-                    if opened > closed:  # the chart is in that paragraph
-                        out[opened] = '<p class="chart-block">'
-                        # The two paragraphs before it, if they come right before it
-                        # (the client copy's "Goal N: ..." and "Your latest result ..."),
-                        # keep with it on paper.
-                        before = [i for i in range(opened) if out[i] == "<p>"][-2:]
-                        for start in before:
-                            between = "".join(out[start:opened])
-                            if not any(
-                                t in between
-                                for t in (
-                                    "<table",
-                                    "<h1",
-                                    "<h2",
-                                    "<h3",
-                                    "<h4",
-                                    "<ul",
-                                    "<ol",
-                                    "<blockquote",
-                                    "<pre",
-                                )
-                            ):
-                                out[start] = '<p class="keep-next">'
+                    # The paragraph holding a chart is marked, and the two paragraphs right
+                    # before it (the client copy's "Goal N: ..." and "Your latest result
+                    # ..."), for the stylesheet to keep them together on paper (no `:has()`:
+                    # the W3C checker's CSS lacks it).
+                    if paragraph_at is not None:
+                        out[paragraph_at] = '<p class="chart-block">'
+                        for start in paragraphs[-3:-1]:
+                            out[start] = '<p class="keep-next">'
                     write(f'<span class="chart">{svg(chart, name, font_size)}{chart_data(chart)}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
+            if name == "Paragraph":
+                paragraph_at = None
+            elif name in _BLOCKS:
+                paragraphs.clear()
             if name in _SIMPLE_TAGS:
                 write(f"</{_SIMPLE_TAGS[name]}>" + ("\n" if name in ("Paragraph", "Item") else ""))
             elif name == "Heading":

@@ -269,14 +269,14 @@ def _clinic_codes(path: str, mtime: int, size: int) -> ServiceCodes:
     text = tomlfile.read_text(Path(path))
     data = tomlfile.validate(Path(path), text, tomlfile.parse(Path(path), text), CodesFile)
     lines = tomlfile.TomlLines(text)
+    built_in = built_in_codes()
     problems = [
         f"{path}:{lines.line_of(('codes', key, *at))}: codes.{key}{'.' if at else ''}"
         f"{'.'.join(at)}: {message}"
-        for key, at, message in clinic_file_problems(data, built_in_codes())
+        for key, at, message in clinic_file_problems(data, built_in)
     ]
     if problems:
         raise SettingsError("\n".join(problems))
-    built_in = built_in_codes()
     return ServiceCodes(
         {**built_in.codes, **_codes(data, path)}, built_in.places, built_in.modifiers
     )
