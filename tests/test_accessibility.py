@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from plandoc.checks.file import check_file
+from plandoc.documents import table_widths
 from plandoc.documents.documents import render_documents
 
 from .conftest import ROOT, SAMPLES
@@ -165,7 +166,7 @@ def test_landmarks_headings_in_order_and_charts_with_a_text_alternative(sample, 
         assert (
             data
             and "target" in data.group(1)
-            and re.search(r"\d on \d{4}-\d\d-\d\d", data.group(1))
+            and re.search(r"\d on " + table_widths.DATE, data.group(1))
         )
 
 

@@ -732,3 +732,27 @@ def test_a_layout_name_that_cannot_name_a_document_is_refused(tmp_path, name):
     result = CliRunner().invoke(main, ["validate", "-l", name, str(SAMPLES / "adult-ptsd.json")])
     assert result.exit_code != 0 and "use letters, digits" in result.output
     assert "Traceback" not in result.output
+
+
+def test_medicare_amount_counts_the_sessions_the_clinician_gives(write_plan, plan_data):
+    """The plan's "Amount" is the length of the clinician's sessions: a method the client
+    practises between sessions (M2, responsible: client) is not an amount of therapy."""
+    checked = check_file(write_plan(plan_data), "medicare", today=AS_OF)
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    amount = next(line for line in markdown.splitlines() if line.startswith("| Amount |"))
+    assert amount == "| Amount | Cognitive Processing Therapy: 60 minutes |"
+    for method in plan_data["methods"]:
+        method["responsible"] = "client"
+    checked = check_file(write_plan(plan_data), "medicare", today=AS_OF)
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    assert "| Amount | Not stated (no method delivered by the clinician) |" in markdown
+
+
+def test_the_clients_age_is_the_age_on_the_documents_date(write_plan, plan_data):
+    """Born 1988-02-14; the plan took effect 2026-01-05 (age 37) and was reviewed
+    2026-11-16: the document, dated by its review, says 38."""
+    plan_data["plan"].update(created="2026-01-05", effective="2026-01-05")
+    plan_data["plan"].update(last_reviewed="2026-11-16", review_by="2027-02-14")
+    checked = check_file(write_plan(plan_data), today=dt.date(2026, 11, 20))
+    markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
+    assert "| Date of birth | 1988-02-14 (age 38) |" in markdown

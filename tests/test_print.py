@@ -161,3 +161,57 @@ def test_pdf_keeps_dates_and_signature_rows_whole(pdfs, case):
 def test_docx_through_libreoffice_keeps_dates_and_signature_rows_whole(converted, case):
     plan, layout, _ = case
     _check_pages(converted[case], plan, layout)
+
+
+# --- the signature block's columns, without outside tools ---------------------------
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)
+def test_the_signature_column_leaves_room_to_sign_and_the_block_is_not_a_grid(plan):
+    """Signer (name, credentials) | Role | Signature | Date: the signature takes at least
+    35% of the width in HTML and DOCX; the DOCX block has no grid lines, only lines to
+    write on, so a blank line is never doubled by a cell border."""
+    import io
+    import zipfile
+
+    from plandoc.documents.documents import render_documents
+
+    checked = check_file(plan, "standard", today=AS_OF)
+    assert checked.plan is not None
+    made = render_documents(checked.plan, checked.layout, ("html", "docx"))
+    html = made["html"].decode()
+    block = html[html.index('<table class="signatures">') :]
+    block = block[: block.index("</table>")]
+    assert re.findall(r'<th scope="col">(\w+)</th>', block) == [
+        "Signer",
+        "Role",
+        "Signature",
+        "Date",
+    ]
+    shares = [float(w) for w in re.findall(r'<col style="width:([\d.]+)%">', block)]
+    assert shares[2] >= 35 and abs(sum(shares) - 100) < 0.1, shares
+    for row in signature_rows(checked.plan, checked.layout):
+        signer = f"{row.name}, {row.credentials}" if row.credentials else row.name
+        assert f"<td>{signer}</td><td>{row.role}</td>" in block
+    body = zipfile.ZipFile(io.BytesIO(made["docx"])).read("word/document.xml").decode()
+    table = next(t for t in body.split("<w:tbl>") if ">Signature<" in t.split("</w:tr>")[0])
+    grid = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"/>', table)]
+    assert grid[2] >= 0.35 * sum(grid), grid
+    assert '<w:insideH w:val="nil"/>' in table and '<w:insideV w:val="nil"/>' in table
+
+
+def test_a_very_long_signer_name_wraps_and_the_signature_keeps_its_room():
+    from plandoc.documents.table_widths import column_widths, signature_columns
+
+    header = ["Signer", "Role", "Signature", "Date"]
+    one_line, grow = signature_columns(header)
+    assert one_line == [False, True, False, True] and grow == 2
+    columns = [
+        ["Signer", "Anastasia Wilhelmina Nakamura-Oyelaran-Featherstonehaugh, PhD, LP, ABPP"],
+        ["Role", "Clinical supervisor"],
+        ["Signature", "_" * 24],
+        ["Date", "12/31/2026"],
+    ]
+    widths = column_widths(columns, 10199, 9.5, one_line, grow)
+    assert sum(widths) == 10199 and widths[2] >= 0.35 * 10199
+    assert widths[1] >= len("Clinical supervisor") * 100 and widths[3] >= len("12/31/2026") * 100

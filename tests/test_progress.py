@@ -195,6 +195,64 @@ def test_a_goal_past_its_target_date_and_not_met_is_flagged(write_plan, plan_dat
     assert progress_of(write_plan, plan_data)["G1"].flags == ()
 
 
+def test_a_goal_without_a_recent_score_is_flagged_as_not_measured(write_plan, plan_data):
+    # Scores every four weeks from 2026-08-03: the third is on 2026-09-28.
+    phq9_goal(plan_data, [16, 12, 8])
+    later = dt.date(2026, 9, 28) + dt.timedelta(days=91)
+    progress = progress_of(write_plan, plan_data, as_of=later)["G1"]
+    flag = next(f for f in progress.flags if f.kind == "not-measured")
+    assert flag.text == (
+        "the latest score is from 2026-09-28, more than 90 days before 2026-12-28: measure again"
+    )
+    on_time = progress_of(write_plan, plan_data, as_of=later - dt.timedelta(days=1))["G1"]
+    assert "not-measured" not in {f.kind for f in on_time.flags}
+    monthly = ProgressRules(not_measured_after=30)
+    month_on = dt.date(2026, 9, 28) + dt.timedelta(days=31)
+    assert "not-measured" in {
+        f.kind for f in progress_of(write_plan, plan_data, month_on, monthly)["G1"].flags
+    }
+    # No score at all: the baseline is what is old.
+    phq9_goal(plan_data, [])
+    plan_data["goals"][0]["progress"] = []
+    bare = progress_of(write_plan, plan_data, as_of=dt.date(2027, 1, 1))["G1"]
+    assert any(f.text.startswith("the baseline is from") for f in bare.flags)
+    plan_data["goals"][0]["status"] = "met"  # a closed goal is never flagged
+    assert progress_of(write_plan, plan_data, as_of=dt.date(2027, 1, 1))["G1"].flags == ()
+
+
+def test_a_documents_flags_and_chart_dates_follow_its_layouts_date_format(write_plan, plan_data):
+    phq9_goal(plan_data, [16, 12, 8], target_date="2026-10-01")
+    checked = check_file(write_plan(plan_data), "medicare", today=AS_OF)
+    assert not checked.failed(), [str(p) for p in checked.problems]
+    html = render_documents(checked.plan, checked.layout, ("html",))["html"].decode()
+    assert 'target date <span class="nowrap">10/01/2026</span> has passed' in html
+    chart = html[html.index("<svg") : html.index("</svg>")]
+    assert ">09/28/2026</text>" in chart and "2026-09-28" not in chart
+    assert "G1: PHQ-9 from 16 at baseline to 8 on 09/28/2026" in chart
+    data = html[html.index('class="chart-data"') :]
+    assert data.startswith('class="chart-data">G1: PHQ-9 over time: 16 on 08/03/2026; 12 on')
+    client = check_file(write_plan(plan_data), "client-copy", today=AS_OF)
+    html = render_documents(client.plan, client.layout, ("html",))["html"].decode()
+    chart = html[html.index("<svg") : html.index("</svg>")]
+    assert ">Sep 28, 2026</text>" in chart  # "%B %-d, %Y", the month abbreviated on the axis
+
+
+def test_progress_words_say_what_response_and_remission_mean(write_plan, plan_data):
+    progress = progress_of(write_plan, phq9_goal(plan_data, [16, 12, 8]))["G1"]
+    assert progress.response_text == "yes: 50% better than baseline (response: 50% better or more)"
+    assert progress.remission_text == "not yet: latest 8 (remission: below 5)"
+    slower = progress_of(write_plan, phq9_goal(plan_data, [16, 14]))["G1"]
+    assert slower.response_text == (
+        "not yet: 12% better than baseline (response: 50% better or more)"
+    )
+    behaviour = progress_of(write_plan, plan_data)["G2"]  # highway trips per week
+    assert behaviour.measure_text.endswith("(highway trips per week)")
+    assert behaviour.title == f"G2: {behaviour.measure_text} over time"
+    assert behaviour.response_text == "-" and behaviour.remission_text == "-"
+    assert behaviour.change_short == "3 better"  # its unit is in the measure's cell
+    assert progress.change_short == progress.change_text == "8 points better"
+
+
 def test_the_thresholds_come_from_the_layout_manifest(write_plan, plan_data, tmp_path):
     phq9_goal(plan_data, [16, 15, 16, 16])
     stricter = ProgressRules(stalled_after=4)  # 16 -> 15 -> 16 -> 16: 16 is not better than 16
@@ -252,8 +310,8 @@ def test_the_chart_draws_the_plans_scores_with_its_target_and_trend(write_plan, 
     labels = re.findall(r'font-weight="bold">(\d+)</text>', svg)
     assert labels == ["16", "12", "8"]
     assert "target 4" in svg and 'role="img"' in svg
-    assert '<title id="goal-1-title">PHQ-9 over time</title>' in svg
-    assert "PHQ-9 from 16 at baseline to 8 on 2026-09-28 (8 points better" in svg
+    assert '<title id="goal-1-title">G1: PHQ-9 over time</title>' in svg
+    assert "G1: PHQ-9 from 16 at baseline to 8 on 2026-09-28 (8 points better" in svg
     for label in ("minimal", "mild", "moderate", "moderately severe", "severe"):
         assert f">{label}</text>" in svg
     layout = charts.chart_layout(progress)
@@ -286,7 +344,8 @@ def test_every_format_carries_the_chart(write_plan, plan_data):
     assert package.read("word/media/chart1.png") == documents["goal-1.png"]
     assert 'Extension="png"' in package.read("[Content_Types].xml").decode()
     body = package.read("word/document.xml").decode()
-    assert 'descr="PHQ-9 from 16 at baseline to 8' in body
+    assert 'descr="G1: PHQ-9 from 16 at baseline to 8' in body
+    assert 'title="G1: PHQ-9 over time"' in body
     assert len(docx.Document(io.BytesIO(documents["docx"])).inline_shapes) == 2
 
 

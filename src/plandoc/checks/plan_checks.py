@@ -643,9 +643,10 @@ def check_revisions(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             yield Finding((*path, "date"), f"{plan_value(revision.date)} is in the future")
 
 
-def client_age(plan: Plan) -> int:
-    """The client's age in whole years on the day the plan took effect."""
-    born, on = plan.client.date_of_birth, plan.plan.effective
+def client_age(plan: Plan, on: dt.date | None = None) -> int:
+    """The client's age in whole years on `on`, by default the day the plan took effect
+    (when consent was given: whether a guardian signs)."""
+    born, on = plan.client.date_of_birth, on or plan.plan.effective
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 

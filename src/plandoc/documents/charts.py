@@ -21,7 +21,7 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 from plandoc.model.instruments import Band, Instrument
-from plandoc.model.plan import number_text
+from plandoc.model.plan import date_text, number_text
 from plandoc.model.progress import GoalProgress
 
 WIDTH, HEIGHT = 640, 280
@@ -94,8 +94,11 @@ def overlap(a: tuple[float, ...], b: tuple[float, ...], gap: float = 0) -> bool:
     return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
 
-def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
-    """Where everything goes, for a document whose body text is `font_size` points."""
+def chart_layout(
+    progress: GoalProgress, font_size: float = 10, date_format: str = "%Y-%m-%d"
+) -> ChartLayout:
+    """Where everything goes, for a document whose body text is `font_size` points and
+    whose dates read as `date_format` (the axis abbreviates a month's name)."""
     size, title_size = text_sizes(font_size)
     gap = GAP * size
     low, high = _score_range(progress)
@@ -126,7 +129,8 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
     def x_of(date: dt.date) -> float:
         return x0 + INSET + (date - first).days / span * (x1 - x0 - 2 * INSET)
 
-    title = _fit_width(f"{_fit(progress.measure)} over time", title_size, True, WIDTH - 2 * x0)
+    drawn_title = f"{progress.goal_id}: {_fit(progress.measure_text)} over time"
+    title = _fit_width(drawn_title, title_size, True, WIDTH - 2 * x0)
     texts: list[Text] = [Text(x0, round(title_size * 1.3), title, title_size, "start", INK, True)]
     grid = []
     for tick, tick_text in zip(ticks, tick_texts, strict=True):
@@ -159,7 +163,8 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
     labelled = _thin(scores, wanted, [text.box for text in texts], gap)
     texts += [scores[index] for index in labelled]
     date_y = y1 + 6 + size * 1.1
-    dates = [Text(x, date_y, _date_label(point), size, "middle", MUTED)
+    axis_format = date_format.replace("%B", "%b")
+    dates = [Text(x, date_y, _date_label(point, axis_format), size, "middle", MUTED)
              for (x, _), point in zip(points, progress.points, strict=True)]  # fmt: skip
     taken = [text.box for text in texts]
     texts += [dates[index] for index in _thin(dates, [0, len(dates) - 1], taken, gap)]
@@ -167,8 +172,8 @@ def chart_layout(progress: GoalProgress, font_size: float = 10) -> ChartLayout:
     footnote = _fit_width(f"{unit}; {progress.direction_text}", size, False, WIDTH - x0 - 4)
     texts.append(Text(x0, y1 + 4 + size * 2.5, footnote, size, "start", MUTED))
     return ChartLayout(
-        title=f"{progress.measure} over time",
-        description=progress.trend_text,
+        title=progress.title,
+        description=progress.trend(lambda day: date_text(day, date_format)),
         bands=tuple(bands),
         grid=tuple(grid),
         axis=(x0, y0, x1, y1),
@@ -243,8 +248,8 @@ def _thin(
     return sorted(drawn)
 
 
-def _date_label(point) -> str:  # type: ignore[no-untyped-def]
-    return "baseline" if point.baseline else point.date.isoformat()
+def _date_label(point, date_format: str) -> str:  # type: ignore[no-untyped-def]
+    return "baseline" if point.baseline else date_text(point.date, date_format)
 
 
 def _fit_width(text: str, size: int, bold: bool, room: float) -> str:
@@ -317,10 +322,12 @@ def _ticks(low: float, high: float) -> list[float]:
 # --- SVG ---------------------------------------------------------------------
 
 
-def svg(progress: GoalProgress, element_id: str, font_size: float = 10) -> str:
+def svg(
+    progress: GoalProgress, element_id: str, font_size: float = 10, date_format: str = "%Y-%m-%d"
+) -> str:
     """An inline <svg> element (no script, no external resources); its text sized for a
-    body of `font_size` points."""
-    chart = chart_layout(progress, font_size)
+    body of `font_size` points, its dates in `date_format`."""
+    chart = chart_layout(progress, font_size, date_format)
     x0, y0, x1, y1 = chart.axis
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -366,12 +373,12 @@ def _hex(color: tuple[int, int, int]) -> str:
 SCALE = 2  # pixels per SVG unit in the PNG (1280 x 560: about 210 dpi across a page)
 
 
-def png(progress: GoalProgress, font_size: float = 10) -> bytes:
+def png(progress: GoalProgress, font_size: float = 10, date_format: str = "%Y-%m-%d") -> bytes:
     """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode;
-    its text sized for a body of `font_size` points."""
+    its text sized for a body of `font_size` points, its dates in `date_format`."""
     from PIL import Image, ImageDraw  # imported when a chart is drawn, not at start-up
 
-    chart = chart_layout(progress, font_size)
+    chart = chart_layout(progress, font_size, date_format)
     k = SCALE
     image = Image.new("P", (WIDTH * k, HEIGHT * k), 0)
     image.putpalette([channel for color in PALETTE for channel in color])

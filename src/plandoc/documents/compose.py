@@ -104,7 +104,12 @@ def compose(
     instruments: Registry | None = None,
     service_codes: ServiceCodes | None = None,
 ) -> PlanDocument:
-    progress = plan_progress(plan, instruments or built_in_registry(), layout.progress)
+    progress = plan_progress(
+        plan,
+        instruments or built_in_registry(),
+        layout.progress,
+        date_text=layout.format_date,
+    )
     charts = {
         goal.id: f"goal-{number}"
         for number, goal in enumerate(plan.goals, 1)
@@ -114,7 +119,8 @@ def compose(
         "plan": plan,
         "layout": layout,
         "review_due": review_due(plan, layout.review_interval_days),
-        "age": client_age(plan),
+        # The age on the document's date (its last review), as a reviewer reads it.
+        "age": client_age(plan, plan.plan.last_reviewed or plan.plan.effective),
         "is_minor": client_age(plan) < ADULT_AGE,
         "signature_rows": signature_rows(plan, layout),
         "consent": consent(plan),

@@ -57,7 +57,10 @@ def render_documents(
     document = compose(plan, layout, instruments, service_codes)
     # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
     pictures = (
-        {name: charts.png(progress, layout.font_size) for name, progress in document.charts}
+        {
+            name: charts.png(progress, layout.font_size, layout.date_format)
+            for name, progress in document.charts
+        }
         if {"md", "docx"} & set(formats)
         else {}
     )

@@ -31,6 +31,7 @@ from plandoc.documents.docx_reference import (
 from plandoc.documents.markdown_events import events
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
+from plandoc.model.plan import date_text
 from plandoc.model.progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -107,6 +108,7 @@ class _BodyBuilder:
     charts: dict[str, GoalProgress] = field(default_factory=dict)
     drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
     font_size: float = 10  # the body's, in points: the charts' text follows it
+    date_format: str = "%Y-%m-%d"  # the layout's: the charts' dates follow it
     keep_next: bool = False  # the open paragraph keeps with the next (a chart's)
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
@@ -116,7 +118,7 @@ class _BodyBuilder:
     def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
         number = len(self.pictures) + 1
-        picture = self.drawn.get(name) or charts.png(progress, self.font_size)
+        picture = self.drawn.get(name) or charts.png(progress, self.font_size, self.date_format)
         self.pictures.append((f"chart{number}.png", picture))
         width = self.reference.text_width * 635  # twips -> EMU
         height = width * charts.HEIGHT // charts.WIDTH
@@ -130,7 +132,8 @@ class _BodyBuilder:
                 and ('<w:pStyle w:val="Heading' not in self.out[-2])
             ):
                 self.out[-2] = keep_with_next(self.out[-2])
-        self.current_runs().append(_Run("", drawing=picture_xml(number, width, height, progress)))
+        drawing = picture_xml(number, width, height, progress, self.date_format)
+        self.current_runs().append(_Run("", drawing=drawing))
         self.keep_next = self.table is None  # and with the start of what follows it
 
     # --- paragraphs ---------------------------------------------------------
@@ -267,6 +270,16 @@ def keep_dates_whole(text: str) -> str:
 
 
 SIGN_ROW_HEIGHT = 851  # twips: 1.5 cm, room to sign by hand
+# The signature block is a form to sign, not a grid: no borders but the header row's
+# rule below (the style's first row) and the lines to write on.
+SIGNATURE_BORDERS = (
+    "<w:tblBorders>"
+    + "".join(
+        f'<w:{side} w:val="nil"/>'
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    + "</w:tblBorders>"
+)
 # A line to sign or date on: an empty paragraph ruled below, the cell's width.
 SIGN_LINE = (
     '<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}'
@@ -340,9 +353,10 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
     # The table style shades a first row only where the table has a header row: a
     # key/value table's first row is data (its first column holds the row headers).
     look = 'w:val="0420" w:firstRow="1"' if table.header_rows else 'w:val="0400" w:firstRow="0"'
+    borders = SIGNATURE_BORDERS if signatures else ""
     return (
         '<w:tbl><w:tblPr><w:tblStyle w:val="PlanTable"/><w:tblW w:w="5000" w:type="pct"/>'
-        '<w:tblLayout w:type="fixed"/>'
+        f'{borders}<w:tblLayout w:type="fixed"/>'
         f'<w:tblLook {look} w:lastRow="0" w:firstColumn="0" '
         'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr>'
         f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
@@ -362,16 +376,15 @@ def column_widths(
     signatures: list[str] | None = None,
 ) -> list[int]:
     """Share the text width among the columns by their content (see table_widths); in the
-    signature block (`signatures`: its header), all but the signature keep to one line and
-    the signature takes the rest."""
+    signature block (`signatures`: its header), roles and dates keep to one line and the
+    signature takes the rest (see table_widths.signature_columns)."""
     texts = [
         [_text(row[column]) for row in table.rows if column < len(row)] for column in range(columns)
     ]
     one_line: list[bool] = []
     grow = None
     if signatures:
-        grow = [cell.strip().lower() for cell in signatures].index("signature")
-        one_line = [column != grow for column in range(columns)]
+        one_line, grow = table_widths.signature_columns(signatures)
     return table_widths.column_widths(texts, text_width, points, one_line, grow)
 
 
@@ -382,6 +395,7 @@ def body_xml(
     drawn: dict[str, bytes] | None = None,
     plain_styles: tuple[str, ...] = (),
     font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
@@ -392,6 +406,7 @@ def body_xml(
         drawn=drawn or {},
         plain_styles=plain_styles,
         font_size=font_size,
+        date_format=date_format,
     )
     for kind, name, value in events(markdown):
         if b.in_chart and not (kind == "end" and name == "Image"):
@@ -489,10 +504,13 @@ def body_xml(
     return b
 
 
-def picture_xml(number: int, width: int, height: int, progress: GoalProgress) -> str:
+def picture_xml(
+    number: int, width: int, height: int, progress: GoalProgress, date_format: str = "%Y-%m-%d"
+) -> str:
     """An inline picture of `word/media/chart{number}.png`, described for screen readers."""
-    title = xml_text(f"{progress.measure} over time").replace('"', "&quot;")
-    description = xml_text(progress.trend_text).replace('"', "&quot;")
+    title = xml_text(progress.title).replace('"', "&quot;")
+    description = xml_text(progress.trend(lambda day: date_text(day, date_format)))
+    description = description.replace('"', "&quot;")
     return (
         '<w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
         f'<wp:extent cx="{width}" cy="{height}"/>'
@@ -544,7 +562,12 @@ def render_docx(
     """The Word document; `pictures` are the charts' PNGs when already drawn (by name)."""
     reference = reference_package(layout.page_size, layout.font_size)
     built = body_xml(
-        document.body, reference, dict(document.charts), pictures or {}, font_size=layout.font_size
+        document.body,
+        reference,
+        dict(document.charts),
+        pictures or {},
+        font_size=layout.font_size,
+        date_format=layout.date_format,
     )
     body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)

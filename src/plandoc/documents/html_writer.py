@@ -16,10 +16,11 @@ from plandoc.documents.table_widths import (
     column_percents,
     is_line,
     is_signature_table,
+    signature_columns,
     unbreakable,
 )
 from plandoc.layouts import PAGE_TEMPLATE, Layout
-from plandoc.model.plan import number_text
+from plandoc.model.plan import date_text, number_text
 from plandoc.model.progress import GoalProgress
 
 # Blocks that end a run of paragraphs (a chart keeps only with paragraphs right before it).
@@ -39,11 +40,13 @@ def render_body(
     charts: dict[str, GoalProgress] | None = None,
     page_size: str = "letter",
     font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
 ) -> str:
     """The document body as HTML: every text escaped, raw HTML shown as text.
 
     An image `chart:NAME` that names one of `charts` becomes that chart, as
-    inline SVG, its text sized for a body of `font_size` points; its alt text is the
+    inline SVG, its text sized for a body of `font_size` points and its dates
+    written in `date_format`; its alt text is the
     SVG's description, and its scores follow it as text for screen readers (see
     `chart_data`). Tables get column widths from their content for the page size
     and the layout's font size; a cell that is a date, code, id, number or phone
@@ -152,7 +155,8 @@ def render_body(
                         out[paragraph_at] = '<p class="chart-block">'
                         for start in paragraphs[-3:-1]:
                             out[start] = '<p class="keep-next">'
-                    write(f'<span class="chart">{svg(chart, name, font_size)}{chart_data(chart)}')
+                    picture = svg(chart, name, font_size, date_format)
+                    write(f'<span class="chart">{picture}{chart_data(chart, date_format)}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
@@ -210,7 +214,7 @@ def render_body(
     return "".join(out)
 
 
-def chart_data(progress: GoalProgress) -> str:
+def chart_data(progress: GoalProgress, date_format: str = "%Y-%m-%d") -> str:
     """A chart's data as text beside it: each score with its date, and the target.
 
     Screen readers read it after the chart's title and description; the
@@ -218,10 +222,11 @@ def chart_data(progress: GoalProgress) -> str:
     lists the scores in a table too.
     """
     scores = "; ".join(
-        f"{'baseline ' if point.baseline else ''}{number_text(point.score)} on {point.date}"
+        f"{'baseline ' if point.baseline else ''}{number_text(point.score)} on "
+        f"{date_text(point.date, date_format)}"
         for point in progress.points
     )
-    text = f"{progress.measure}: {scores}; target {number_text(progress.target)}."
+    text = f"{progress.title}: {scores}; target {number_text(progress.target)}."
     return f'<span class="chart-data">{html.escape(text, quote=False)}</span>'
 
 
@@ -230,12 +235,12 @@ def colgroup(
 ) -> str:
     """Each column's width, from its content (see table_widths): the table's layout is
     fixed by them (`table-layout: fixed` in the stylesheet). In the signature block,
-    names, roles, credentials and dates keep to one line and the signature takes the rest."""
+    roles and dates keep to one line, a signer's name wraps only at its spaces and hyphens, and
+    the signature takes the rest (at least SIGNATURE_SHARE of the width)."""
     one_line: list[bool] = []
     grow = None
     if is_signature_table(header):
-        grow = [cell.strip().lower() for cell in header].index("signature")
-        one_line = [index != grow for index in range(len(columns))]
+        one_line, grow = signature_columns(header)
     points = font_size - 0.5  # the stylesheets' table text: 9.5 points by a 10-point body
     percents = column_percents(columns, page_size, points, one_line, grow)
     cols = "".join(f'<col style="width:{width}">' for width in percents)
@@ -281,7 +286,11 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             letterhead=Markup(letterhead),
             body=Markup(
                 render_body(
-                    document.body, dict(document.charts), layout.page_size, layout.font_size
+                    document.body,
+                    dict(document.charts),
+                    layout.page_size,
+                    layout.font_size,
+                    layout.date_format,
                 )
             ),
             stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),

@@ -13,6 +13,7 @@ text) and gives every format the same columns.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -64,6 +65,17 @@ def is_signature_table(header: Sequence[str]) -> bool:
     return any(cell.strip().lower() == "signature" for cell in header)
 
 
+SIGNATURE_SHARE = 0.35  # of the text width, at least: the room to sign in
+_SIGNER_COLUMNS = {"signature", "signer", "name"}  # may wrap: a long name at its spaces
+
+
+def signature_columns(header: Sequence[str]) -> tuple[list[bool], int]:
+    """For the signature block (see `is_signature_table`), which columns keep to one
+    line (a role, credentials, a date) and which one takes the room left (the signature)."""
+    names = [cell.strip().lower() for cell in header]
+    return [name not in _SIGNER_COLUMNS for name in names], names.index("signature")
+
+
 def column_widths(
     columns: Sequence[Sequence[str]],
     text_width: int,
@@ -100,8 +112,21 @@ def column_widths(
         least = max(whole, min(longest_word + 1, 24), LINE_FLOOR if lines else 6) * char
         minimums.append(int(least) + CELL_MARGINS)
         weights.append(min(max((len(text) for text in texts if not is_line(text)), default=1), 60))
+    if grow is not None and 0 <= grow < len(columns):  # the signature: room to sign by hand
+        room = math.ceil(text_width * SIGNATURE_SHARE)
+        floors[grow], minimums[grow] = max(floors[grow], room), max(minimums[grow], room)
     spare = max(text_width - sum(floors), 0)
     if grow is not None and 0 <= grow < len(columns):
+        # The columns that may wrap (a signer's name) take what keeps them on one line,
+        # if the page has it, before the signature takes the rest.
+        for index, texts in enumerate(columns):
+            if index == grow or (index < len(one_line) and one_line[index]):
+                continue
+            longest = max((len(text.strip()) + 1 for text in texts), default=0)
+            wanted = int(longest * char * WIDE_CHAR) + CELL_MARGINS - floors[index]
+            extra = min(max(wanted, 0), spare)
+            floors[index] += extra
+            spare -= extra
         weights = [1 if index == grow else 0 for index in range(len(columns))]
     total = sum(weights) or 1
     widths = [
@@ -115,7 +140,8 @@ def column_widths(
             widths = [w - share * r // sum(room) for w, r in zip(widths, room, strict=True)]
     excess = sum(widths) - text_width
     if excess > 0:  # still too wide: the widest column (a very long name) wraps at its spaces
-        widest = widths.index(max(widths))
+        candidates = [w if index != grow else -1 for index, w in enumerate(widths)]
+        widest = candidates.index(max(candidates))  # never the room to sign
         widths[widest] -= min(excess, max(widths[widest] - 6 * int(char) - CELL_MARGINS, 0))
     total_width = sum(widths)
     if total_width > text_width:  # still too wide: scale down evenly

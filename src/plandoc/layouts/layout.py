@@ -34,6 +34,7 @@ from plandoc import tomlfile
 from plandoc.checks.layout_rules import Rule, rules_from
 from plandoc.errors import LayoutError
 from plandoc.layouts.manifest import LayoutManifest
+from plandoc.model.plan import date_text
 from plandoc.model.progress import ProgressRules
 from plandoc.problems import plan_value
 from plandoc.settings import unknown_name
@@ -90,8 +91,7 @@ class Layout:
         return layouts
 
     def format_date(self, value: dt.date) -> str:
-        # "%-d" (day without a leading zero) is not portable to Windows: do it here.
-        return value.strftime(self.date_format.replace("%-d", str(value.day)))
+        return date_text(value, self.date_format)
 
     @cached_property
     def _template_names(self) -> dict[str, str]:

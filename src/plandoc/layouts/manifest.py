@@ -45,6 +45,7 @@ class ProgressTable(_Table):
 
     stalled_after: Annotated[StrictInt, Field(ge=2, le=12)] | None = None
     worsening_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    not_measured_after: Annotated[StrictInt, Field(ge=7, le=366)] | None = None  # days
     charts: StrictBool | None = None
 
 

@@ -139,4 +139,6 @@ def make_environment(layout: Layout, loader: jinja2.BaseLoader) -> SandboxedEnvi
     environment.filters["narrative"] = lambda text: narrative(text) if text else Markdown("")
     environment.filters["label"] = label
     environment.filters["date"] = lambda value: layout.format_date(value) if value else ""
+    # A goal's progress as one sentence, its dates the layout's: a chart's text alternative.
+    environment.filters["trend"] = lambda progress: progress.trend(layout.format_date)
     return environment

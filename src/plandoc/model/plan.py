@@ -130,6 +130,12 @@ def number_text(value: float, places: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def date_text(value: dt.date, date_format: str = "%Y-%m-%d") -> str:
+    """A date as a document shows it, in a layout's `date_format` (strftime codes, plus
+    "%-d", the day without a leading zero, done here: it is not portable to Windows)."""
+    return value.strftime(date_format.replace("%-d", str(value.day)))
+
+
 def read_number(value: Any, kind: str) -> int | float:
     """A plan's number of `kind` (see NUMBERS), or ValueError with a one-line message.
 

@@ -11,7 +11,10 @@ goal that is not working:
   baseline included) by at least the measure's `meaningful_change` (from the
   registry) or, for a measure without one, by `worsening_percent` of the
   baseline (from the layout);
-- `past-target`: the goal's target date has passed and it is not met.
+- `past-target`: the goal's target date has passed and it is not met;
+- `not-measured`: no score in the last `not_measured_after` days (from the
+  layout, default 90) before the date progress is read as of: the latest
+  score, or the baseline when there is none, is older than that.
 
 The thresholds live in the instrument registry and the layout manifest
 (`[progress]`), never in code. A goal that is met or discontinued is never
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from plandoc.model.instruments import Instrument, Registry
@@ -39,6 +43,7 @@ class ProgressRules:
 
     stalled_after: int = 3  # measurements without improvement
     worsening_percent: float = 20  # of the baseline, when the measure has no meaningful change
+    not_measured_after: int = 90  # days without a score before a goal is flagged
     charts: bool = True
 
 
@@ -51,7 +56,7 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    kind: str  # stalled, worsened, past-target
+    kind: str  # stalled, worsened, past-target, not-measured
     text: str
 
 
@@ -128,6 +133,17 @@ class GoalProgress:
         return self.instrument.in_remission(self.latest.score)
 
     @property
+    def measure_text(self) -> str:
+        """The measure with its unit when it counts something: "PCL-5", "School attendance
+        (days missed per month)"."""
+        return self.measure if self.unit == "points" else f"{self.measure} ({self.unit})"
+
+    @property
+    def title(self) -> str:
+        """The chart's title, naming its goal: "G3: PCL-5 over time"."""
+        return f"{self.goal_id}: {self.measure_text} over time"
+
+    @property
     def direction_text(self) -> str:
         return "lower is better" if self.lower_is_better else "higher is better"
 
@@ -140,6 +156,17 @@ class GoalProgress:
         if self.improvement == 0:
             return "no change"
         return self._amount(self.improvement)
+
+    @property
+    def change_short(self) -> str:
+        """The change where the measure's unit is said beside it: '16 points better',
+        '4 better', 'no change'."""
+        if self.improvement is None:
+            return "-"
+        if self.improvement == 0 or self.unit == "points":
+            return self.change_text
+        way = "better" if self.improvement > 0 else "worse"
+        return f"{number_text(abs(self.improvement))} {way}"
 
     def _amount(self, improvement: float) -> str:
         """16 -> '16 points better'; -2 -> 'worse by 2 (attacks per week)'."""
@@ -182,33 +209,47 @@ class GoalProgress:
 
     @property
     def response_text(self) -> str:
-        return _yes_no(
-            self.responded,
-            f"{number_text(self.instrument.response_percent)}% better"
-            if (self.instrument and self.instrument.response_percent)
-            else "",
+        """'yes: 52% better than baseline (response: 50% or more)', or 'not yet: ...'."""
+        if self.responded is None or self.improvement is None or not self.baseline:
+            return _yes_no(self.responded, "")
+        better = 100 * self.improvement / abs(self.baseline)
+        way = f"{number_text(round(abs(better)))}% {'better' if better >= 0 else 'worse'}"
+        rule = (
+            f" (response: {number_text(self.instrument.response_percent)}% better or more)"
+            if self.instrument and self.instrument.response_percent
+            else ""
         )
+        return f"{_yes_no(self.responded, '')}: {way} than baseline{rule}"
 
     @property
     def remission_text(self) -> str:
-        threshold = ""
+        """'yes: latest 4 (remission: below 5)', or 'not yet: latest 12 (remission: below 5)'."""
+        if self.in_remission is None or self.latest is None:
+            return "-"
+        rule = ""
         if self.instrument and self.instrument.remission_below is not None:
-            threshold = f"below {number_text(self.instrument.remission_below)}"
+            rule = f" (remission: below {number_text(self.instrument.remission_below)})"
         elif self.instrument and self.instrument.remission_above is not None:
-            threshold = f"above {number_text(self.instrument.remission_above)}"
-        return _yes_no(self.in_remission, threshold)
+            rule = f" (remission: above {number_text(self.instrument.remission_above)})"
+        return f"{_yes_no(self.in_remission, '')}: latest {number_text(self.latest.score)}{rule}"
 
     @property
     def trend_text(self) -> str:
-        """One sentence stating the trend: the text alternative of the chart."""
+        """The trend sentence with ISO dates (see `trend`)."""
+        return self.trend()
+
+    def trend(self, date_text: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+        """One sentence stating the trend, naming the goal: the text alternative of the
+        chart. `date_text` writes a date the way the document does."""
+        measure = f"{self.goal_id}: {self.measure_text}"
         if self.latest is None:
-            return f"{self.measure}: no scores recorded yet; baseline {number_text(self.baseline)}."
+            return f"{measure}: no scores recorded yet; baseline {number_text(self.baseline)}."
         amount = self._amount(self.improvement or 0)
         count = len(self.scores)
         baseline, latest = number_text(self.baseline), number_text(self.latest.score)
         return (
-            f"{self.measure} from {baseline} at baseline to {latest} on "
-            f"{self.latest.date.isoformat()} ({amount}; {count} score{'s' * (count != 1)}); "
+            f"{measure} from {baseline} at baseline to {latest} on "
+            f"{date_text(self.latest.date)} ({amount}; {count} score{'s' * (count != 1)}); "
             f"target {number_text(self.target)}, {self.direction_text}."
         )
 
@@ -221,15 +262,27 @@ def plan_as_of(plan: Plan) -> dt.date:
 
 
 def plan_progress(
-    plan: Plan, registry: Registry, rules: ProgressRules, as_of: dt.date | None = None
+    plan: Plan,
+    registry: Registry,
+    rules: ProgressRules,
+    as_of: dt.date | None = None,
+    date_text: Callable[[dt.date], str] = dt.date.isoformat,
 ) -> dict[str, GoalProgress]:
-    """Goal id -> its progress, for every goal of the plan."""
+    """Goal id -> its progress, for every goal of the plan; the flags' texts write dates
+    with `date_text` (a document's: its layout's format)."""
     when = as_of or plan_as_of(plan)
-    return {goal.id: goal_progress(plan, goal, registry, rules, when) for goal in plan.goals}
+    return {
+        goal.id: goal_progress(plan, goal, registry, rules, when, date_text) for goal in plan.goals
+    }
 
 
 def goal_progress(
-    plan: Plan, goal: Goal, registry: Registry, rules: ProgressRules, as_of: dt.date
+    plan: Plan,
+    goal: Goal,
+    registry: Registry,
+    rules: ProgressRules,
+    as_of: dt.date,
+    date_text: Callable[[dt.date], str] = dt.date.isoformat,
 ) -> GoalProgress:
     measure = goal.measure
     if isinstance(measure, BehaviorTracking):
@@ -267,7 +320,7 @@ def goal_progress(
         as_of=as_of,
         flags=(),
     )
-    flags = _flags(progress, goal, rules)
+    flags = _flags(progress, goal, rules, date_text)
     return dataclasses.replace(progress, flags=flags)
 
 
@@ -280,7 +333,9 @@ def _baseline_date(plan: Plan, goal: Goal) -> dt.date:
     return plan.plan.created
 
 
-def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Flag, ...]:
+def _flags(
+    progress: GoalProgress, goal: Goal, rules: ProgressRules, date_text: Callable[[dt.date], str]
+) -> tuple[Flag, ...]:
     if progress.status in CLOSED:
         return ()
     flags = []
@@ -304,7 +359,11 @@ def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Fl
         worse_by = (scores[-1] - best) if progress.lower_is_better else (best - scores[-1])
         threshold = _meaningful_change(progress, rules)
         if worse_by >= threshold and worse_by > 0:
-            since = "the baseline" if best_at.baseline else f"{number_text(best)} on {best_at.date}"
+            since = (
+                "the baseline"
+                if best_at.baseline
+                else f"{number_text(best)} on {date_text(best_at.date)}"
+            )
             flags.append(
                 Flag(
                     "worsened",
@@ -314,7 +373,21 @@ def _flags(progress: GoalProgress, goal: Goal, rules: ProgressRules) -> tuple[Fl
             )
     if goal.target_date < progress.as_of and not progress.target_reached:
         flags.append(
-            Flag("past-target", f"target date {goal.target_date} has passed and it is not met")
+            Flag(
+                "past-target",
+                f"target date {date_text(goal.target_date)} has passed and it is not met",
+            )
+        )
+    last = progress.points[-1]
+    if (progress.as_of - last.date).days > rules.not_measured_after:
+        latest = "the baseline" if last.baseline else "the latest score"
+        flags.append(
+            Flag(
+                "not-measured",
+                f"{latest} is from {date_text(last.date)}, more than "
+                f"{rules.not_measured_after} days before {date_text(progress.as_of)}: "
+                "measure again",
+            )
         )
     return tuple(flags)
 
