@@ -429,3 +429,20 @@ def test_the_built_in_measures_pass_the_model_a_clinics_file_must_pass(tmp_path)
     text = resources.files("plandoc.model").joinpath("instruments.toml").read_text("utf-8")
     checked = instruments._parse(text, "instruments.toml")
     assert checked == instruments.built_in_registry().instruments
+
+
+def test_status_flags_a_current_plan_whose_goal_has_no_recent_score(write_plan, plan_data):
+    phq9_goal(plan_data, [16, 12, 8])  # the last score: 2026-09-28
+    path = write_plan(plan_data)
+
+    def flags(as_of: str) -> list[str]:
+        result = CliRunner().invoke(
+            main, ["status", str(path.parent), "--format", "json", "--as-of", as_of]
+        )
+        return json.loads(result.output)[0]["flags"]
+
+    assert "goal-not-measured" not in flags("2026-12-27")  # 90 days on
+    assert "goal-not-measured" in flags("2026-12-28")
+    plan_data["plan"]["status"] = "completed"
+    write_plan(plan_data)
+    assert "goal-not-measured" not in flags("2026-12-28")

@@ -15,6 +15,8 @@ left in the authorization, and flags:
 - `goal-stalled`: a goal shows no improvement over its last measurements;
 - `goal-worsened`: a goal's latest score is worse than its best by a
   clinically meaningful amount (the thresholds: see progress.py);
+- `goal-not-measured`: an open goal of a current plan has had no score for
+  more than 90 days (the plan's layout's `[progress] not_measured_after`);
 - `authorization-low`: the authorization has fewer than `sessions_left`
   sessions left (default 4; the `sessions_left` column says how many);
 - `authorization-ending`: the authorization ends within `within` days;
@@ -120,6 +122,8 @@ def status_row(
     progress = plan_progress(plan, instruments or built_in_registry(), rules, as_of=today)
     kinds = {flag.kind for goal in progress.values() for flag in goal.flags}
     flags += [f"goal-{kind}" for kind in ("past-target", "stalled", "worsened") if kind in kinds]
+    if current and "not-measured" in kinds:  # history is not measured any more
+        flags.append("goal-not-measured")
     if checked.failed() and not _only_overdue(checked):
         flags.append("invalid")
     return StatusRow(
