@@ -247,7 +247,7 @@ def test_no_page_of_the_pdf_holds_only_a_chart(tmp_path, layout, page_size):
     chart_words = set()
     titles = []
     for _, goal in document.charts:
-        chart = charts.chart_layout(goal, checked.layout.font_size)
+        chart = charts.chart_layout(goal, checked.layout.font_size, checked.layout.date_format)
         titles.append(chart.texts[0].text)
         for text in chart.texts:
             chart_words |= set(text.text.split())

@@ -35,6 +35,7 @@ SIZES = ["letter", "a4"]
 # A signer's name up to this long sits on one line with the role; a longer one (the stress
 # plan has some) wraps at its spaces and hyphens, never inside a word.
 NAME_ON_ONE_LINE = 28
+WORD = re.compile(r"[^\W\d_]{4,}")  # a word of letters, as long as a split would show
 CASES = [(plan, layout, size) for plan in PLANS for layout in LAYOUTS for size in SIZES]
 
 
@@ -92,6 +93,20 @@ def _markdown(plan: Path, layout: str) -> str:
     return re.sub(r"^!\[.*$", "", markdown, flags=re.M)
 
 
+def split_words(markdown: str, lines: str) -> list[str]:
+    """The document's words that are whole nowhere on its pages: split by the renderer (a
+    line may end at a hyphen: "Okafor-" / "Wojciechowska" are both whole words)."""
+    text = re.sub(r"\]\([^)]*\)|<[^>]*>|https?://\S+|\[!\w+\]", " ", markdown)
+    return sorted(set(WORD.findall(text)) - set(WORD.findall(lines)))
+
+
+def test_a_word_split_by_the_renderer_is_found():
+    markdown = "| Role | Name |\n|---|---|\n| Clinician | Okafor-Wojciechowska |\n> [!WARNING]\n"
+    whole = "Role Name\nClinician Okafor-\nWojciechowska"
+    assert split_words(markdown, whole) == []
+    assert split_words(markdown, "Role Name\nClinicia Okafor-\nn Wojciechowska") == ["Clinician"]
+
+
 def _check_pages(pdf: Path, plan: Path, layout: str) -> None:
     pages = _text(pdf)
     lines = "\n".join(line for page in pages for line in page)
@@ -99,6 +114,8 @@ def _check_pages(pdf: Path, plan: Path, layout: str) -> None:
     shown = set(DATE_IN_TEXT.findall(markdown))
     broken = sorted(date for date in shown if date not in lines)
     assert shown and not broken, f"{pdf.name}: dates broken across lines: {broken}"
+    split = split_words(markdown, lines)
+    assert not split, f"{pdf.name}: words split across lines: {split[:10]}"
     if not re.search(r"^\|.*\| Signature \|", markdown, flags=re.M):
         return  # a layout without a signature block (the client's copy)
     checked = check_file(plan, layout, today=AS_OF)
