@@ -147,7 +147,13 @@ def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
         plan["client"]["coverage"] = {
             "payer": fill("the insurer"),
             "member_id": fill("the member id"),
-            "authorization_number": fill("the current authorization"),
+            "authorization": {
+                "number": fill("the current authorization's number"),
+                "start": fill("its first day, YYYY-MM-DD"),
+                "end": fill("its last day, YYYY-MM-DD"),
+                "sessions": fill("the sessions it authorizes"),
+                "used": 0,
+            },
         }
     if wanted("services"):
         plan["services"] = [
