@@ -205,3 +205,23 @@ def test_libreoffice_things_you_can_do_on_your_own_stays_with_its_first_item(pag
     heading = _page_of(document, r"^Things you can do on your own$")
     item = _page_of(document, r"Play bass along with a favourite album")
     assert heading == item
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("size", SIZES)
+def test_pdf_a_goal_opens_on_the_page_of_its_first_objective(tmp_path, size):
+    """The HTML's opening block (heading, quote, measure table) keeps with the objectives
+    table after it (`break-before: avoid`): on A4 a goal taller than a page broke there."""
+    from .test_print import _weasyprint_missing
+
+    missing = _weasyprint_missing()
+    if missing:
+        _missing(missing)
+    if not shutil.which("pdftotext"):
+        _missing("poppler-utils is missing; .ci/run installs it")
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(_render(STRESS, "standard", "pdf", size))
+    document = _text(pdf)
+    for goal in range(1, 11):
+        opens = _page_of(document, rf"^Goal G{goal} \(")
+        assert opens == _page_of(document, rf"^G{goal}\.1 "), f"goal {goal}"
