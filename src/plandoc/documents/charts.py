@@ -3,8 +3,9 @@
 One `ChartLayout` places everything (plot area, severity bands, target line,
 points, ticks, labels) in a 640 x 280 box; `svg` and `png` only draw what it
 placed, so both pictures always agree. No clock, no randomness, no fonts from
-the system: the same scores give the same bytes. The PNG uses the font that
-ships inside Pillow.
+the system but the PNG's face: the same scores give the same bytes. The PNG's
+text is in the Word document's body font (Arial, or its metric twin Liberation
+Sans), as the SVG's is.
 
 Accessible: the SVG has a title and a description stating the trend (the
 same sentence is the DOCX picture's description and the Markdown image's alt
@@ -415,8 +416,19 @@ def png(progress: GoalProgress, font_size: float = 10, date_format: str = "%Y-%m
 PALETTE = [(255, 255, 255), INK, MUTED, GRID, LINE, TARGET, *BAND_TINTS]
 
 
+# The PNG's text face: the Word document's body font, Arial, as its metric twin Liberation
+# Sans (fonts-liberation, which PDFs need too; Pillow finds it among the system's fonts),
+# else Arial itself; Pillow's built-in face only where neither is installed.
+PNG_FONTS = ("LiberationSans-Regular.ttf", "Arial.ttf", "arial.ttf")
+
+
 @cache
 def _font(size: int):  # type: ignore[no-untyped-def]
     from PIL import ImageFont
 
+    for name in PNG_FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
     return ImageFont.load_default(size=size)
