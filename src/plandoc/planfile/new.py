@@ -160,6 +160,13 @@ def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
             {"cpt": fill("e.g. 90834"), "description": fill("the service"),
              "frequency": fill("e.g. weekly"), "units": fill("units requested")}
         ]  # fmt: skip
+    # The client copy's plain-language keys: only where the layout asks for them.
+    if wanted("presenting_problem.client_summary"):
+        plan["presenting_problem"]["client_summary"] = fill("the problem in plain words")
+    if wanted("methods[*].client_description"):
+        plan["methods"][0]["client_description"] = fill("what it involves, in plain words")
+    if wanted("goals[*].objectives[*].client_statement"):
+        plan["goals"][0]["objectives"][0]["client_statement"] = fill("the step, in plain words")
     if wanted("assessment.strengths"):
         plan["assessment"]["strengths"] = [fill("a strength the client brings")]
     if wanted("assessment.preferences"):
