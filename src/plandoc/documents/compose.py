@@ -22,6 +22,7 @@ import pyromark
 from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
 from plandoc.documents.markdown_events import OPTIONS
 from plandoc.layouts import PLAN_TEMPLATE, Layout
+from plandoc.model.crisis_lines import built_in_lines
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan
 from plandoc.model.progress import GoalProgress, plan_progress
@@ -129,6 +130,11 @@ def compose(
         "charts": charts,
         "services": service_lines(plan, service_codes or built_in_codes()),
         "authorization": plan.client.coverage.authorized if plan.client.coverage else None,
+        # The public crisis lines of the practice's country a client copy prints (only
+        # those checked against their source: model.crisis_lines).
+        "crisis_lines": built_in_lines().printable(
+            plan.practice.country if plan.practice else "US"
+        ),
     }
     markdown = layout.render(PLAN_TEMPLATE, context)
     return PlanDocument(

@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from plandoc.documents.markdown_text import Markdown, escape_inline, narrative
 from plandoc.errors import LayoutError
 from plandoc.model.plan import number_text
+from plandoc.model.risk_words import mentions_risk
 from plandoc.problems import quotes_as_values
 
 if TYPE_CHECKING:
@@ -110,6 +111,12 @@ class LayoutTemplates:
             raise LayoutError(f"{where}: template error: {message}") from None
 
 
+def _session_length(minutes: int, language: str = "en") -> str:
+    from plandoc.i18n import session_length
+
+    return session_length(minutes, language)
+
+
 def make_environment(layout: Layout, loader: jinja2.BaseLoader) -> SandboxedEnvironment:
     from plandoc.layouts.layout import label
 
@@ -139,6 +146,10 @@ def make_environment(layout: Layout, loader: jinja2.BaseLoader) -> SandboxedEnvi
     environment.filters["narrative"] = lambda text: narrative(text) if text else Markdown("")
     environment.filters["label"] = label
     environment.filters["date"] = lambda value: layout.format_date(value) if value else ""
+    # A session's length as a client reads it: 53 -> "about 50 minutes" (i18n.session_length).
+    environment.filters["session"] = _session_length
+    # A text that speaks of risk (model.risk_words): the client copy leaves it out.
+    environment.tests["mentions_risk"] = mentions_risk
     # A goal's progress as one sentence, its dates the layout's: a chart's text alternative.
     environment.filters["trend"] = lambda progress: progress.trend(layout.format_date)
     return environment
