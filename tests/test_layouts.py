@@ -317,7 +317,7 @@ def in_plain_words(plan_data):
         for objective in goal["objectives"]:
             objective["client_statement"] = PLAIN_WORDS[objective["id"]]
     duties = plan_data["contract"]["responsibilities"][1]["duties"]
-    duties[2] = "Talk with your doctor about your sleep, if you agree"
+    duties[2] = "Talk with her doctor about her sleep, with her consent"
     return plan_data
 
 
