@@ -615,6 +615,18 @@ def check_signatures(plan: Plan, options: CheckOptions) -> Iterator[Finding]:
             yield Finding(path, "has both a date and a declined_reason: keep one", WARNING)
         elif signature.date is not None and signature.date < plan.plan.created:
             yield Finding((*path, "date"), "is before the plan was created", WARNING)
+        if signature.signed_at is not None:
+            day = signature.signed_at.date()
+            if signature.date is None:
+                yield Finding((*path, "signed_at"), "give the signature's date too")
+            elif day != signature.date:
+                yield Finding(
+                    (*path, "signed_at"),
+                    f"is on {plan_value(day.isoformat())}, but the signature's date is "
+                    f"{plan_value(signature.date.isoformat())}: they must be the same day",
+                )
+        if signature.content_sha256 is not None and signature.date is None:
+            yield Finding((*path, "content_sha256"), "a signature's content hash needs its date")
     roles = {signature.role for signature in plan.signatures}
     if client_age(plan) < ADULT_AGE and "guardian" not in roles:
         yield Finding(

@@ -756,12 +756,63 @@ class ProgressNote(PlanPart):
     text: Text
 
 
+_SIGNED_AT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+def _parse_signed_at(value: Any) -> Any:
+    """A moment with its UTC offset, as `plandoc sign` writes it: 2026-09-15T14:05:00-05:00."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str) or not _SIGNED_AT.fullmatch(value.strip()):
+        raise ValueError(
+            "must be a date and time with its UTC offset, written YYYY-MM-DDTHH:MM:SS+HH:MM "
+            "(2026-09-15T14:05:00-05:00)"
+        )
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{plan_value(value.strip())} is not a real date and time") from None
+    _parse_date(moment.date().isoformat())  # within the calendar a plan can mean
+    return moment
+
+
+def _sha256_text(value: Any) -> Any:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value.strip()):
+        raise ValueError("must be a SHA-256 written as 64 lowercase hex digits")
+    return value.strip()
+
+
+SIGNATURE_METHODS = ("wet", "electronic")
+SIGNATURE_ROLES = ("client", "guardian", "clinician", "supervisor", "other")
+
+
 class Signature(PlanPart):
     role: Literal["client", "guardian", "clinician", "supervisor", "other"]
     name: Text
     credentials: str | None = None
     date: PlanDate | None = None
     declined_reason: str | None = None
+    # How it was signed: `wet` (on paper: the default) or `electronic` (`plandoc sign`).
+    method: Literal["wet", "electronic"] | None = None
+    # When, with the signer's UTC offset; its date must be `date` (checks.plan_checks).
+    signed_at: (
+        Annotated[
+            dt.datetime,
+            BeforeValidator(_parse_signed_at),
+            WithJsonSchema({"type": "string", "format": "date-time"}),
+        ]
+        | None
+    ) = None
+    # The SHA-256 of the plan content signed (model.signed_content): a signature over
+    # content that has since changed is reported (checks.signatures).
+    content_sha256: Annotated[str, BeforeValidator(_sha256_text)] | None = None
+
+    @property
+    def electronic(self) -> bool:
+        return self.method == "electronic"
 
 
 class Revision(PlanPart):
