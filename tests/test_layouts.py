@@ -279,7 +279,22 @@ RULES = [
 ]
 
 
+def _stale_signature(plan):
+    """The client's signature records a hash of other content: the plan changed since."""
+    plan["signatures"][0]["content_sha256"] = "0" * 64
+
+
 RULES += [
+    *(
+        (
+            layout,
+            "stale-signature",
+            _stale_signature,
+            "signatures[0].content_sha256",
+            "the plan changed after",
+        )
+        for layout in _EVERY_LAYOUT
+    ),
     ("client-copy", "readability", lambda plan: None, "presenting_problem.text", "reads at grade"),
     (
         "client-copy",

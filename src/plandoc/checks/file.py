@@ -263,7 +263,10 @@ def _check_model(
         checked.problems += _locate(source, check_file_name(file_name, plan))
     for layout in checked.layouts:
         due = review_due(plan, layout.review_interval_days)
-        context = RuleContext(today, due, newer_version, service_codes)
+        context = RuleContext(
+            today, due, newer_version, service_codes,
+            plan_path=source.path if file_name is not None else None,
+        )  # fmt: skip
         found = [f for rule in layout.rules for f in rule.check(plan, context)]
         if stale := stale_safety_plan(plan, layout.review_interval_days, due, today):
             found.append(stale)

@@ -55,6 +55,9 @@ class RuleContext:
     newer_version: bool = False  # a newer version of this plan is in the same run
     service_codes: Any = None  # the codes known (model.service_codes); None: built-in
     crisis_lines: Any = None  # the crisis lines known (model.crisis_lines); None: built-in
+    # The plan's file (None for a plan in memory): the stale-signature check looks
+    # beside it for the version that was signed.
+    plan_path: Any = None
 
 
 @dataclass(frozen=True, slots=True)
