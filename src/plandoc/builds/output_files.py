@@ -33,7 +33,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,13 +144,18 @@ def _set_folder_mode(folder: Path, mode: int) -> None:
 
 
 def write_atomically(
-    target: Path, content: bytes | Iterable[bytes], mode: int = OUTPUT_MODE
+    target: Path,
+    content: bytes | Iterable[bytes],
+    mode: int = OUTPUT_MODE,
+    before_replace: Callable[[], None] | None = None,
 ) -> None:
     """Write `target` atomically with `mode`: readers see the old file or the new one.
 
     `content` is the bytes, or pieces of them written one after the other (a
     large file need not be held whole in memory). A target that is a link, a
     folder, a FIFO or a device is refused (LinkRefused); see the module's notes.
+    `before_replace` runs once the new file is written, just before the rename: an
+    error it raises (the target changed meanwhile) leaves the target as it was.
     """
     refuse_unless_file(target)
     descriptor, temporary = _new_temporary(target.parent)
@@ -167,6 +172,8 @@ def write_atomically(
             else:  # Windows
                 os.chmod(temporary, mode)
             os.fsync(stream.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(temporary, target)  # replaces the name; never follows a link there
     except BaseException as error:
         with contextlib.suppress(OSError):
