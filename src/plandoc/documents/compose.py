@@ -43,7 +43,9 @@ class SignatureRow:
     role: str
     name: str
     credentials: str
-    signed: str  # "Signed 2026-10-29", "Declined: reason", or a line to sign on
+    # "Electronically signed by ... at 14:05 UTC-05:00", "Signed on paper" (a wet
+    # signature recorded), "Declined: reason", or a line to sign on
+    signed: str
     date: str
 
 
@@ -256,12 +258,34 @@ def expected_roles(plan: Plan) -> list[str]:
     return roles
 
 
+SIGNED_ON_PAPER = "Signed on paper"
+
+
+def signed_time(moment: dt.datetime) -> str:
+    """The time of an electronic signature as documents print it: 24-hour, with its UTC
+    offset (`14:05 UTC-05:00`), so it reads the same wherever the document is read."""
+    offset = moment.strftime("%z")  # -0500
+    return f"{moment:%H:%M} UTC{offset[:3]}:{offset[3:]}"
+
+
+def electronic_words(signature: Any, layout: Layout) -> str:
+    """ "Electronically signed by NAME, CREDENTIALS on DATE at TIME" (the time when the
+    signature records one)."""
+    who = signature.name + (f", {signature.credentials}" if signature.credentials else "")
+    words = f"Electronically signed by {who} on {layout.format_date(signature.date)}"
+    if signature.signed_at is not None:
+        words += f" at {signed_time(signature.signed_at)}"
+    return words
+
+
 def signature_rows(plan: Plan, layout: Layout) -> list[SignatureRow]:
     """Recorded signatures, plus an empty line to sign for each expected role not yet signed."""
     rows = []
     for signature in plan.signatures:
-        if signature.date is not None:
-            signed, date = "Signed", layout.format_date(signature.date)
+        if signature.date is not None and signature.electronic:
+            signed, date = electronic_words(signature, layout), layout.format_date(signature.date)
+        elif signature.date is not None:
+            signed, date = SIGNED_ON_PAPER, layout.format_date(signature.date)
         else:
             signed, date = f"Declined: {signature.declined_reason}", ""
         rows.append(
