@@ -281,6 +281,15 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "credentials": ("Licence or degree letters (clinicians).", "LCSW"),
         "date": ("When they signed (YYYY-MM-DD); or give declined_reason.", "2026-08-03"),
         "declined_reason": ("Why there is no signature.", None),
+        "method": ("wet (on paper, the default) or electronic (plandoc sign).", "electronic"),
+        "signed_at": (
+            "When it was signed, with its UTC offset; its date is the signature's date.",
+            "2026-08-03T14:05:00-05:00",
+        ),
+        "content_sha256": (
+            "SHA-256 of the plan's signed content, as plandoc sign writes it.",
+            None,
+        ),
     },
     "Revision": {
         "version": ("The version this entry describes (not later than plan.version).", 2),

@@ -808,7 +808,14 @@ class Signature(PlanPart):
     ) = None
     # The SHA-256 of the plan content signed (model.signed_content): a signature over
     # content that has since changed is reported (checks.signatures).
-    content_sha256: Annotated[str, BeforeValidator(_sha256_text)] | None = None
+    content_sha256: (
+        Annotated[
+            str,
+            BeforeValidator(_sha256_text),
+            WithJsonSchema({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+        ]
+        | None
+    ) = None
 
     @property
     def electronic(self) -> bool:
