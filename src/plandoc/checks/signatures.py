@@ -26,7 +26,7 @@ from typing import Any
 
 from plandoc.model.plan import Plan, Signature, parse_plan
 from plandoc.model.signed_content import content_sha256, signed_content
-from plandoc.problems import FieldPath, plan_value
+from plandoc.problems import FieldPath, file_name, plan_value
 
 # The files beside a plan looked at for its signed version: those whose names are
 # most like the plan's own come first. Bounds the time a folder of thousands of plans
@@ -55,7 +55,7 @@ def stale_message(plan: Plan, signature: Signature, path: Path | None = None) ->
     if signed is not None:
         changed = changes_since(signed, plan, signature.date)
         if changed:
-            shown = f"{head}: {changed} (compared with {plan_value(signed[1].name)})"
+            shown = f"{head}: {changed} (compared with {file_name(signed[1].name)})"
             return f"{shown}; sign again or record a revision"
     since = [r for r in plan.revisions if r.date >= signature.date]
     if since:
