@@ -129,7 +129,13 @@ def render_checked(
             continue
         try:
             documents = render_documents(
-                checked.plan, layout, chosen or layout.formats, registry, settings.page_size, codes
+                checked.plan,
+                layout,
+                chosen or layout.formats,
+                registry,
+                settings.page_size,
+                codes,
+                large_print=settings.large_print,
             )
         except PlandocError as error:  # a format the layout does not make, no WeasyPrint
             yield layout, Problem(checked.name, None, (), error.message)
