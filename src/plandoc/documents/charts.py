@@ -126,7 +126,7 @@ def text_width(text: str, size: int, bold: bool = False) -> float:
     """How wide `text` is drawn, in units: the PNG's font, measured at the PNG's scale;
     the SVG's (Liberation Sans, Arial) is as wide within a few per cent, and a bold face
     is taken `BOLD_WIDER` wider, so a box measured here holds the text in both."""
-    width = _font(size * SCALE).getlength(text) / SCALE
+    width = _font(size * SCALE, not text.isascii()).getlength(text) / SCALE
     return width * BOLD_WIDER + 1 if bold else width
 
 
@@ -464,7 +464,7 @@ def png(
         r = 4 * k
         draw.ellipse([x - r, y - r, x + r, y + r], fill=ink[LINE])
     for text in chart.texts:
-        font = _font(text.size * k)
+        font = _font(text.size * k, not text.text.isascii())
         anchor = {"start": "ls", "middle": "ms", "end": "rs"}[text.anchor]
         for shift in (0, 0.5) if text.bold else (0,):  # the built-in font has no bold
             xy = (text.x * k + shift * k, text.y * k)
@@ -478,8 +478,27 @@ def png(
 PALETTE = [(255, 255, 255), INK, MUTED, GRID, LINE, TARGET, *BAND_TINTS]
 
 
+# Faces with accented letters (Spanish "más", a client's "Márquez"), for text beyond
+# ASCII: the font inside Pillow has ASCII only. The first found is used for such text
+# (measured and drawn alike), else Pillow's, which draws a box for what it lacks.
+WIDE_FONTS = (
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/Library/Fonts/Arial.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+    "C:/Windows/Fonts/arial.ttf",
+)
+
+
 @cache
-def _font(size: int):  # type: ignore[no-untyped-def]
+def _font(size: int, wide: bool = False):  # type: ignore[no-untyped-def]
     from PIL import ImageFont
 
+    if wide:
+        for path in WIDE_FONTS:
+            try:
+                return ImageFont.truetype(path, size)
+            except OSError:
+                continue
     return ImageFont.load_default(size=size)
