@@ -35,7 +35,8 @@ FILLED = {
     "history": "Teacher; lives alone; close to a sister.", "symptom_onset": "In March 2026.",
     "prior_treatment": "None.", "summary": "Weekly behavioural activation.",
     "level": "low", "medications": "None", "payer": "Example Health Plan",
-    "member_id": "M100200300", "authorization_number": "AUTH-9", "cpt": "90834", "units": 12,
+    "member_id": "M100200300", "number": "AUTH-9", "start": "2026-11-20", "end": "2027-05-20",
+    "cpt": "90834", "units": 12,
     "discharge_criteria": "PHQ-9 below 10 at two reviews", "review_by": "2027-05-20",
     "warning_signs": "Skipping meals", "coping_strategies": "Walk outside",
     "relationship": "sister", "phone": "(217) 555-0142", "role": "therapist",
@@ -98,7 +99,7 @@ def test_a_json_skeleton_has_what_the_layout_requires(tmp_path):
     for part in ("services",):
         assert data[part]
     assert data["assessment"]["risk"] and data["assessment"]["medications"]
-    assert data["client"]["coverage"]["authorization_number"].startswith("FILL IN")
+    assert data["client"]["coverage"]["authorization"]["number"].startswith("FILL IN")
     standard = tmp_path / "standard.json"
     CliRunner().invoke(main, ["new", "TP-9", "--format", "json", "-o", str(standard)])
     assert "services" not in json.loads(standard.read_text())

@@ -65,7 +65,8 @@ TEXT_FIELDS = [
     ("assessment", "prior_treatment"), ("contract", "summary"), ("progress_notes", 0, "text"),
     ("presenting_problem", "client_words"), ("client", "name"), ("plan", "id"),
     ("goals", 0, "statement"), ("diagnoses", 0, "description"), ("methods", 0, "name"),
-    ("goals", 0, "objectives", 0, "statement"),
+    ("goals", 0, "objectives", 0, "statement"), ("presenting_problem", "client_summary"),
+    ("methods", 0, "client_description"), ("goals", 0, "objectives", 0, "client_statement"),
 ]  # fmt: skip
 X_PARTS = [(), ("plan",), ("client",), ("goals", 0), ("goals", 0, "objectives", 0)]
 

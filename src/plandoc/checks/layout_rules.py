@@ -6,7 +6,7 @@ and the public `source` it comes from, and one of four kinds:
     require = ["services", "goals[*].client_words"]    # each must be present, non-empty
     require_any = ["signatures[role=client]", "signatures[role=guardian]"]   # one of them
     from = "plan.effective"  to = "goals[*].target_date"  max_days = 365     # a bound
-    check = "service-time"       # one of plandoc's billing checks (checks/billing.py)
+    check = "service-time"       # one of plandoc's named checks (checks/named.py)
 
 A check's message says `{detail}` where the check's finding goes ("90834 is for
 sessions of 38 to 52 minutes and this one is planned at 53 minutes: bill 90837").
@@ -54,6 +54,7 @@ class RuleContext:
     review_due: dt.date | None
     newer_version: bool = False  # a newer version of this plan is in the same run
     service_codes: Any = None  # the codes known (model.service_codes); None: built-in
+    crisis_lines: Any = None  # the crisis lines known (model.crisis_lines); None: built-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Rule:
     @property
     def kind(self) -> str:
         if self.check_name is not None:
-            from plandoc.checks.billing import NAMED
+            from plandoc.checks.named import NAMED
 
             checks = (
                 f"{self.check_name}: {(NAMED[self.check_name].__doc__ or '').strip().rstrip('.')}"
@@ -119,7 +120,7 @@ class Rule:
         if not self.applies(plan, context):
             return []
         if self.check_name is not None:
-            from plandoc.checks.billing import NAMED
+            from plandoc.checks.named import NAMED
 
             return [
                 self._finding(where, detail=detail)

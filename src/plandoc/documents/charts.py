@@ -3,8 +3,9 @@
 One `ChartLayout` places everything (plot area, severity bands, target line,
 points, ticks, labels) in a 640 x 280 box; `svg` and `png` only draw what it
 placed, so both pictures always agree. No clock, no randomness, no fonts from
-the system: the same scores give the same bytes. The PNG uses the font that
-ships inside Pillow.
+the system but the PNG's face: the same scores give the same bytes. The PNG's
+text is in the Word document's body font (Arial, or its metric twin Liberation
+Sans), as the SVG's is.
 
 Accessible: the SVG has a title and a description stating the trend (the
 same sentence is the DOCX picture's description and the Markdown image's alt
@@ -126,7 +127,7 @@ def text_width(text: str, size: int, bold: bool = False) -> float:
     """How wide `text` is drawn, in units: the PNG's font, measured at the PNG's scale;
     the SVG's (Liberation Sans, Arial) is as wide within a few per cent, and a bold face
     is taken `BOLD_WIDER` wider, so a box measured here holds the text in both."""
-    width = _font(size * SCALE, not text.isascii()).getlength(text) / SCALE
+    width = _font(size * SCALE).getlength(text) / SCALE
     return width * BOLD_WIDER + 1 if bold else width
 
 
@@ -464,7 +465,7 @@ def png(
         r = 4 * k
         draw.ellipse([x - r, y - r, x + r, y + r], fill=ink[LINE])
     for text in chart.texts:
-        font = _font(text.size * k, not text.text.isascii())
+        font = _font(text.size * k)
         anchor = {"start": "ls", "middle": "ms", "end": "rs"}[text.anchor]
         for shift in (0, 0.5) if text.bold else (0,):  # the built-in font has no bold
             xy = (text.x * k + shift * k, text.y * k)
@@ -478,27 +479,19 @@ def png(
 PALETTE = [(255, 255, 255), INK, MUTED, GRID, LINE, TARGET, *BAND_TINTS]
 
 
-# Faces with accented letters (Spanish "más", a client's "Márquez"), for text beyond
-# ASCII: the font inside Pillow has ASCII only. The first found is used for such text
-# (measured and drawn alike), else Pillow's, which draws a box for what it lacks.
-WIDE_FONTS = (
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "/System/Library/Fonts/Supplemental/Arial.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-)
+# The PNG's text face: the Word document's body font, Arial, as its metric twin Liberation
+# Sans (fonts-liberation, which PDFs need too; Pillow finds it among the system's fonts),
+# else Arial itself; Pillow's built-in face only where neither is installed.
+PNG_FONTS = ("LiberationSans-Regular.ttf", "Arial.ttf", "arial.ttf")
 
 
 @cache
-def _font(size: int, wide: bool = False):  # type: ignore[no-untyped-def]
+def _font(size: int):  # type: ignore[no-untyped-def]
     from PIL import ImageFont
 
-    if wide:
-        for path in WIDE_FONTS:
-            try:
-                return ImageFont.truetype(path, size)
-            except OSError:
-                continue
+    for name in PNG_FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
     return ImageFont.load_default(size=size)

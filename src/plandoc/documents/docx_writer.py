@@ -28,7 +28,7 @@ from plandoc.documents.docx_reference import (
     ReferencePackage,
     reference_package,
 )
-from plandoc.documents.markdown_events import events
+from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
@@ -40,6 +40,7 @@ ALERT_PARAGRAPH = (
     '<w:shd w:val="clear" w:color="auto" w:fill="FDF1E8"/><w:ind w:left="144" w:right="144"/>'
 )
 HEADING_STYLES = {"H1": "Title", "H2": "Heading1", "H3": "Heading2"}
+HEADINGS = {*HEADING_STYLES.values(), "Heading3"}  # every heading's style: each keeps with the next
 # The letterhead's paragraphs: the practice's name, then the lines under it.
 LETTERHEAD_STYLES = ("LetterheadName", "Letterhead")
 # Characters XML 1.0 cannot hold; the model refuses them, this is the last guard.
@@ -114,6 +115,12 @@ class _BodyBuilder:
     in_chart: bool = False
     plain_styles: tuple[str, ...] = ()  # the styles of plain paragraphs, in turn (the last repeats)
     plain_paragraphs: int = 0
+    label_width: int | None = None  # every key/value table's label column (twips)
+    # A heading's opening block: the quotes and the short table right after a heading (a
+    # goal's "In X's words" and measure table) keep with the next block when it is a table
+    # (the goal's objectives), so the goal never opens at the foot of a page without them.
+    opening: bool = False  # right after a heading, no other block since but quotes
+    opening_table: int = -1  # where the opening block's table is in `out`
 
     def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
@@ -170,7 +177,11 @@ class _BodyBuilder:
         props += self.numbering
         ppr = f"<w:pPr>{props}</w:pPr>" if props else ""
         paragraph = f"<w:p>{ppr}{''.join(run.xml() for run in self.runs)}</w:p>"
-        self.out.append(keep_with_next(paragraph) if self.keep_next else paragraph)
+        heading = self.style in HEADINGS
+        quote = self.style == "Quote" and not self.lists
+        keep = self.keep_next or heading or (quote and self.opening)
+        self.out.append(keep_with_next(paragraph) if keep else paragraph)
+        self.opening = heading or (quote and self.opening)
         self.runs, self.keep_next = None, False
 
     def current_runs(self) -> list[_Run]:
@@ -199,6 +210,7 @@ class _BodyBuilder:
 
     def start_list(self, start: int | None) -> None:
         self.close_paragraph()
+        self.opening = False
         if not self.lists:
             self.list_start = len(self.out)
         numbering = ""
@@ -229,14 +241,34 @@ class _BodyBuilder:
 
     # --- tables -------------------------------------------------------------
 
+    def start_table(self, alignments: tuple[str, ...]) -> None:
+        self.close_paragraph()
+        if self.out and self.out[-1].startswith('<w:p><w:pPr><w:pStyle w:val="Quote"/>'):
+            self.out[-1] = keep_with_next(self.out[-1])  # a goal's "In X's words" heads its table
+        if self.opening_table == len(self.out) - 1:  # the opening block keeps with this table
+            self.out[-1] = keep_with_previous_block(self.out[-1])
+        self.opening_table = -1
+        self.table = _Table(alignments=alignments)
+
     def finish_table(self) -> None:
         table, self.table = self.table, None
         if table is None or not table.rows:
             return
-        self.out.append(table_xml(table, self.reference.text_width, self.reference.table_points))
+        label = self.label_width if table.keyed else None
+        self.out.append(
+            table_xml(table, self.reference.text_width, self.reference.table_points, label)
+        )
+        if self.opening and len(table.rows) - table.header_rows <= SHORT_TABLE_ROWS:
+            self.opening_table = len(self.out) - 1
+        self.opening = False
 
 
 SHORT_LIST_MOST = 12  # paragraphs of a list kept on one page
+# A table of up to this many rows (besides its header) stays on one page; a longer one
+# may break between rows, its header row repeated, but never leaves fewer than
+# TABLE_ENDS_KEPT rows of it at the foot of a page or at the top of the next.
+SHORT_TABLE_ROWS = 6
+TABLE_ENDS_KEPT = 3
 
 
 def keep_with_next(paragraph: str) -> str:
@@ -290,15 +322,25 @@ SIGN_LINE = (
 )
 
 
-def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE_POINTS) -> str:
-    """The table, its columns as wide as their content asks. A cell that is a date, code, id,
-    number or phone never wraps (`w:noWrap`, no-break spaces). The signature block (a table
-    with a "Signature" column) has rows of at least 1.5 cm, lines to sign and date on, and
-    every row kept with the next so it stays on one page."""
+def table_xml(
+    table: _Table,
+    text_width: int,
+    points: float = table_widths.TABLE_POINTS,
+    label: int | None = None,
+) -> str:
+    """The table, its columns as wide as their content asks (a key/value table's label
+    column `label` twips wide, when given). A cell that is a date, code, id, number or
+    phone never wraps (`w:noWrap`, no-break spaces). No row splits across pages
+    (`w:cantSplit`); a header row repeats on each page (`w:tblHeader`). A short table
+    stays on one page (every row's paragraphs keep with the next row's, but the last);
+    a longer one keeps its header with its first rows and its last rows together. The
+    signature block (a table with a "Signature" column) has rows of at least 1.5 cm,
+    lines to sign and date on, and every row kept with the next so it stays on one page."""
     columns = max(len(row) for row in table.rows)
     head = [_text(cell) for cell in table.rows[0]] if table.header_rows else []
     signatures = table_widths.is_signature_table(head)
-    widths = column_widths(table, columns, text_width, points, head if signatures else None)
+    widths = column_widths(table, columns, text_width, points, head if signatures else None, label)
+    short = len(table.rows) - table.header_rows <= SHORT_TABLE_ROWS or signatures
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows = []
     last = len(table.rows) - 1
@@ -313,8 +355,11 @@ def table_xml(table: _Table, text_width: int, points: float = table_widths.TABLE
             f"<w:trPr><w:cantSplit/>{height}" + ("<w:tblHeader/>" if header else "") + "</w:trPr>"
         )
         # Keep a short table (and the whole signature block) on one page: every row but
-        # the last keeps with the next.
-        keep = "<w:keepNext/>" if index < last and (len(table.rows) <= 25 or signatures) else ""
+        # the last keeps with the next; a long one, its header and first rows, and its last.
+        ends = (
+            index < table.header_rows + TABLE_ENDS_KEPT - 1 or index >= last - TABLE_ENDS_KEPT + 1
+        )
+        keep = "<w:keepNext/>" if index < last and (short or ends) else ""
         cells = []
         for column in range(columns):
             runs = row[column] if column < len(row) else []
@@ -376,10 +421,12 @@ def column_widths(
     text_width: int,
     points: float = table_widths.TABLE_POINTS,
     signatures: list[str] | None = None,
+    label: int | None = None,
 ) -> list[int]:
     """Share the text width among the columns by their content (see table_widths); in the
     signature block (`signatures`: its header), roles and dates keep to one line and the
-    signature takes the rest (see table_widths.signature_columns)."""
+    signature takes the rest (see table_widths.signature_columns); `label`: the first
+    column's width, fixed."""
     texts = [
         [_text(row[column]) for row in table.rows if column < len(row)] for column in range(columns)
     ]
@@ -387,7 +434,7 @@ def column_widths(
     grow = None
     if signatures:
         one_line, grow = table_widths.signature_columns(signatures)
-    return table_widths.column_widths(texts, text_width, points, one_line, grow)
+    return table_widths.column_widths(texts, text_width, points, one_line, grow, label)
 
 
 def body_xml(
@@ -402,7 +449,10 @@ def body_xml(
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
-    `plain_styles` in turn, the last repeating (default: Word's Normal)."""
+    `plain_styles` in turn, the last repeating (default: Word's Normal). Every key/value
+    table gets the same label column, from the widest label of them all."""
+    stream = list(events(markdown))
+    labels = key_value_labels(stream)
     b = _BodyBuilder(
         reference,
         charts=charts or {},
@@ -412,7 +462,11 @@ def body_xml(
         date_format=date_format,
         words=words,
     )
-    for kind, name, value in events(markdown):
+    if labels:
+        b.label_width = table_widths.label_width(
+            labels, reference.text_width, reference.table_points
+        )
+    for kind, name, value in stream:
         if b.in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the picture carries it as its description
         if kind == "leaf":
@@ -451,10 +505,7 @@ def body_xml(
                 b.open_paragraph()
                 b.in_code = True
             elif name == "Table":
-                b.close_paragraph()
-                if b.out and b.out[-1].startswith('<w:p><w:pPr><w:pStyle w:val="Quote"/>'):
-                    b.out[-1] = keep_with_next(b.out[-1])  # a goal's "In X's words" heads its table
-                b.table = _Table(alignments=tuple(value))
+                b.start_table(tuple(value))
             elif name in ("TableHead", "TableRow") and b.table is not None:
                 b.table.rows.append([])
                 if name == "TableHead":

@@ -9,13 +9,15 @@ from markupsafe import Markup
 
 from plandoc.documents.charts import ChartWords, english_words, svg
 from plandoc.documents.compose import PlanDocument
-from plandoc.documents.markdown_events import events
+from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
 from plandoc.documents.table_widths import (
     DATE_IN_TEXT,
     column_percents,
     is_line,
     is_signature_table,
+    label_width,
+    print_text_width,
     signature_columns,
     unbreakable,
 )
@@ -56,9 +58,14 @@ def render_body(
     A table whose header row is empty (`| | |`: a key/value table, such as the
     identification) has no column headers: no <thead>, and the first cell of
     each row is that row's header (`<th scope="row">`). Any other table's
-    header row is its column headers (`<th scope="col">`).
+    header row is its column headers (`<th scope="col">`). Every key/value table
+    of the document has the same label column, as wide as the widest label of
+    them all asks (within bounds): consecutive tables line up.
     """
     charts = charts or {}
+    stream = list(events(markdown))
+    labels = key_value_labels(stream)
+    label = label_width(labels, print_text_width(page_size), font_size - 0.5) if labels else None
     in_chart = False
     out: list[str] = []
     write = out.append
@@ -78,7 +85,7 @@ def render_body(
     cell_at = 0  # where the open cell's start tag is in `out`
     keyed = False  # the open table's header row is empty: its rows are keyed by their first cell
     head_at = 0  # where the open table's header row starts in `out`
-    for kind, name, value in events(markdown):
+    for kind, name, value in stream:
         if in_chart and not (kind == "end" and name == "Image"):
             continue  # the alt text: the chart carries it as its description
         if texts is not None and kind == "leaf" and name in ("Text", "Code"):
@@ -205,8 +212,9 @@ def render_body(
                 write("</tr>\n")
             elif name == "Table":
                 write("</tbody>\n</table>\n" if body_open else "</table>\n")
+                first = label if keyed else None
+                out.insert(table_at, colgroup(columns, header, page_size, font_size, first))
                 keyed = False
-                out.insert(table_at, colgroup(columns, header, page_size, font_size))
             elif name == "Link":
                 write(f"</{links.pop()}>")
             elif name == "Image":
@@ -240,18 +248,23 @@ def chart_data(
 
 
 def colgroup(
-    columns: list[list[str]], header: list[str], page_size: str = "letter", font_size: int = 10
+    columns: list[list[str]],
+    header: list[str],
+    page_size: str = "letter",
+    font_size: float = 10,
+    label: int | None = None,
 ) -> str:
     """Each column's width, from its content (see table_widths): the table's layout is
     fixed by them (`table-layout: fixed` in the stylesheet). In the signature block,
     roles and dates keep to one line, a signer's name wraps only at its spaces and hyphens, and
-    the signature takes the rest (at least SIGNATURE_SHARE of the width)."""
+    the signature takes the rest (at least SIGNATURE_SHARE of the width). `label`: a key/value
+    table's label column (twips), the same for the whole document."""
     one_line: list[bool] = []
     grow = None
     if is_signature_table(header):
         one_line, grow = signature_columns(header)
     points = font_size - 0.5  # the stylesheets' table text: 9.5 points by a 10-point body
-    percents = column_percents(columns, page_size, points, one_line, grow)
+    percents = column_percents(columns, page_size, points, one_line, grow, label)
     cols = "".join(f'<col style="width:{width}">' for width in percents)
     return f"<colgroup>{cols}</colgroup>\n"
 

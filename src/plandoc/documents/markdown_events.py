@@ -9,7 +9,7 @@ writers print as plain text: plan text can never become markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyromark
@@ -43,3 +43,38 @@ def events(markdown: str) -> Iterator[Event]:
                     yield (kind, value, None)
             else:
                 yield ("leaf", key, value)
+
+
+def key_value_labels(stream: Iterable[Event]) -> list[str]:
+    """The label (first cell) of every row of every key/value table in the stream: a
+    table whose header row is empty (`| | |`), each row headed by its first cell. The
+    writers size every such table's label column from these, once per document, so the
+    label columns of consecutive tables line up."""
+    labels: list[str] = []
+    head: list[str] | None = None  # the open header row's cell texts
+    texts: list[str] | None = None  # the open cell's, when it is collected
+    keyed = False
+    cell = 0
+    for kind, name, value in stream:
+        if kind == "leaf":
+            if texts is not None and name in ("Text", "Code"):
+                texts.append(value)
+        elif kind == "start":
+            if name == "TableHead":
+                head, cell = [], 0
+            elif name == "TableRow":
+                cell = 0
+            elif name == "TableCell":
+                texts = [] if head is not None or (keyed and cell == 0) else None
+        elif name == "TableCell":
+            if head is not None:
+                head.append("".join(texts or []))
+            elif keyed and cell == 0:
+                labels.append("".join(texts or []))
+            texts, cell = None, cell + 1
+        elif name == "TableHead":
+            keyed = head is not None and not any(text.strip() for text in head)
+            head = None
+        elif name == "Table":
+            keyed = False
+    return labels

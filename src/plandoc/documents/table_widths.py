@@ -26,6 +26,9 @@ PRINT_TEXT_WIDTH = {"letter": 10199, "a4": 9865}
 WIDE_CHAR = 0.95  # a name's letters average a little narrower than digits
 UNBREAKABLE_MOST = 40  # characters: a longer cell wraps whatever it holds
 LINE_FLOOR = 12  # characters: the narrowest line to sign or date on
+# A key/value table's label column, as a share of the text width: at least (room for a
+# short label and its padding), at most (a longer label wraps; the value keeps the rest).
+LABEL_SHARE = (0.16, 0.38)
 
 _MONTHS = (
     "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -76,21 +79,39 @@ def signature_columns(header: Sequence[str]) -> tuple[list[bool], int]:
     return [name not in _SIGNER_COLUMNS for name in names], names.index("signature")
 
 
+def label_width(labels: Sequence[str], text_width: int, points: float = TABLE_POINTS) -> int:
+    """The label column's width in twips for every key/value table of one document (the
+    tables whose rows are headed by their first cell, such as the identification's): the
+    widest of all their `labels` on one line, within LABEL_SHARE of `text_width`. One width
+    for them all lines up the label columns of consecutive tables."""
+    char = TWIPS_PER_CHAR * points / TABLE_POINTS
+    longest = max((len(label.strip()) for label in labels), default=0)
+    width = int((longest + 1) * char) + CELL_MARGINS
+    least, most = (int(text_width * share) for share in LABEL_SHARE)
+    return min(max(width, least), most)
+
+
 def column_widths(
     columns: Sequence[Sequence[str]],
     text_width: int,
     points: float = TABLE_POINTS,
     one_line: Sequence[bool] = (),
     grow: int | None = None,
+    label: int | None = None,
 ) -> list[int]:
     """Widths in twips for columns of cell texts, together exactly `text_width`.
 
-    `points`: the table's text size. A column is at least its longest word, and
+    `label`: the first column's width, fixed (a key/value table's label column, the
+    same for every such table of a document: see `label_width`); the other columns
+    share the rest. `points`: the table's text size. A column is at least its longest word, and
     at least its longest unbreakable cell (see `unbreakable`), or its longest
     cell when `one_line` says so; a line to sign on is at least LINE_FLOOR
     characters. The rest goes by the columns' text, or all to column `grow`.
     When the floors do not fit, the columns that can wrap give way first.
     """
+    if label is not None and len(columns) > 1:
+        rest = column_widths(columns[1:], text_width - label, points, one_line[1:])
+        return [label, *rest]
     char = TWIPS_PER_CHAR * points / TABLE_POINTS
     floors, minimums, weights = [], [], []
     for index, texts in enumerate(columns):
@@ -156,8 +177,15 @@ def column_percents(
     points: float = TABLE_POINTS,
     one_line: Sequence[bool] = (),
     grow: int | None = None,
+    label: int | None = None,
 ) -> list[str]:
-    """The same shares as `column_widths` on the printed page, as CSS percentages."""
-    text_width = PRINT_TEXT_WIDTH.get(page_size, LETTER_TEXT_WIDTH)
-    widths = column_widths(columns, text_width, points, one_line, grow)
+    """The same shares as `column_widths` on the printed page, as CSS percentages
+    (`label`: a key/value table's label column, in twips of that page's text width)."""
+    text_width = print_text_width(page_size)
+    widths = column_widths(columns, text_width, points, one_line, grow, label)
     return [f"{width * 100 / text_width:.2f}%" for width in widths]
+
+
+def print_text_width(page_size: str = "letter") -> int:
+    """The printed page's text width in twips."""
+    return PRINT_TEXT_WIDTH.get(page_size, LETTER_TEXT_WIDTH)

@@ -174,6 +174,10 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
     "PresentingProblem": {
         "text": ("The presenting problem (Markdown).", "Low mood for six months."),
         "client_words": ("The problem in the client's own words.", "I can't get going."),
+        "client_summary": (
+            "The problem in plain words for the client copy, shown there in place of text.",
+            "You have felt low and tired for six months, and it is hard to get going.",
+        ),
     },
     "Diagnosis": {
         "code": ("A billable ICD-10-CM code of the release plandoc names, with its dot.", "F32.1"),
@@ -233,6 +237,10 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "target_date": ("When it should be done (YYYY-MM-DD).", "2026-10-31"),
         "methods": ("Ids of the methods it uses (each must exist).", ["M1"]),
         "status": ("Where the objective stands.", "not-started"),
+        "client_statement": (
+            "The step in plain words for the client copy, shown there in place of statement.",
+            "Write down three things you enjoyed each week.",
+        ),
     },
     "Method": {
         "id": ("Method id, unique in the plan.", "M1"),
@@ -241,6 +249,11 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
         "responsible": ("Who carries it out.", "clinician"),
         "frequency": ("How often.", "weekly"),
         "session_minutes": ("Length of a session, in minutes.", 50),
+        "client_description": (
+            "What it involves, in plain words for the client copy, shown there in place of "
+            "description.",
+            "We meet each week to talk, and you try one new thing at home.",
+        ),
     },
     "TimeEstimate": {
         "sessions": ("Number of sessions.", 16),

@@ -115,7 +115,7 @@ class RuleTable(_Table):
     @field_validator("check")
     @classmethod
     def _known_check(cls, value: str | None) -> str | None:
-        from plandoc.checks.billing import NAMED
+        from plandoc.checks.named import NAMED
 
         if value is not None and value not in NAMED:
             import difflib

@@ -594,6 +594,7 @@ class MedicalNecessity(PlanPart):
 class PresentingProblem(PlanPart):
     text: Text
     client_words: str | None = None
+    client_summary: Text | None = None  # plain words for the client copy, in place of `text`
 
     @model_validator(mode="before")
     @classmethod
@@ -688,6 +689,7 @@ class Objective(PlanPart):
     target_date: PlanDate
     methods: Annotated[list[Id], Field(min_length=1, max_length=MOST_OTHER)]
     status: GoalStatus | None = None
+    client_statement: Text | None = None  # plain words for the client copy, for `statement`
 
 
 class Goal(PlanPart):
@@ -709,6 +711,7 @@ class Method(PlanPart):
     responsible: Party
     frequency: Text
     session_minutes: SessionMinutes
+    client_description: Text | None = None  # plain words for the client copy, for `description`
 
 
 class TimeEstimate(PlanPart):

@@ -147,13 +147,26 @@ def skeleton(plan_id: str, layout: Layout, today: dt.date) -> dict[str, Any]:
         plan["client"]["coverage"] = {
             "payer": fill("the insurer"),
             "member_id": fill("the member id"),
-            "authorization_number": fill("the current authorization"),
+            "authorization": {
+                "number": fill("the current authorization's number"),
+                "start": fill("its first day, YYYY-MM-DD"),
+                "end": fill("its last day, YYYY-MM-DD"),
+                "sessions": fill("the sessions it authorizes"),
+                "used": 0,
+            },
         }
     if wanted("services"):
         plan["services"] = [
             {"cpt": fill("e.g. 90834"), "description": fill("the service"),
              "frequency": fill("e.g. weekly"), "units": fill("units requested")}
         ]  # fmt: skip
+    # The client copy's plain-language keys: only where the layout asks for them.
+    if wanted("presenting_problem.client_summary"):
+        plan["presenting_problem"]["client_summary"] = fill("the problem in plain words")
+    if wanted("methods[*].client_description"):
+        plan["methods"][0]["client_description"] = fill("what it involves, in plain words")
+    if wanted("goals[*].objectives[*].client_statement"):
+        plan["goals"][0]["objectives"][0]["client_statement"] = fill("the step, in plain words")
     if wanted("assessment.strengths"):
         plan["assessment"]["strengths"] = [fill("a strength the client brings")]
     if wanted("assessment.preferences"):
