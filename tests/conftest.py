@@ -48,6 +48,14 @@ def spec_examples() -> tuple[Path, Path]:
 
 
 _EXAMPLE = json.loads((SAMPLES / "adult-ptsd.json").read_text("utf-8"))
+# The sample's plain words for its client copy are this round's additions: the example a
+# test breaks is the clinical plan of the specification, without them.
+_EXAMPLE["presenting_problem"].pop("client_summary", None)
+for _method in _EXAMPLE["methods"]:
+    _method.pop("client_description", None)
+for _goal in _EXAMPLE["goals"]:
+    for _objective in _goal["objectives"]:
+        _objective.pop("client_statement", None)
 
 
 @pytest.fixture

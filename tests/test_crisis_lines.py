@@ -95,5 +95,8 @@ def test_a_country_with_no_lines_known_is_found(plan_data):
     assert "no public crisis lines for" in detail and "FR" in detail
     assert "(it knows: AU, CA, ES, GB, IE, MX, NZ, US)" in detail
     assert "practice.crisis_phone" in detail
-    plan_data["practice"]["country"] = "MX"
+    plan_data["practice"]["country"] = "US"  # every line checked against its source
     assert list(crisis_lines(parse_plan(plan_data)[0], RuleContext(None, None))) == []
+    plan_data["practice"]["country"] = "IE"  # lines known, not yet checked: never printed
+    found = [d for _, d in crisis_lines(parse_plan(plan_data)[0], RuleContext(None, None))]
+    assert any("116 123" in d and "not yet checked" in d for d in found)

@@ -25,7 +25,8 @@ def test_dates_read_in_the_client_s_language(tag, text):
     ("minutes", "english", "spanish"),
     [
         (12, "about 10 minutes", "unos 10 minutos"),
-        (45, "about 50 minutes", "unos 50 minutos"),
+        (45, "about 45 minutes", "unos 45 minutos"),
+        (47, "about 50 minutes", "unos 50 minutos"),
         (50, "about 50 minutes", "unos 50 minutos"),
         (53, "about 50 minutes", "unos 50 minutos"),
         (55, "about an hour", "alrededor de una hora"),

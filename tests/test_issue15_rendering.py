@@ -64,6 +64,19 @@ LINE_911 = "In an emergency, call 911"
 # --- helpers ------------------------------------------------------------------------------
 
 
+def check_file_of(data: dict[str, Any], layout: str, tmp: list[Any] = []):  # noqa: B006
+    """The plan checked in a layout, as `plandoc validate` checks a file."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp())
+    tmp.append(folder)
+    path = folder / "plan.json"
+    path.write_text(json.dumps(data), "utf-8")
+    return check_file(path, layout)
+
+
 def render(data: dict[str, Any], layout: str, formats=("md", "html", "docx")) -> dict[str, Any]:
     """The documents of a plan in a layout: Markdown and HTML as text, the DOCX opened."""
     plan, findings = parse_plan(data)
@@ -173,7 +186,11 @@ def test_the_client_copy_prints_the_whole_safety_plan_in_plain_words(plan_data):
         "### Making your surroundings safer",
         "### Your reasons for living",
     ]
-    assert titles[at + 8] == "## If you need help now"
+    assert titles[at + 8] == "## Questions"  # the crisis box between, a box not a section
+    end = markdown.index("## Questions")
+    assert markdown.rindex("> **If you need help now**", 0, end) > markdown.index(
+        "### Your reasons"
+    )
     for words in (
         "This is your plan for when things get hard.",
         "You and Morgan Reyes made it or last went over it together on October 29, 2026.",
@@ -197,19 +214,35 @@ CRISIS_CASES = {
     "a US practice without a crisis phone": (
         {"name": "Riverside Counseling Group"},
         [LINE_988, LINE_911],
-        ["crisis line:"],
+        ["crisis line:", "day or night"],
     ),
     "a US practice's own line first": (
         {"name": "Riverside Counseling Group", "crisis_phone": "(217) 555-0199"},
         ["Riverside Counseling Group", "(217) 555-0199", LINE_988, LINE_911],
         [],
     ),
-    "another country: the practice's line only": (
-        {"name": "Thames Talking Therapies", "country": "GB", "crisis_phone": "020 7946 0999"},
-        ["Thames Talking Therapies", "020 7946 0999"],
+    "a country plandoc knows no lines of: the practice's line only": (
+        {"name": "Cabinet Martin", "country": "FR", "crisis_phone": "01 23 45 67 89"},
+        ["Cabinet Martin", "01 23 45 67 89"],
+        ["988 Suicide", "call 911", "local emergency number"],
+    ),
+    "GB: its own lines": (
+        {"name": "Thames Talking Therapies", "country": "GB"},
+        ["116 123", "NHS 111", "call 999"],
         ["988 Suicide", "call 911"],
     ),
 }
+
+
+def crisis_box(markdown: str) -> str:
+    """The client copy's first crisis box: its lines after the heading, '> ' taken off."""
+    after = markdown.split("> **If you need help now**\n", 1)[1]
+    lines = []
+    for line in after.split("\n"):
+        if not line.startswith(">"):
+            break
+        lines.append(line.removeprefix(">").strip())
+    return re.sub(r"\\(.)", r"\1", "\n".join(line for line in lines if line))  # unescaped
 
 
 @pytest.mark.parametrize("case", CRISIS_CASES, ids=list(CRISIS_CASES))
@@ -219,43 +252,66 @@ def test_crisis_lines_in_the_client_copy_and_every_safety_plan(plan_data, case):
     if practice:
         plan_data["practice"] = practice
     with_safety_plan(plan_data)
-    for layout, section in (
-        ("client-copy", "## If you need help now"),
-        ("standard", "### Crisis Lines"),
-    ):
-        markdown = render(plan_data, layout, ("md",))["md"]
-        lines = markdown.split(section, 1)[1].split("\n#", 1)[0]
+    client_copy = render(plan_data, "client-copy", ("md",))["md"]
+    standard = render(plan_data, "standard", ("md",))["md"]
+    boxes = client_copy.count("> **If you need help now**")
+    assert boxes == 2  # on the first page and again at the end
+    section = standard.split("### Crisis Lines", 1)[1].split("\n#")[0]
+    for lines in (crisis_box(client_copy), re.sub(r"\\(.)", r"\1", section).strip()):
         for text in shown:
-            assert text in lines, (layout, text)
+            assert text in lines, text
         for text in hidden:
-            assert text not in lines, (layout, text)
+            assert text not in lines, text
         if practice and practice.get("crisis_phone"):  # the practice's own line comes first
             assert practice["crisis_phone"] in lines.strip().split("\n")[0]
 
 
-def test_every_client_copy_prints_the_crisis_lines_even_without_a_safety_plan(plan_data):
+def test_every_client_copy_prints_the_crisis_box_even_without_a_safety_plan(plan_data):
     plan_data.pop("safety_plan", None)
     documents = render(plan_data, "client-copy")
-    assert "## If you need help now" in documents["md"]
-    assert "- Call Riverside Counseling Group's crisis line: (217) 555-0199" in documents["md"]
+    assert documents["md"].count("> [!IMPORTANT]\n> **If you need help now**") == 2
+    assert "> Call Riverside Counseling Group at (217) 555-0199, day or night." in documents["md"]
     for text in (LINE_988, LINE_911):
         assert text in page_text(documents["html"]) and text in docx_text(documents["docx"])
-    assert "Your safety plan" not in documents["md"]
+    assert '<blockquote class="important">' in documents["html"]
+    assert "Your safety plan" not in documents["md"] and "safety plan" not in crisis_box(
+        documents["md"]
+    )
 
 
-def test_another_country_without_a_crisis_phone_prints_no_line_at_all(plan_data):
-    plan_data["practice"] = {"name": "Thames Talking Therapies", "country": "GB"}
+def test_a_country_without_known_lines_or_a_crisis_phone_says_to_call_the_local_number(
+    plan_data,
+):
+    plan_data["practice"] = {"name": "Cabinet Martin", "country": "FR"}
     with_safety_plan(plan_data)
     client_copy = render(plan_data, "client-copy", ("md",))["md"]
     standard = render(plan_data, "standard", ("md",))["md"]
-    assert "If you need help now" not in client_copy and "Crisis Lines" not in standard
+    box = crisis_box(client_copy)
+    assert box.startswith("In an emergency, call your local emergency number.")
+    assert "Crisis Lines" not in standard
     assert "988 Suicide" not in client_copy + standard and "call 911" not in client_copy + standard
+    checked = check_file_of(plan_data, "client-copy")
+    [warning] = [p for p in checked.all_problems if p.field_name == "practice.country"]
+    assert "knows no public crisis lines" in warning.message
 
 
-def test_the_crisis_lines_name_their_source_in_the_templates():
-    for layout in ("standard", "client-copy"):
-        template = (find_layout(layout).folder / "plan.md.j2").read_text("utf-8")
-        assert "https://www.samhsa.gov/find-help/988/faqs" in template, layout
+def test_a_crisis_line_not_checked_against_its_source_is_never_printed(plan_data):
+    from plandoc.model.crisis_lines import built_in_lines
+
+    lines = built_in_lines()
+    for country in lines.known:
+        for line in lines.lines_for(country):
+            assert line.source.url.startswith("https://") and line.source.says
+    unchecked = [(c, line.number) for c in lines.known for line in lines.unconfirmed(c)]
+    assert unchecked  # the table holds some still to check ...
+    plan_data["practice"] = {"name": "Dublin Talking Therapies", "country": "IE"}
+    client_copy = render(plan_data, "client-copy", ("md",))["md"]
+    assert "116 123" not in client_copy  # ... and the client copy leaves them out
+    assert "local emergency number" in client_copy
+    checked = check_file_of(plan_data, "client-copy")
+    assert any(
+        "116 123" in p.message and "not yet checked" in p.message for p in checked.all_problems
+    )
 
 
 # --- medical necessity ------------------------------------------------------------------------

@@ -279,6 +279,48 @@ RULES = [
 ]
 
 
+RULES += [
+    ("client-copy", "readability", lambda plan: None, "presenting_problem.text", "reads at grade"),
+    (
+        "client-copy",
+        "crisis-lines",
+        _set("FR", "practice", "country"),
+        "practice.country",
+        "knows no public crisis lines",
+    ),
+    (
+        "client-copy",
+        "risk-in-client-copy",
+        _set(
+            ["Re-assess suicide risk at every session"], "contract", "responsibilities", 1, "duties"
+        ),
+        "contract.responsibilities[1].duties[0]",
+        "speaks of risk",
+    ),
+]
+
+# The example plan in plain words for the client: the client-facing keys the client copy
+# shows in place of the clinical text, and a clinician duty said plainly.
+PLAIN_WORDS = {
+    "summary": "Since a crash at work in March, you have bad dreams, you avoid driving on the "
+    "highway, and it is hard to focus at work.",
+    "G1.1": "You will write about what the crash means to you and read it out loud in a session.",
+    "G1.2": "You will spot the thoughts that keep you stuck and try out other ways to see them.",
+    "G2.1": "You will drive on the highway with someone you trust, a little farther each week.",
+    "G2.2": "You will drive one highway trip on your own each week.",
+}
+
+
+def in_plain_words(plan_data):
+    plan_data["presenting_problem"]["client_summary"] = PLAIN_WORDS["summary"]
+    for goal in plan_data["goals"]:
+        for objective in goal["objectives"]:
+            objective["client_statement"] = PLAIN_WORDS[objective["id"]]
+    duties = plan_data["contract"]["responsibilities"][1]["duties"]
+    duties[2] = "Talk with her doctor about her sleep, with her consent"
+    return plan_data
+
+
 def test_every_built_in_rule_has_a_test():
     tested = {(layout, rule) for layout, rule, *_ in RULES}
     declared = {(name, rule.id) for name in BUILT_IN for rule in find_layout(name).rules}
@@ -287,6 +329,8 @@ def test_every_built_in_rule_has_a_test():
 
 @pytest.mark.parametrize("layout", BUILT_IN)
 def test_the_example_plan_passes_every_rule(write_plan, plan_data, layout):
+    if layout == "client-copy":  # its readability check wants the plan's plain words
+        in_plain_words(plan_data)
     checked = check_file(write_plan(plan_data), layout, today=AS_OF)
     assert checked.all_problems == []
 
@@ -676,9 +720,14 @@ def test_a_payer_rule_replaces_the_standard_warning_of_the_same_id():
     for rule_id in ("review-overdue", "safety-plan"):
         assert next(r for r in standard.rules if r.id == rule_id).severity is Severity.WARNING
         assert next(r for r in medicare.rules if r.id == rule_id).severity is Severity.ERROR
-    # The client copy keeps standard's warnings.
-    client = find_layout("client-copy")
-    assert {r.id: r.severity for r in client.rules} == {r.id: r.severity for r in standard.rules}
+    # The client copy keeps standard's warnings, and adds its own three.
+    client = {r.id: r.severity for r in find_layout("client-copy").rules}
+    assert {r.id: r.severity for r in standard.rules}.items() <= client.items()
+    assert set(client) - {r.id for r in standard.rules} == {
+        "readability",
+        "crisis-lines",
+        "risk-in-client-copy",
+    }
 
 
 def test_json_report_names_the_layouts(write_plan, plan_data):

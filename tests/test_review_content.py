@@ -16,6 +16,8 @@ from plandoc.cli import main
 from plandoc.planfile.read import read_plan
 from plandoc.settings import Settings
 
+from .test_layouts import in_plain_words
+
 AS_OF = dt.date(2026, 11, 26)
 PAYERS = ("medicare", "medicaid", "managed-care")
 SAFETY_PLAN = {
@@ -34,7 +36,9 @@ MEDICAL_NECESSITY = {
 
 @pytest.fixture
 def payer_ready(plan_data):
-    """The sample plan with what every payer layout asks for."""
+    """The sample plan with what every payer layout asks for, in plain words for the
+    client copy's readability check."""
+    in_plain_words(plan_data)
     plan_data["medical_necessity"] = MEDICAL_NECESSITY
     plan_data["assessment"].setdefault("strengths", ["Supportive partner"])
     plan_data["assessment"]["preferences"] = ["Evening appointments"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from plandoc.checks.billing import NAMED as BILLING
-from plandoc.checks.crisis import crisis_lines
+from plandoc.checks.crisis import crisis_lines, risk_in_client_copy
 from plandoc.checks.readability import readability
 from plandoc.problems import FieldPath
 
@@ -24,4 +24,5 @@ NAMED: dict[str, Callable[[Any, Any], Iterator[Detail]]] = {
     **BILLING,
     "readability": readability,
     "crisis-lines": crisis_lines,
+    "risk-in-client-copy": risk_in_client_copy,
 }

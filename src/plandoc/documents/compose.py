@@ -25,6 +25,7 @@ from plandoc.documents.markdown_events import OPTIONS
 from plandoc.errors import UsageError
 from plandoc.layouts import PLAN_TEMPLATE, Layout
 from plandoc.layouts.languages import N_, Language, document_language
+from plandoc.model.crisis_lines import built_in_lines
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan
 from plandoc.model.progress import GoalProgress, plan_progress
@@ -139,6 +140,11 @@ def compose(
         "charts": charts,
         "services": service_lines(plan, service_codes or built_in_codes()),
         "authorization": plan.client.coverage.authorized if plan.client.coverage else None,
+        # The public crisis lines of the practice's country a client copy prints (only
+        # those checked against their source: model.crisis_lines).
+        "crisis_lines": built_in_lines().printable(
+            plan.practice.country if plan.practice else "US"
+        ),
     }
     markdown = layout.templates.render(PLAN_TEMPLATE, context, language)
     _ = language.gettext

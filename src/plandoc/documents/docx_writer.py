@@ -39,6 +39,14 @@ ALERT_PARAGRAPH = (
     '<w:pBdr><w:left w:val="single" w:sz="18" w:space="6" w:color="B3541E"/></w:pBdr>'
     '<w:shd w:val="clear" w:color="auto" w:fill="FDF1E8"/><w:ind w:left="144" w:right="144"/>'
 )
+# The client copy's crisis box (`> [!IMPORTANT]`): a cool shade and a heavier rule, its
+# paragraphs kept together on one page.
+IMPORTANT_PARAGRAPH = (
+    '<w:keepNext/><w:pBdr><w:left w:val="single" w:sz="24" w:space="6" w:color="1F5C99"/>'
+    '</w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="E8F1FA"/>'
+    '<w:ind w:left="144" w:right="144"/>'
+)
+ALERTS = {"Warning": ALERT_PARAGRAPH, "Important": IMPORTANT_PARAGRAPH}
 HEADING_STYLES = {"H1": "Title", "H2": "Heading1", "H3": "Heading2"}
 HEADINGS = {*HEADING_STYLES.values(), "Heading3"}  # every heading's style: each keeps with the next
 # The letterhead's paragraphs: the practice's name, then the lines under it.
@@ -97,7 +105,7 @@ class _BodyBuilder:
     list_start: int = 0  # where the open top-level list's paragraphs begin in `out`
     item_pending: bool = False
     quote_depth: int = 0
-    alerts: int = 0  # inside a "needs attention" alert (`> [!WARNING]`)
+    alerts: list[str] = field(default_factory=list)  # the alerts open: WARNING, IMPORTANT
     bold: int = 0
     italic: int = 0
     strike: int = 0
@@ -161,7 +169,7 @@ class _BodyBuilder:
                 style = "ListContinue" + suffix
             self.item_pending = False
         elif style is None and self.alerts:
-            self.numbering = ALERT_PARAGRAPH  # shaded, with a rule on the left; not italic
+            self.numbering = self.alerts[-1]  # shaded, with a rule on the left; not italic
         elif style is None and self.quote_depth:
             style = "Quote"
         elif style is None and self.plain_styles:
@@ -495,7 +503,8 @@ def body_xml(
             elif name == "BlockQuote":
                 b.close_paragraph()
                 b.quote_depth += 1
-                b.alerts += value == "Warning"
+                if value in ALERTS:
+                    b.alerts.append(ALERTS[value])
             elif name == "List":
                 b.start_list(value)
             elif name == "Item":
@@ -534,7 +543,8 @@ def body_xml(
             elif name == "BlockQuote":
                 b.close_paragraph()
                 b.quote_depth -= 1
-                b.alerts -= value == "Warning"
+                if value in ALERTS:
+                    b.alerts.pop()
             elif name == "List":
                 b.end_list()
             elif name == "TableHead" and b.table is not None:

@@ -61,13 +61,16 @@ _HOURS = (
 
 def session_length(minutes: int, tag: str = "en") -> str:
     """A session's length as a client reads it, rounded: under 30 minutes to the nearest 5,
-    from 30 to 54 to the nearest 10 ("about 50 minutes", "unos 50 minutos"); from 55 to
+    from 30 to 54 to the nearest 10 ("about 50 minutes", "unos 50 minutos") but a quarter
+    hour as it is ("about 45 minutes"); from 55 to
     75, "about an hour"; to 105, "about an hour and a half"; to 135, "about two hours";
     longer, the nearest half hour in hours ("about 3 hours", "about 2.5 hours")."""
     language = words_language(tag)
     if minutes < 55:
         step = 5 if minutes < 30 else 10  # 53 minutes (a 90837 session) is "about 50"
         rounded = max(5, step * int(minutes / step + 0.5))
+        if minutes % 15 == 0:  # a quarter hour is already round: 45 stays 45
+            rounded = minutes
         return f"about {rounded} minutes" if language == "en" else f"unos {rounded} minutos"
     for most, english, spanish in _HOURS:
         if minutes <= most:

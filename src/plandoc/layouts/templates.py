@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from plandoc.documents.markdown_text import Markdown, escape_inline, narrative
 from plandoc.errors import LayoutError
 from plandoc.layouts.languages import ENGLISH, Language
+from plandoc.model.risk_words import mentions_risk
 from plandoc.problems import quotes_as_values
 
 if TYPE_CHECKING:
@@ -133,6 +134,12 @@ class LayoutTemplates:
             raise LayoutError(f"{where}: template error: {message}") from None
 
 
+def _session_length(minutes: int, language: str = "en") -> str:
+    from plandoc.i18n import session_length
+
+    return session_length(minutes, language)
+
+
 def make_environment(
     layout: Layout, loader: jinja2.BaseLoader, language: Language = ENGLISH
 ) -> SandboxedEnvironment:
@@ -183,4 +190,11 @@ def make_environment(
     environment.filters["trend"] = lambda progress: progress.trend(
         language.date, language.gettext, language.ngettext
     )
+    # A session's length as a client reads it: 53 -> "about 50 minutes" (i18n.session_length),
+    # in the document's language unless the template names one.
+    environment.filters["session"] = lambda minutes, tag=None: _session_length(
+        minutes, tag or language.tag
+    )
+    # A text that speaks of risk (model.risk_words): the client copy leaves it out.
+    environment.tests["mentions_risk"] = mentions_risk
     return environment

@@ -117,6 +117,14 @@ class CrisisLines:
         found = self.countries.get(country)
         return found.lines if found else ()
 
+    def printable(self, country: str) -> tuple[CrisisLine, ...]:
+        """The lines a client copy prints for `country`: those whose source has been read
+        (`confirmed`); a number not yet checked against its source is never printed."""
+        return tuple(line for line in self.lines_for(country) if line.source.confirmed)
+
+    def unconfirmed(self, country: str) -> tuple[CrisisLine, ...]:
+        return tuple(line for line in self.lines_for(country) if not line.source.confirmed)
+
     @property
     def known(self) -> tuple[str, ...]:
         return tuple(sorted(self.countries))
