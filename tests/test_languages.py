@@ -216,3 +216,33 @@ def test_start_up_does_not_import_babel():
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "babel" not in result.stderr and "jinja2" not in result.stderr
+
+
+@pytest.mark.parametrize("large_print", [False, True], ids=["normal", "large-print"])
+@pytest.mark.parametrize(
+    "sample",
+    sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md")),
+    ids=lambda p: p.stem,
+)
+def test_the_crisis_box_is_on_the_first_page_of_every_client_copy(sample, large_print):
+    """Crisis help first: the box's heading and every line of it on page 1 of the PDF,
+    in the plan's language, in normal and in large print."""
+    if not shutil.which("pdftotext"):
+        if os.environ.get("PLANDOC_REQUIRE_TOOLS"):
+            pytest.fail("pdftotext is missing")
+        pytest.skip("poppler-utils is missing; .ci/run installs it")
+    checked = check_file(sample, "client-copy")
+    assert checked.plan is not None
+    made = render_documents(checked.plan, checked.layout, ("md", "pdf"), large_print=large_print)
+    markdown = made["md"].decode()
+    box = markdown.split("> [!IMPORTANT]\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line.removeprefix("> ").replace("\\", "") for line in box.splitlines()]
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-", "-"],
+        input=made["pdf"], capture_output=True, check=True,
+    ).stdout.decode()  # fmt: skip
+    page = " ".join(first.split())
+    for line in lines:
+        words = " ".join(line.replace("**", "").split())
+        if words and words != ">":
+            assert words in page, (sample.name, words)
