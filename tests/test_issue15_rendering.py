@@ -525,7 +525,9 @@ def test_the_npi_and_tax_id_never_appear_outside_payer_layouts(plan_data, layout
 
 def _intro(plan_data: dict[str, Any]) -> str:
     markdown = render(plan_data, "client-copy", ("md",))["md"]
-    return markdown.split("# Your Treatment Plan\n\n", 1)[1].split("\n\nThis is your copy.", 1)[0]
+    after_title = markdown.split("# Your Treatment Plan\n\n", 1)[1]
+    after_box = re.sub(r"\A(?:>.*\n)+\n", "", after_title)  # the crisis box comes first
+    return after_box.split("\n\nThis is your copy.", 1)[0]
 
 
 def test_an_agreed_plan_was_made_together_on_its_date(plan_data):
