@@ -214,7 +214,7 @@ def chart_layout(
     labelled = _thin(scores, wanted, [text.box for text in texts], gap)
     texts += [scores[index] for index in labelled]
     date_y = y1 + 6 + size * 1.1
-    dates = [Text(x, date_y, _date_label(point, words), size, "middle", MUTED)
+    dates = [_date_text(x, date_y, _date_label(point, words), size)
              for (x, _), point in zip(points, progress.points, strict=True)]  # fmt: skip
     taken = [text.box for text in texts]
     texts += [dates[index] for index in _thin(dates, [0, len(dates) - 1], taken, gap)]
@@ -297,6 +297,13 @@ def _thin(
         ):
             drawn.append(index)
     return sorted(drawn)
+
+
+def _date_text(x: float, y: float, text: str, size: int) -> Text:
+    """A date under its point, centred on it but never past the picture's edges (a long
+    date in large print under the first or last point would be cut)."""
+    half = text_width(text, size) / 2 + 2
+    return Text(min(max(x, half), WIDTH - half), y, text, size, "middle", MUTED)
 
 
 def _date_label(point, words: ChartWords) -> str:  # type: ignore[no-untyped-def]
