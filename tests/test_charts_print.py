@@ -4,6 +4,7 @@ no chart left alone on a page of the PDF."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -104,6 +105,24 @@ def test_thinned_labels_are_every_nth_besides_the_telling_ones():
 def test_a_few_scores_are_all_labelled():
     chart = charts.chart_layout(progress([16, 12, 8], "PHQ-9", 4, weeks=4))
     assert chart.labelled == (0, 1, 2)
+
+
+@pytest.mark.parametrize("font_size", [10, 12, 18])
+@pytest.mark.parametrize("date_format", ["%Y-%m-%d", "%B %-d, %Y"])
+def test_every_label_stays_inside_the_picture_with_long_dates_and_large_print(
+    font_size, date_format
+):
+    """Before, the first date of a large-print client copy ("Sep 15, 2026" at 18 points)
+    was cut at the picture's left edge."""
+    two = (Point(dt.date(2026, 9, 15), 17), Point(dt.date(2026, 10, 13), 14))  # a sample's
+    for drawn in (
+        dataclasses.replace(progress([17, 14], "PHQ-A", 9), points=two),
+        progress(PCL5_SCORES),
+    ):
+        chart = charts.chart_layout(drawn, font_size, date_format)
+        for text in (t for t in chart.texts if t.text):
+            left, _, right, _ = text.box
+            assert left >= 0 and right <= charts.WIDTH, text
 
 
 def test_the_date_labels_never_overlap_and_keep_the_first_and_last():

@@ -40,7 +40,7 @@ def test_results_go_to_stdout_and_problems_and_progress_to_stderr(tmp_path, writ
     rendered = split("render", PLAN, "--to", "html", "-o", tmp_path)
     assert rendered.stdout.startswith("wrote ") and "documents written" in rendered.stderr
     built = split("build", SAMPLES, "-o", tmp_path / "b", "--to", "md")
-    assert built.stdout == "" and "3 built" in built.stderr
+    assert built.stdout == "" and f"{len(list(SAMPLES.iterdir()))} built" in built.stderr
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_dash_writes_the_one_file_to_stdout(tmp_path, command):
     elif arguments[0] == "schema":
         assert json.loads(result.stdout)["title"]
     elif arguments[0] == "build":
-        assert json.loads(result.stdout)["built"] == 3
+        assert json.loads(result.stdout)["built"] == len(list(SAMPLES.iterdir()))
     else:
         assert result.stdout.startswith("---\n")
 

@@ -525,7 +525,9 @@ def test_the_npi_and_tax_id_never_appear_outside_payer_layouts(plan_data, layout
 
 def _intro(plan_data: dict[str, Any]) -> str:
     markdown = render(plan_data, "client-copy", ("md",))["md"]
-    return markdown.split("# Your Treatment Plan\n\n", 1)[1].split("\n\nThis is your copy.", 1)[0]
+    after_title = markdown.split("# Your Treatment Plan\n\n", 1)[1]
+    after_box = re.sub(r"\A(?:>.*\n)+\n", "", after_title)  # the crisis box comes first
+    return after_box.split("\n\nThis is your copy.", 1)[0]
 
 
 def test_an_agreed_plan_was_made_together_on_its_date(plan_data):
@@ -744,3 +746,19 @@ def test_the_medicaid_summary_names_every_signer_with_their_role(plan_data):
         "| Participants | Dana (client), Morgan Reyes (clinician), Tomas Vega, "
         "Alicia Okafor (guardian) |"
     )
+
+
+def test_a_duty_that_speaks_of_risk_never_reaches_the_client_copy(plan_data):
+    """The clinical record's view of risk (its level, its summary, a clinician's duty that
+    names it) stays out of every format of the client copy; the standard plan keeps it."""
+    duty = "Re-assess suicide risk and lethal means at every session"
+    plan_data["contract"]["responsibilities"][1]["duties"].append(duty)
+    plan_data["assessment"]["risk"] = {"level": "moderate", "summary": "Passive ideation in May."}
+    with_safety_plan(plan_data)
+    client = render(plan_data, "client-copy", ("md", "html", "docx"))
+    texts = [client["md"], page_text(client["html"]), docx_text(client["docx"])]
+    for text in texts:
+        assert "Re-assess suicide risk" not in text and "Passive ideation" not in text
+        assert "Moderate" not in text and "lethal means" not in text
+    assert "Deliver CPT according to protocol" in client["md"]  # the other duties stay
+    assert duty in render(plan_data, "standard", ("md",))["md"]

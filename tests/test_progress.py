@@ -386,7 +386,7 @@ def test_a_built_folder_lists_chart_files_as_its_own(tmp_path):
     assert charts_made and not first.failed
     assert all(name in [o for r in first.records for o in r.outputs()] for name in charts_made)
     second = build(BuildOptions(inputs, out, prune=True))
-    assert second.count("current") == 3 and second.pruned == []
+    assert second.count("current") == len(first.records) and second.pruned == []
     (out / charts_made[0]).unlink()  # a missing chart rebuilds its plan
     assert build(BuildOptions(inputs, out)).count("built") == 1
 

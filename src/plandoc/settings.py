@@ -22,6 +22,7 @@ A setting's value comes from, the later winning:
     service_codes = "clinic-codes.toml"      # the clinic's own CPT/HCPCS codes
     file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
     page_size = "a4"            # paper for print HTML, DOCX and PDF (default: the layout's)
+    large_print = true          # 18-point body, wider spacing (default: the layout's)
 
 A wrong file is one error with a line per problem, `plandoc.toml:LINE: key: message`.
 """
@@ -196,6 +197,7 @@ class Settings(BaseModel):
     service_codes: Path | None = Field(None, description="The clinic's own CPT/HCPCS codes (TOML).")
     file_mode: FileMode = Field(OWNER_ONLY, description='Mode of files written ("0600").')
     page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
+    large_print: StrictBool = Field(False, description="Every document in large print.")
     practice_table: PracticeSettings | None = Field(
         None, alias="practice", description="The practice's letterhead, for every plan."
     )

@@ -89,6 +89,7 @@ class BuildOptions:
     instruments: Path | None = None  # the clinic's measures file
     service_codes: Path | None = None  # the clinic's CPT/HCPCS codes file
     page_size: str | None = None  # overrides each layout's
+    large_print: bool = False  # every document in large print
     file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
     practice: tuple[tuple[str, object], ...] = ()  # plandoc.toml's [practice], as pairs
     newer_versions: frozenset[str] = frozenset()  # plan files a newer version replaces
@@ -117,6 +118,7 @@ class BuildOptions:
             instruments=settings.instruments,
             service_codes=settings.service_codes,
             page_size=settings.page_size,
+            large_print=settings.large_print,
             file_mode=settings.file_mode,
             practice=tuple(
                 (key, tuple(value) if isinstance(value, list) else value)
@@ -136,6 +138,7 @@ class BuildOptions:
             instruments=self.instruments,
             service_codes=self.service_codes,
             page_size=self.page_size,
+            large_print=self.large_print,
             file_mode=self.file_mode,
             practice=dict(self.practice) or None,
         )
@@ -156,6 +159,7 @@ class BuildOptions:
                     measures,
                     codes,
                     self.page_size,
+                    *(["large print"] if self.large_print else []),
                     self.file_mode,
                     self.practice,
                 ]

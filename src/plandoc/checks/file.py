@@ -28,6 +28,7 @@ from plandoc.checks.plan_checks import (
 )
 from plandoc.errors import LayoutError, PlandocError
 from plandoc.layouts import DEFAULT_LAYOUT, Layout, find_layout
+from plandoc.layouts.languages import language_for, missing_language_message
 from plandoc.model.instruments import Registry, built_in_registry, load_registry
 from plandoc.model.plan import NOT_FINITE, Plan, no_one_to_call, parse_plan, valid_parts
 from plandoc.model.service_codes import ServiceCodes, load_codes
@@ -274,6 +275,9 @@ def _check_model(
             Finding(f.field, f"[{layout.name}] {f.message}", f.severity, f.unless_newer_version)
             for f in found
         ]
+        if language_for(layout, plan.plan.language) is None:  # a translated layout
+            message = missing_language_message(layout, plan_value(plan.plan.language, quote=True))
+            findings.insert(0, Finding(("plan", "language"), message))
         checked.layout_problems[layout.name] = _locate(source, findings)
     return checked
 

@@ -13,6 +13,7 @@ import click
 from plandoc.cli.app import main
 from plandoc.cli.display import note, print_problems
 from plandoc.cli.options import (
+    large_print_option,
     layout_options,
     page_size_option,
     repeat_limit_option,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 @report_names_option
 @repeat_limit_option
 @page_size_option
+@large_print_option
 @values_option
 def build(
     input_dir: Path | None,
@@ -68,6 +70,7 @@ def build(
     report: Path | None,
     repeat_limit: int | None,
     page_size: str | None,
+    large_print: bool | None,
     show_names: bool,
 ) -> None:
     """Build every plan under INPUT_DIR (default: inputs/) into current documents.
@@ -96,7 +99,7 @@ def build(
         config, layouts, input=input_dir, output=output, formats=formats,
         old_formats=old_formats, layout_folders=layout_folders,
         old_layout_folders=old_layout_folders, strict=strict, jobs=jobs,
-        repeat_limit=repeat_limit, page_size=page_size,
+        repeat_limit=repeat_limit, page_size=page_size, large_print=large_print,
     )  # fmt: skip
     load_registry(settings.instruments)  # a bad instruments file stops here, with its message
     load_codes(settings.service_codes)  # and a bad service codes file

@@ -69,6 +69,8 @@ def layouts_show(layout_folders: tuple[Path, ...], name: str) -> None:
         f"  extends:         {layout.parent.name}" if layout.parent else None,
         f"  formats:         {', '.join(layout.formats)}",
         f"  page size:       {layout.page_size}",
+        f"  languages:       {', '.join(layout.languages) or 'en (not translated)'}",
+        f"  large print:     {'yes' if layout.large_print else 'no (--large-print)'}",
         f"  review interval: {f'{interval} days' if interval else 'none (plans give review_by)'}",
         f"  header:          {', '.join(layout.header)}",
         f"  rules:           {len(layout.rules) or 'none'}",

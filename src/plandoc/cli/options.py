@@ -157,6 +157,13 @@ page_size_option = click.option(
     type=click.Choice(["letter", "a4"], case_sensitive=False),
     help="Paper for HTML print, DOCX and PDF (default: the settings', else the layout's).",
 )
+large_print_option = click.option(
+    "--large-print",
+    is_flag=True,
+    default=None,
+    help="Large print: an 18-point body and wider spacing in HTML, PDF and DOCX "
+    "(for a client copy; default: the settings', else the layout's).",
+)
 report_names_option = click.option(
     "--show-names",
     is_flag=True,

@@ -11,6 +11,7 @@ import click
 from plandoc.cli.app import main
 from plandoc.cli.display import note, print_problems, result
 from plandoc.cli.options import (
+    large_print_option,
     layout_options,
     page_size_option,
     repeat_limit_option,
@@ -104,6 +105,7 @@ def validate(
     "--strict/--no-strict", default=None, help="Treat warnings as errors (no documents then)."
 )
 @page_size_option
+@large_print_option
 @values_option
 def render(
     paths: tuple[Path, ...],
@@ -117,6 +119,7 @@ def render(
     output: Path | None,
     strict: bool | None,
     page_size: str | None,
+    large_print: bool | None,
 ) -> None:
     """Render plan files (or every plan in folders) into documents.
 
@@ -142,6 +145,7 @@ def render(
     settings = settings_for(
         config, layouts, formats=formats, old_formats=old_formats, layout_folders=layout_folders,
         old_layout_folders=old_layout_folders, output=output, strict=strict, page_size=page_size,
+        large_print=large_print,
     )  # fmt: skip
     validation = Validation(settings.strict)
     written = 0

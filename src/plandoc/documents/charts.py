@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from xml.sax.saxutils import escape
@@ -43,6 +44,46 @@ LINE = (31, 78, 140)
 TARGET = (0, 110, 70)
 # Severity bands, mildest first: light tints, told apart by their labels too.
 BAND_TINTS = [(236, 246, 238), (250, 246, 224), (252, 236, 222), (250, 226, 222), (244, 216, 220)]
+
+
+def _same(message: str) -> str:
+    return message
+
+
+def _plural(singular: str, plural: str, count: int) -> str:
+    return singular if count == 1 else plural
+
+
+@dataclass(frozen=True)
+class ChartWords:
+    """The words, dates and decimal mark a chart writes, in its document's language.
+
+    The document makes them from its layout's catalogs (see layouts/languages.py), so
+    charts need neither Jinja nor Babel. `gettext` and `ngettext` give a text of the
+    chart (an English text, "target %(target)s", or a band's label, "moderate") in the
+    document's words; `date` writes a date as the document does, `axis_date` as the axis
+    does (a month's name short). By default: English, ISO dates.
+    """
+
+    gettext: Callable[[str], str] = _same
+    ngettext: Callable[[str, str, int], str] = _plural
+    date: Callable[[dt.date], str] = dt.date.isoformat
+    axis_date: Callable[[dt.date], str] = dt.date.isoformat
+    decimal: str = "."
+
+    def number(self, value: float, places: int = 2) -> str:
+        text = number_text(value, places)
+        return text if self.decimal == "." else text.replace(".", self.decimal)
+
+
+def english_words(date_format: str = "%Y-%m-%d") -> ChartWords:
+    """A chart's words in English, its dates in a layout's strftime `date_format` (the
+    axis abbreviates a month's name)."""
+    axis_format = date_format.replace("%B", "%b")
+    return ChartWords(
+        date=lambda day: date_text(day, date_format),
+        axis_date=lambda day: date_text(day, axis_format),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +137,28 @@ def overlap(a: tuple[float, ...], b: tuple[float, ...], gap: float = 0) -> bool:
 
 
 def chart_layout(
-    progress: GoalProgress, font_size: float = 10, date_format: str = "%Y-%m-%d"
+    progress: GoalProgress,
+    font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
+    words: ChartWords | None = None,
 ) -> ChartLayout:
     """Where everything goes, for a document whose body text is `font_size` points and
-    whose dates read as `date_format` (the axis abbreviates a month's name)."""
+    whose dates read as `date_format` (the axis abbreviates a month's name), or, given
+    `words`, in the words and dates of the document's language."""
+    words = words or english_words(date_format)
+    _ = words.gettext
     size, title_size = text_sizes(font_size)
     gap = GAP * size
     low, high = _score_range(progress)
     ticks = _ticks(low, high)
-    tick_texts = [number_text(tick, 6) for tick in ticks]
+    tick_texts = [words.number(tick, 6) for tick in ticks]
     instrument = progress.instrument
     shown_bands = (
-        _bands(instrument)
+        _bands(instrument, _)
         if instrument and (instrument.bands or instrument.cutoff is not None)
         else ()
     )
-    target_text = f"target {number_text(progress.target)}"
+    target_text = _("target %(target)s") % {"target": words.number(progress.target)}
     widest_right = max(
         [text_width(target_text, size, True)] + [text_width(b.label, size) for b in shown_bands]
     )
@@ -130,7 +177,10 @@ def chart_layout(
     def x_of(date: dt.date) -> float:
         return x0 + INSET + (date - first).days / span * (x1 - x0 - 2 * INSET)
 
-    drawn_title = f"{progress.goal_id}: {_fit(progress.measure_text)} over time"
+    drawn_title = _("%(goal)s: %(measure)s over time") % {
+        "goal": progress.goal_id,
+        "measure": _fit(progress.measure_text),
+    }
     title = _fit_width(drawn_title, title_size, True, WIDTH - 2 * x0)
     texts: list[Text] = [Text(x0, round(title_size * 1.3), title, title_size, "start", INK, True)]
     grid = []
@@ -157,24 +207,24 @@ def chart_layout(
             texts.append(label)
             column_boxes.append(label.box)
     points = tuple((x_of(p.date), y_of(p.score)) for p in progress.points)
-    scores = [_score_label(xy, number_text(p.score), size, y0)
+    scores = [_score_label(xy, words.number(p.score), size, y0)
               for xy, p in zip(points, progress.points, strict=True)]  # fmt: skip
     values = [p.score for p in progress.points]
     wanted = [0, len(values) - 1, values.index(min(values)), values.index(max(values))]
     labelled = _thin(scores, wanted, [text.box for text in texts], gap)
     texts += [scores[index] for index in labelled]
     date_y = y1 + 6 + size * 1.1
-    axis_format = date_format.replace("%B", "%b")
-    dates = [Text(x, date_y, _date_label(point, axis_format), size, "middle", MUTED)
+    dates = [_date_text(x, date_y, _date_label(point, words), size)
              for (x, _), point in zip(points, progress.points, strict=True)]  # fmt: skip
     taken = [text.box for text in texts]
     texts += [dates[index] for index in _thin(dates, [0, len(dates) - 1], taken, gap)]
-    unit = "score" if progress.unit == "points" else _fit(progress.unit)
-    footnote = _fit_width(f"{unit}; {progress.direction_text}", size, False, WIDTH - x0 - 4)
+    unit = _("score") if progress.unit == "points" else _fit(progress.unit)
+    direction = progress.direction_in(_)
+    footnote = _fit_width(f"{unit}; {direction}", size, False, WIDTH - x0 - 4)
     texts.append(Text(x0, y1 + 4 + size * 2.5, footnote, size, "start", MUTED))
     return ChartLayout(
-        title=progress.title,
-        description=progress.trend(lambda day: date_text(day, date_format)),
+        title=progress.title_in(_),
+        description=progress.trend(words.date, _, words.ngettext, words.number),
         bands=tuple(bands),
         grid=tuple(grid),
         axis=(x0, y0, x1, y1),
@@ -249,8 +299,15 @@ def _thin(
     return sorted(drawn)
 
 
-def _date_label(point, date_format: str) -> str:  # type: ignore[no-untyped-def]
-    return "baseline" if point.baseline else date_text(point.date, date_format)
+def _date_text(x: float, y: float, text: str, size: int) -> Text:
+    """A date under its point, centred on it but never past the picture's edges (a long
+    date in large print under the first or last point would be cut)."""
+    half = text_width(text, size) / 2 + 2
+    return Text(min(max(x, half), WIDTH - half), y, text, size, "middle", MUTED)
+
+
+def _date_label(point, words: ChartWords) -> str:  # type: ignore[no-untyped-def]
+    return words.gettext("baseline") if point.baseline else words.axis_date(point.date)
 
 
 def _fit_width(text: str, size: int, bold: bool, room: float) -> str:
@@ -279,16 +336,19 @@ def _tint(index: int, count: int, lower_is_better: bool) -> tuple[int, int, int]
     return BAND_TINTS[round(severity * last / (count - 1)) if count > 1 else 0]
 
 
-def _bands(instrument: Instrument) -> tuple[Band, ...]:
-    """The measure's severity bands, else two made from its clinical cut-off."""
+def _bands(instrument: Instrument, gettext: Callable[[str], str] = _same) -> tuple[Band, ...]:
+    """The measure's severity bands, else two made from its clinical cut-off; their labels
+    in the words of `gettext`."""
+    _ = gettext
     if instrument.bands or instrument.cutoff is None:
-        return instrument.bands
+        return tuple(Band(b.min, b.max, _(b.label)) for b in instrument.bands)
     cut = instrument.cutoff
+    at = {"cutoff": number_text(cut)}
     if instrument.lower_is_better:
-        return (Band(instrument.min, cut - 0.5, "below cut-off"),
-                Band(cut, instrument.max, f"cut-off {number_text(cut)} or more"))  # fmt: skip
-    return (Band(instrument.min, cut, f"cut-off {number_text(cut)} or less"),
-            Band(cut + 0.5, instrument.max, "above cut-off"))  # fmt: skip
+        return (Band(instrument.min, cut - 0.5, _("below cut-off")),
+                Band(cut, instrument.max, _("cut-off %(cutoff)s or more") % at))  # fmt: skip
+    return (Band(instrument.min, cut, _("cut-off %(cutoff)s or less") % at),
+            Band(cut + 0.5, instrument.max, _("above cut-off")))  # fmt: skip
 
 
 def _score_range(progress: GoalProgress) -> tuple[float, float]:
@@ -324,11 +384,15 @@ def _ticks(low: float, high: float) -> list[float]:
 
 
 def svg(
-    progress: GoalProgress, element_id: str, font_size: float = 10, date_format: str = "%Y-%m-%d"
+    progress: GoalProgress,
+    element_id: str,
+    font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
+    words: ChartWords | None = None,
 ) -> str:
     """An inline <svg> element (no script, no external resources); its text sized for a
-    body of `font_size` points, its dates in `date_format`."""
-    chart = chart_layout(progress, font_size, date_format)
+    body of `font_size` points, its dates in `date_format` (or its words' language)."""
+    chart = chart_layout(progress, font_size, date_format, words)
     x0, y0, x1, y1 = chart.axis
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -374,12 +438,18 @@ def _hex(color: tuple[int, int, int]) -> str:
 SCALE = 2  # pixels per SVG unit in the PNG (1280 x 560: about 210 dpi across a page)
 
 
-def png(progress: GoalProgress, font_size: float = 10, date_format: str = "%Y-%m-%d") -> bytes:
+def png(
+    progress: GoalProgress,
+    font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
+    words: ChartWords | None = None,
+) -> bytes:
     """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode;
-    its text sized for a body of `font_size` points, its dates in `date_format`."""
+    its text sized for a body of `font_size` points, its dates in `date_format` (or its
+    words' language)."""
     from PIL import Image, ImageDraw  # imported when a chart is drawn, not at start-up
 
-    chart = chart_layout(progress, font_size, date_format)
+    chart = chart_layout(progress, font_size, date_format, words)
     k = SCALE
     image = Image.new("P", (WIDTH * k, HEIGHT * k), 0)
     image.putpalette([channel for color in PALETTE for channel in color])

@@ -14,14 +14,17 @@ in the first page's header.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyromark
 
 from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
+from plandoc.documents.charts import ChartWords
 from plandoc.documents.markdown_events import OPTIONS
+from plandoc.errors import UsageError
 from plandoc.layouts import PLAN_TEMPLATE, Layout
+from plandoc.layouts.languages import N_, Language, document_language
 from plandoc.model.crisis_lines import built_in_lines
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.model.plan import Plan
@@ -91,6 +94,9 @@ class PlanDocument:
     letterhead: str = ""
     # The charts the Markdown names as `![description](chart:NAME)`: NAME -> the progress drawn.
     charts: tuple[tuple[str, GoalProgress], ...] = ()
+    # The charts' words and dates, and "Page X of Y", in the document's language.
+    chart_words: ChartWords = field(default_factory=ChartWords)
+    page_words: tuple[str, str, str] = ("Page ", " of ", "")  # before, between and after
 
     @property
     def body(self) -> str:
@@ -107,11 +113,15 @@ def compose(
     instruments: Registry | None = None,
     service_codes: ServiceCodes | None = None,
 ) -> PlanDocument:
+    try:
+        language = document_language(layout, plan.plan.language)
+    except LookupError as error:  # checked plans never get here: see checks/file.py
+        raise UsageError(f"plan.language: {error}") from None
     progress = plan_progress(
         plan,
         instruments or built_in_registry(),
         layout.progress,
-        date_text=layout.format_date,
+        date_text=language.date,
     )
     charts = {
         goal.id: f"goal-{number}"
@@ -138,19 +148,46 @@ def compose(
             plan.practice.country if plan.practice else "US"
         ),
     }
-    markdown = layout.render(PLAN_TEMPLATE, context)
+    markdown = layout.templates.render(PLAN_TEMPLATE, context, language)
+    _ = language.gettext
     return PlanDocument(
         markdown=markdown,
         letterhead=letterhead(markdown),
-        title=f"{layout.title} {plan.plan.id} v{plan.plan.version}",
-        header=running_header(plan, layout),
-        footer=layout.footer,
+        title=f"{_(layout.title)} {plan.plan.id} v{plan.plan.version}",
+        header=running_header(plan, layout, language),
+        footer=_(layout.footer) if layout.footer else "",
         version=plan.plan.version,
         language=plan.plan.language,
         created=plan.plan.created,
         modified=plan.plan.last_reviewed or plan.plan.effective,
         author=f"{plan.provider.name}, {plan.provider.credentials}",
         charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
+        chart_words=chart_words(language),
+        page_words=page_words(language),
+    )
+
+
+# The pages' footer, made by the writers: "Page 2 of 5".
+PAGE_OF = N_("Page %(page)s of %(pages)s")
+
+
+def page_words(language: Language) -> tuple[str, str, str]:
+    """The footer's words before the page's number, between it and the count of pages,
+    and after that."""
+    text = language.gettext(PAGE_OF)
+    before, _, rest = text.partition("%(page)s")
+    between, _, after = rest.partition("%(pages)s")
+    return before, between, after
+
+
+def chart_words(language: Language) -> ChartWords:
+    """A chart's words and dates in the document's language."""
+    return ChartWords(
+        gettext=language.gettext,
+        ngettext=language.ngettext,
+        date=language.date,
+        axis_date=language.axis_date,
+        decimal=language.number(0.5)[1],
     )
 
 
@@ -226,15 +263,21 @@ def consent(plan: Plan) -> Consent:
     return Consent(None, None, None, others)
 
 
-def running_header(plan: Plan, layout: Layout) -> tuple[str, ...]:
-    """The items the layout's manifest names, in its order (those the plan has)."""
+def running_header(plan: Plan, layout: Layout, language: Language | None = None) -> tuple[str, ...]:
+    """The items the layout's manifest names, in its order (those the plan has), in the
+    document's language."""
+    if language is None:
+        language = document_language(layout, "en")
+    _ = language.gettext
     coverage = plan.client.coverage
+    member = coverage.member_id if coverage else None
     items = {
         "client_name": plan.client.name,
         "preferred_name": plan.client.called,
-        "date_of_birth": f"DOB {layout.format_date(plan.client.date_of_birth)}",
-        "member_id": f"Member ID {coverage.member_id}" if coverage and coverage.member_id else None,
-        "plan_id": f"Plan {plan.plan.id} v{plan.plan.version}",
+        "date_of_birth": _("DOB %(date)s") % {"date": language.date(plan.client.date_of_birth)},
+        "member_id": _("Member ID %(id)s") % {"id": member} if member else None,
+        "plan_id": _("Plan %(id)s v%(version)s")
+        % {"id": plan.plan.id, "version": plan.plan.version},
     }
     return tuple(_short(text) for name in layout.header if (text := items[name]))
 

@@ -35,6 +35,7 @@ def render_documents(
     instruments: Registry | None = None,
     page_size: str | None = None,
     service_codes: ServiceCodes | None = None,
+    large_print: bool = False,
 ) -> dict[str, bytes]:
     """The bytes of each file to write, by the end of its name after the layout's.
 
@@ -42,11 +43,14 @@ def render_documents(
     chart as an image beside it ("goal-1.png"), since Markdown cannot hold
     one. The Markdown is composed once for all formats. `page_size` ("letter",
     "a4") overrides the layout's; `service_codes` (default: the built-in ones)
-    say which services are evaluations and what a place of service is called.
+    say which services are evaluations and what a place of service is called;
+    `large_print` makes the documents in large print (see `Layout.in_large_print`).
     """
     formats = tuple(formats)
     if page_size is not None and page_size != layout.page_size:
         layout = dataclasses.replace(layout, page_size=page_size)
+    if large_print:
+        layout = layout.in_large_print()
     unsupported = [fmt for fmt in formats if not layout.makes(fmt)]
     if unsupported:
         raise UsageError(
@@ -58,7 +62,7 @@ def render_documents(
     # Each chart's picture, drawn once for the Markdown and the DOCX that both carry it.
     pictures = (
         {
-            name: charts.png(progress, layout.font_size, layout.date_format)
+            name: charts.png(progress, layout.font_size, layout.date_format, document.chart_words)
             for name, progress in document.charts
         }
         if {"md", "docx"} & set(formats)
@@ -125,7 +129,13 @@ def render_checked(
             continue
         try:
             documents = render_documents(
-                checked.plan, layout, chosen or layout.formats, registry, settings.page_size, codes
+                checked.plan,
+                layout,
+                chosen or layout.formats,
+                registry,
+                settings.page_size,
+                codes,
+                large_print=settings.large_print,
             )
         except PlandocError as error:  # a format the layout does not make, no WeasyPrint
             yield layout, Problem(checked.name, None, (), error.message)

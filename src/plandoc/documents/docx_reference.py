@@ -110,10 +110,12 @@ class ReferencePackage:
 
 
 @cache
-def reference_package(page_size: str, font_size: int = 10) -> ReferencePackage:
+def reference_package(
+    page_size: str, font_size: int = 10, large_print: bool = False
+) -> ReferencePackage:
     document = docx.Document()
     _set_up_section(document, page_size)
-    _set_up_styles(document, font_size)
+    _set_up_styles(document, font_size, large_print)
     buffer = io.BytesIO()
     document.save(buffer)
     with zipfile.ZipFile(buffer) as package:
@@ -191,14 +193,17 @@ def _set_up_section(document: docx.document.Document, page_size: str) -> None:
         footer_element.append(paragraph)
 
 
-def _set_up_styles(document: docx.document.Document, font_size: int) -> None:
+def _set_up_styles(
+    document: docx.document.Document, font_size: int, large_print: bool = False
+) -> None:
     styles = document.styles
     scale = font_size / 10
     normal = styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(font_size)
-    normal.paragraph_format.space_after = Pt(5)
-    normal.paragraph_format.line_spacing = 1.1
+    # Large print: lines and paragraphs (a list's items too) further apart.
+    normal.paragraph_format.space_after = Pt(10 if large_print else 5)
+    normal.paragraph_format.line_spacing = 1.4 if large_print else 1.1
     fonts = normal.element.rPr.rFonts
     for attribute in ("w:eastAsia", "w:cs"):
         fonts.set(f"{{{W}}}{attribute.split(':')[1]}", "Arial")

@@ -31,7 +31,6 @@ from plandoc.documents.docx_reference import (
 from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
-from plandoc.model.plan import date_text
 from plandoc.model.progress import GoalProgress
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -118,6 +117,7 @@ class _BodyBuilder:
     drawn: dict[str, bytes] = field(default_factory=dict)  # chart name -> PNG, drawn already
     font_size: float = 10  # the body's, in points: the charts' text follows it
     date_format: str = "%Y-%m-%d"  # the layout's: the charts' dates follow it
+    words: charts.ChartWords | None = None  # the charts' words, in the document's language
     keep_next: bool = False  # the open paragraph keeps with the next (a chart's)
     pictures: list[tuple[str, bytes]] = field(default_factory=list)  # media name, PNG
     in_chart: bool = False
@@ -133,7 +133,9 @@ class _BodyBuilder:
     def add_chart(self, name: str, progress: GoalProgress) -> None:
         """The chart as a PNG picture, the width of the text, described by its trend."""
         number = len(self.pictures) + 1
-        picture = self.drawn.get(name) or charts.png(progress, self.font_size, self.date_format)
+        picture = self.drawn.get(name) or charts.png(
+            progress, self.font_size, self.date_format, self.words
+        )
         self.pictures.append((f"chart{number}.png", picture))
         width = self.reference.text_width * 635  # twips -> EMU
         height = width * charts.HEIGHT // charts.WIDTH
@@ -147,7 +149,7 @@ class _BodyBuilder:
                 and ('<w:pStyle w:val="Heading' not in self.out[-2])
             ):
                 self.out[-2] = keep_with_next(self.out[-2])
-        drawing = picture_xml(number, width, height, progress, self.date_format)
+        drawing = picture_xml(number, width, height, progress, self.date_format, self.words)
         self.current_runs().append(_Run("", drawing=drawing))
         self.keep_next = self.table is None  # and with the start of what follows it
 
@@ -451,6 +453,7 @@ def body_xml(
     plain_styles: tuple[str, ...] = (),
     font_size: float = 10,
     date_format: str = "%Y-%m-%d",
+    words: charts.ChartWords | None = None,
 ) -> _BodyBuilder:
     """The <w:body> content for the Markdown (`.out`), the numbered lists that restart at 1
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
@@ -465,6 +468,7 @@ def body_xml(
         plain_styles=plain_styles,
         font_size=font_size,
         date_format=date_format,
+        words=words,
     )
     if labels:
         b.label_width = table_widths.label_width(
@@ -566,11 +570,18 @@ def body_xml(
 
 
 def picture_xml(
-    number: int, width: int, height: int, progress: GoalProgress, date_format: str = "%Y-%m-%d"
+    number: int,
+    width: int,
+    height: int,
+    progress: GoalProgress,
+    date_format: str = "%Y-%m-%d",
+    words: charts.ChartWords | None = None,
 ) -> str:
     """An inline picture of `word/media/chart{number}.png`, described for screen readers."""
-    title = xml_text(progress.title).replace('"', "&quot;")
-    description = xml_text(progress.trend(lambda day: date_text(day, date_format)))
+    words = words or charts.english_words(date_format)
+    title = xml_text(progress.title_in(words.gettext)).replace('"', "&quot;")
+    trend = progress.trend(words.date, words.gettext, words.ngettext, words.number)
+    description = xml_text(trend)
     description = description.replace('"', "&quot;")
     return (
         '<w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
@@ -621,7 +632,7 @@ def render_docx(
     document: PlanDocument, layout: Layout, pictures: dict[str, bytes] | None = None
 ) -> bytes:
     """The Word document; `pictures` are the charts' PNGs when already drawn (by name)."""
-    reference = reference_package(layout.page_size, layout.font_size)
+    reference = reference_package(layout.page_size, layout.font_size, layout.large_print)
     built = body_xml(
         document.body,
         reference,
@@ -629,6 +640,7 @@ def render_docx(
         pictures or {},
         font_size=layout.font_size,
         date_format=layout.date_format,
+        words=document.chart_words,
     )
     body, restarts = "".join(built.out), built.restarts
     parts = dict(reference.parts)
@@ -642,7 +654,16 @@ def render_docx(
     )
     parts[reference.first_header_part] = first_page_header(document, reference, header_text)
     footer_text = xml_text(f"{document.footer}   ·   ") if document.footer else ""
-    footer = reference.footer_xml.replace(FOOTER_MARK, footer_text).encode("utf-8")
+    footer_xml = reference.footer_xml.replace(FOOTER_MARK, footer_text)
+    if document.page_words != ("Page ", " of ", ""):  # "Page X of Y" in the document's words
+        before, between, after = (xml_text(word) for word in document.page_words)
+        footer_xml = footer_xml.replace('"preserve">Page </w:t>', f'"preserve">{before}</w:t>')
+        footer_xml = footer_xml.replace('"preserve"> of </w:t>', f'"preserve">{between}</w:t>')
+        if after:
+            end = footer_xml.rindex("</w:p>")
+            run = f'<w:r><w:t xml:space="preserve">{after}</w:t></w:r>'
+            footer_xml = footer_xml[:end] + run + footer_xml[end:]
+    footer = footer_xml.encode("utf-8")
     parts[reference.footer_part] = parts[reference.first_footer_part] = footer
     if restarts:
         parts["word/numbering.xml"] = numbering_with_restarts(reference.numbering_xml, restarts)

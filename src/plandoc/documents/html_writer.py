@@ -7,7 +7,7 @@ import re
 
 from markupsafe import Markup
 
-from plandoc.documents.charts import svg
+from plandoc.documents.charts import ChartWords, english_words, svg
 from plandoc.documents.compose import PlanDocument
 from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
@@ -22,7 +22,6 @@ from plandoc.documents.table_widths import (
     unbreakable,
 )
 from plandoc.layouts import PAGE_TEMPLATE, Layout
-from plandoc.model.plan import date_text, number_text
 from plandoc.model.progress import GoalProgress
 
 # Blocks that end a run of paragraphs (a chart keeps only with paragraphs right before it).
@@ -43,6 +42,7 @@ def render_body(
     page_size: str = "letter",
     font_size: float = 10,
     date_format: str = "%Y-%m-%d",
+    words: ChartWords | None = None,
 ) -> str:
     """The document body as HTML: every text escaped, raw HTML shown as text.
 
@@ -162,8 +162,9 @@ def render_body(
                         out[paragraph_at] = '<p class="chart-block">'
                         for start in paragraphs[-3:-1]:
                             out[start] = '<p class="keep-next">'
-                    picture = svg(chart, name, font_size, date_format)
-                    write(f'<span class="chart">{picture}{chart_data(chart, date_format)}')
+                    picture = svg(chart, name, font_size, date_format, words)
+                    data = chart_data(chart, date_format, words)
+                    write(f'<span class="chart">{picture}{data}')
                 else:
                     write('<span class="image-alt">')
         else:  # end
@@ -222,19 +223,27 @@ def render_body(
     return "".join(out)
 
 
-def chart_data(progress: GoalProgress, date_format: str = "%Y-%m-%d") -> str:
+def chart_data(
+    progress: GoalProgress, date_format: str = "%Y-%m-%d", words: ChartWords | None = None
+) -> str:
     """A chart's data as text beside it: each score with its date, and the target.
 
     Screen readers read it after the chart's title and description; the
     layout's stylesheet hides it from sight (`.chart-data`), since the page
     lists the scores in a table too.
     """
+    words = words or english_words(date_format)
+    _ = words.gettext
     scores = "; ".join(
-        f"{'baseline ' if point.baseline else ''}{number_text(point.score)} on "
-        f"{date_text(point.date, date_format)}"
+        (_("baseline %(score)s on %(date)s") if point.baseline else _("%(score)s on %(date)s"))
+        % {"score": words.number(point.score), "date": words.date(point.date)}
         for point in progress.points
     )
-    text = f"{progress.title}: {scores}; target {number_text(progress.target)}."
+    text = _("%(title)s: %(scores)s; target %(target)s.") % {
+        "title": progress.title_in(_),
+        "scores": scores,
+        "target": words.number(progress.target),
+    }
     return f'<span class="chart-data">{html.escape(text, quote=False)}</span>'
 
 
@@ -304,17 +313,30 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
                     layout.page_size,
                     layout.font_size,
                     layout.date_format,
+                    document.chart_words,
                 )
             ),
-            stylesheet=Markup(stylesheet(layout, document.header, bool(letterhead))),
+            stylesheet=Markup(
+                stylesheet(
+                    layout, document.header, bool(letterhead), document.page_words, document.footer
+                )
+            ),
         ),
     )
 
 
-_STYLESHEET_SLOTS = re.compile("__(PAGE_SIZE|RUNNING_HEADER|FIRST_PAGE_HEADER|FOOTER)__")
+_STYLESHEET_SLOTS = re.compile(
+    "__(PAGE_SIZE|RUNNING_HEADER|FIRST_PAGE_HEADER|FOOTER|PAGE_NUMBER)__"
+)
 
 
-def stylesheet(layout: Layout, header: tuple[str, ...], letterhead: bool = False) -> str:
+def stylesheet(
+    layout: Layout,
+    header: tuple[str, ...],
+    letterhead: bool = False,
+    page_words: tuple[str, str, str] = ("Page ", " of ", ""),
+    footer: str | None = None,
+) -> str:
     """The layout's CSS, with the page size, running header and footer of printed pages.
 
     A page with a letterhead has none in the first page's margin: the letterhead
@@ -328,9 +350,31 @@ def stylesheet(layout: Layout, header: tuple[str, ...], letterhead: bool = False
         "PAGE_SIZE": CSS_PAGE_SIZE[layout.page_size],
         "RUNNING_HEADER": running_header,
         "FIRST_PAGE_HEADER": "none" if letterhead else running_header,
-        "FOOTER": css_string(layout.footer),
+        "FOOTER": css_string(footer if footer is not None else layout.footer),
+        "PAGE_NUMBER": page_number(page_words),
     }
-    return _STYLESHEET_SLOTS.sub(lambda slot: values[slot.group(1)], layout.stylesheet)
+    sheet = layout.stylesheet + (large_print_css(layout.font_size) if layout.large_print else "")
+    return _STYLESHEET_SLOTS.sub(lambda slot: values[slot.group(1)], sheet)
+
+
+def page_number(words: tuple[str, str, str]) -> str:
+    """The CSS content of "Page X of Y", its words in the document's language."""
+    before, between, after = (css_string(word) for word in words)
+    return f"{before} counter(page) {between} counter(pages) {after}".replace(' ""', "")
+
+
+def large_print_css(font_size: int) -> str:
+    """Large print: the body at `font_size` points on screen and paper, lines and items
+    further apart (after the layout's own rules, so it wins)."""
+    return f"""
+/* large print */
+html, body {{ font-size: {font_size}pt; line-height: 1.7; }}
+@media print {{ html, body {{ font-size: {font_size}pt; }} }}
+main p, main li, main td, main th, main blockquote {{ line-height: 1.7; }}
+main li + li {{ margin-top: 0.45em; }}
+main p {{ margin: 0 0 0.8em; }}
+main table {{ font-size: 1em; }}
+"""
 
 
 _CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 ,.:;_()/#+=?!@$%*\'-]")

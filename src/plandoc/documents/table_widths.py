@@ -34,10 +34,17 @@ _MONTHS = (
     "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     "|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
 )
-# A date in any layout's format: 2026-07-15, 07/15/2026, 15.07.2026, July 15, 2026, 15 July 2026.
+# Spanish months, whole and as Babel shortens them (a translated client copy's dates).
+_MESES = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
+    "|diciembre|ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic"
+)
+# A date in any layout's format: 2026-07-15, 07/15/2026, 15.07.2026, July 15, 2026, 15 July 2026,
+# 15 de julio de 2026.
 DATE = (
     r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
     rf"|(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS})\.? \d{{4}}"
+    rf"|\d{{1,2}} de (?:{_MESES}) de \d{{4}}"
 )
 DATE_IN_TEXT = re.compile(rf"(?<![\w/.-])(?:{DATE})(?![\w/-])")
 _UNBREAKABLE = re.compile(

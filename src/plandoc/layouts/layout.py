@@ -34,7 +34,6 @@ from plandoc import tomlfile
 from plandoc.checks.layout_rules import Rule, rules_from
 from plandoc.errors import LayoutError
 from plandoc.layouts.manifest import LayoutManifest
-from plandoc.model.plan import date_text
 from plandoc.model.progress import ProgressRules
 from plandoc.problems import plan_value
 from plandoc.settings import unknown_name
@@ -51,6 +50,7 @@ PDF = "pdf"  # made from the print HTML: any layout with html can make it, when 
 PAGE_SIZES = ("letter", "a4")
 DEFAULT_LAYOUT = "standard"
 DEFAULT_HEADER = ("client_name", "date_of_birth", "member_id", "plan_id")
+LARGE_PRINT_SIZE = 18  # points: the body of a large-print document
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ class Layout:
     date_format: str = "%Y-%m-%d"
     review_interval_days: int | None = None
     font_size: int = 10
+    # Translated: the languages its documents are written in (the plan's, see languages.py);
+    # none: English whatever the plan's language.
+    languages: tuple[str, ...] = ()
+    large_print: bool = False  # 18-point body, wider spacing (see docs/documents.md)
     header: tuple[str, ...] = DEFAULT_HEADER
     footer: str = ""
     rules: tuple[Rule, ...] = ()
@@ -91,7 +95,17 @@ class Layout:
         return layouts
 
     def format_date(self, value: dt.date) -> str:
-        return date_text(value, self.date_format)
+        """A date in English, the layout's format (a document's own dates are in its
+        language: see `languages.Language.date`)."""
+        from plandoc.layouts.languages import format_date
+
+        return format_date(value, self.date_format)
+
+    def in_large_print(self) -> Layout:
+        """This layout with an 18-point body and wider spacing (`--large-print`)."""
+        if self.large_print and self.font_size >= LARGE_PRINT_SIZE:
+            return self
+        return dataclasses.replace(self, large_print=True, font_size=LARGE_PRINT_SIZE)
 
     @cached_property
     def _template_names(self) -> dict[str, str]:
@@ -111,10 +125,11 @@ class Layout:
 
     @cached_property
     def templates(self) -> LayoutTemplates:
-        """Its Jinja environments (Jinja is imported only when a layout renders)."""
-        from plandoc.layouts.templates import LayoutTemplates
+        """Its Jinja environments (Jinja is imported only when a layout renders), shared
+        with every copy of it that differs only in page or type size."""
+        from plandoc.layouts.templates import templates_of
 
-        return LayoutTemplates(self)
+        return templates_of(self)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one of the layout's templates; a template's mistake names its file and line."""
@@ -220,10 +235,12 @@ def _build(
         return getattr(parent, key) if parent is not None else default
 
     progress = parent.progress if parent is not None else ProgressRules()
+    languages = tuple(inherited("languages", ()))
+    large_print = bool(inherited("large_print", False))
     if manifest.progress is not None:
         changed = manifest.progress.model_dump(exclude_none=True)
         progress = dataclasses.replace(progress, **changed)
-    return Layout(
+    layout = Layout(
         name=name,
         folder=folder,
         title=inherited("title", "Treatment Plan"),
@@ -232,7 +249,9 @@ def _build(
         page_size=inherited("page_size", "letter"),
         date_format=inherited("date_format", "%Y-%m-%d"),
         review_interval_days=inherited("review_interval_days", None) or None,  # 0: none
-        font_size=inherited("font_size", 10),
+        font_size=LARGE_PRINT_SIZE if large_print else inherited("font_size", 10),
+        languages=languages,
+        large_print=large_print,
         header=tuple(inherited("header", DEFAULT_HEADER)),
         footer=inherited("footer", ""),
         rules=_merged(parent.rules if parent else (), rules_from(manifest.rules)),
@@ -241,6 +260,25 @@ def _build(
         parent=parent,
         origin=origin,
     )
+    if languages:
+        _check_catalogs(layout, manifest)
+    return layout
+
+
+def _check_catalogs(layout: Layout, manifest: LayoutManifest) -> None:
+    """Every language a layout declares, English aside, has a catalog in its chain."""
+    from plandoc.layouts.languages import SOURCE_LANGUAGE, catalog_languages
+
+    found = catalog_languages(layout)
+    missing = [lang for lang in layout.languages if lang.lower() not in (SOURCE_LANGUAGE, *found)]
+    if missing:
+        text = layout.manifest_path.read_text("utf-8")
+        line = tomlfile.TomlLines(text).line_of(("languages",)) if manifest.languages else 1
+        raise LayoutError(
+            f"{layout.manifest_path}:{line}: languages: no catalog for "
+            f"{', '.join(missing)} (locale/LANG/LC_MESSAGES/messages.po in the layout's "
+            f"folder or a parent's); catalogs found: {', '.join(found) or 'none'}"
+        )
 
 
 def label(value: str | None) -> str:

@@ -26,6 +26,9 @@ from plandoc.checks.layout_rules import SPECIAL_DATES, field_values, path_proble
 
 HeaderField = Literal["client_name", "preferred_name", "date_of_birth", "member_id", "plan_id"]
 FormatName = Literal["md", "html", "docx", "pdf"]
+# A language of a translated layout: a BCP 47 tag as its catalog's folder is named
+# ("en", "es", "es-MX"): letters and digits, parts joined by "-".
+LanguageTag = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
 def _one_or_many(value: Any) -> Any:
@@ -168,6 +171,9 @@ class LayoutManifest(_Table):
     # 0: no interval; plans give plan.review_by (a layout whose payer sets none)
     review_interval_days: Annotated[StrictInt, Field(ge=0, le=366)] | None = None
     font_size: Annotated[StrictInt, Field(ge=8, le=16)] | None = None
+    # The languages its documents are written in, English first (see docs/layouts.md)
+    languages: tuple[LanguageTag, ...] | None = None
+    large_print: StrictBool | None = None  # an 18-point body and wider spacing
     header: tuple[HeaderField, ...] | None = None
     footer: str | None = None
     rules: tuple[RuleTable, ...] = ()

@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from plandoc.documents.markdown_text import Markdown, escape_inline, narrative
 from plandoc.errors import LayoutError
-from plandoc.model.plan import number_text
+from plandoc.layouts.languages import ENGLISH, Language
 from plandoc.model.risk_words import mentions_risk
 from plandoc.problems import quotes_as_values
 
@@ -47,11 +47,28 @@ class PlanSandbox(SandboxedEnvironment):
         return verdict
 
 
+_TEMPLATES: dict[tuple[object, ...], LayoutTemplates] = {}
+
+
+def templates_of(layout: Layout) -> LayoutTemplates:
+    """The layout's environments, shared by its copies that differ only in what the
+    templates do not see (page size, type size): a batch compiles each template once."""
+    key = (
+        tuple((link.name, link.folder, link.blocks) for link in layout.chain),
+        layout.date_format,
+    )
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = LayoutTemplates(layout)
+    return _TEMPLATES[key]
+
+
 class LayoutTemplates:
-    """The Jinja environments of one layout (its chain of parents included)."""
+    """The Jinja environments of one layout (its chain of parents included): the
+    Markdown one per language, each cached."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
+        self._environments: dict[Language, SandboxedEnvironment] = {}
 
     @cached_property
     def loader(self) -> jinja2.BaseLoader:
@@ -71,10 +88,16 @@ class LayoutTemplates:
         }
         return jinja2.ChoiceLoader([jinja2.DictLoader(generated), jinja2.PrefixLoader(folders)])
 
-    @cached_property
+    @property
     def markdown_environment(self) -> SandboxedEnvironment:
-        """For Markdown templates: values escaped as Markdown."""
-        return make_environment(self.layout, self.loader)
+        """For Markdown templates in English: values escaped as Markdown."""
+        return self.environment(ENGLISH)
+
+    def environment(self, language: Language) -> SandboxedEnvironment:
+        """For Markdown templates in `language`: values escaped as Markdown."""
+        if language not in self._environments:
+            self._environments[language] = make_environment(self.layout, self.loader, language)
+        return self._environments[language]
 
     @cached_property
     def html_environment(self) -> SandboxedEnvironment:
@@ -86,9 +109,9 @@ class LayoutTemplates:
             auto_reload=False,
         )
 
-    def template(self, name: str) -> jinja2.Template:
+    def template(self, name: str, language: Language = ENGLISH) -> jinja2.Template:
         html = name.endswith(".html.j2")
-        environment = self.html_environment if html else self.markdown_environment
+        environment = self.html_environment if html else self.environment(language)
         try:
             return environment.get_template(self.layout.template_name(name))
         except jinja2.TemplateSyntaxError as error:
@@ -99,9 +122,9 @@ class LayoutTemplates:
                 f"layout '{self.layout.name}': template not found: {error.name}"
             ) from None
 
-    def render(self, name: str, context: dict[str, Any]) -> str:
+    def render(self, name: str, context: dict[str, Any], language: Language = ENGLISH) -> str:
         """Render one template; a template's mistake names its file and line."""
-        template = self.template(name)
+        template = self.template(name, language)
         try:
             return template.render(context)
         except jinja2.TemplateError as error:
@@ -117,21 +140,32 @@ def _session_length(minutes: int, language: str = "en") -> str:
     return session_length(minutes, language)
 
 
-def make_environment(layout: Layout, loader: jinja2.BaseLoader) -> SandboxedEnvironment:
-    from plandoc.layouts.layout import label
-
+def make_environment(
+    layout: Layout, loader: jinja2.BaseLoader, language: Language = ENGLISH
+) -> SandboxedEnvironment:
     def finalize(value: Any) -> str:
         if value is None:
             return ""
         if isinstance(value, Markdown):
             return value
         if isinstance(value, bool):
-            return "Yes" if value else "No"
+            return language.gettext("Yes") if value else language.gettext("No")
         if isinstance(value, dt.date):
-            return layout.format_date(value)
+            return language.date(value)
         if isinstance(value, float):
-            return number_text(value)
+            return language.number(value)
         return escape_inline(str(value))
+
+    def gettext(message: str, **variables: Any) -> Markdown:
+        """A template's text in the document's language; the values put in it are
+        escaped and written (dates, numbers) as any value a template prints."""
+        text = language.gettext(message)
+        return Markdown(text % {name: finalize(value) for name, value in variables.items()})
+
+    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markdown:
+        variables.setdefault("num", num)
+        text = language.ngettext(singular, plural, num)
+        return Markdown(text % {name: finalize(value) for name, value in variables.items()})
 
     environment = PlanSandbox(
         loader=loader,
@@ -142,14 +176,25 @@ def make_environment(layout: Layout, loader: jinja2.BaseLoader) -> SandboxedEnvi
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # New-style gettext: `{% trans %}` blocks and `_()` call the functions above, which
+    # put the values in (escaped) themselves.
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(gettext=gettext, _=gettext, ngettext=ngettext)
     environment.filters["narrative"] = lambda text: narrative(text) if text else Markdown("")
-    environment.filters["label"] = label
-    environment.filters["date"] = lambda value: layout.format_date(value) if value else ""
-    # A session's length as a client reads it: 53 -> "about 50 minutes" (i18n.session_length).
-    environment.filters["session"] = _session_length
+    environment.filters["label"] = language.label
+    environment.filters["date"] = lambda value: language.date(value) if value else ""
+    environment.filters["percent"] = language.percent
+    # A goal's progress as one sentence, its dates the document's: a chart's text alternative.
+    environment.filters["trend"] = lambda progress: progress.trend(
+        language.date, language.gettext, language.ngettext
+    )
+    # A session's length as a client reads it: 53 -> "about 50 minutes" (i18n.session_length),
+    # in the document's language unless the template names one.
+    environment.filters["session"] = lambda minutes, tag=None: _session_length(
+        minutes, tag or language.tag
+    )
     # A text that speaks of risk (model.risk_words): the client copy leaves it out.
     environment.tests["mentions_risk"] = mentions_risk
-    # A goal's progress as one sentence, its dates the layout's: a chart's text alternative.
-    environment.filters["trend"] = lambda progress: progress.trend(layout.format_date)
     return environment

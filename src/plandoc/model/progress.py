@@ -37,6 +37,15 @@ from plandoc.model.plan import BehaviorTracking, Goal, Plan, number_text
 CLOSED = {"met", "discontinued", "revised"}
 
 
+def _same(message: str) -> str:
+    """English, the source language: a text as written."""
+    return message
+
+
+def _plural(singular: str, plural: str, count: int) -> str:
+    return singular if count == 1 else plural
+
+
 @dataclass(frozen=True, slots=True)
 class ProgressRules:
     """The layout's thresholds (manifest table `[progress]`)."""
@@ -168,15 +177,31 @@ class GoalProgress:
         way = "better" if self.improvement > 0 else "worse"
         return f"{number_text(abs(self.improvement))} {way}"
 
-    def _amount(self, improvement: float) -> str:
-        """16 -> '16 points better'; -2 -> 'worse by 2 (attacks per week)'."""
+    def _amount(
+        self,
+        improvement: float,
+        gettext: Callable[[str], str] = _same,
+        ngettext: Callable[[str, str, int], str] = _plural,
+        number: Callable[[float], str] = number_text,
+    ) -> str:
+        """16 -> '16 points better'; -2 -> 'worse by 2 (attacks per week)'; in the words
+        of `gettext` and `ngettext` (a document's language: English by default)."""
         if improvement == 0:
-            return "no change"
-        way = "better" if improvement > 0 else "worse"
-        amount = number_text(abs(improvement))
+            return gettext("no change")
+        amount = number(abs(improvement))
+        count = 1 if amount == "1" else 2
         if self.unit == "points":
-            return f"{amount} point{'' if amount == '1' else 's'} {way}"
-        return f"{way} by {amount} ({self.unit})"
+            if improvement > 0:
+                text = ngettext("%(num)s point better", "%(num)s points better", count)
+            else:
+                text = ngettext("%(num)s point worse", "%(num)s points worse", count)
+            return text % {"num": amount}
+        if improvement > 0:
+            return gettext("better by %(amount)s (%(unit)s)") % {
+                "amount": amount,
+                "unit": self.unit,
+            }
+        return gettext("worse by %(amount)s (%(unit)s)") % {"amount": amount, "unit": self.unit}
 
     @property
     def baseline_text(self) -> str:
@@ -238,20 +263,49 @@ class GoalProgress:
         """The trend sentence with ISO dates (see `trend`)."""
         return self.trend()
 
-    def trend(self, date_text: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+    def trend(
+        self,
+        date_text: Callable[[dt.date], str] = dt.date.isoformat,
+        gettext: Callable[[str], str] = _same,
+        ngettext: Callable[[str, str, int], str] = _plural,
+        number: Callable[[float], str] = number_text,
+    ) -> str:
         """One sentence stating the trend, naming the goal: the text alternative of the
-        chart. `date_text` writes a date the way the document does."""
-        measure = f"{self.goal_id}: {self.measure_text}"
+        chart. `date_text` writes a date the way the document does, `gettext`,
+        `ngettext` and `number` its words and numbers (English by default)."""
+        values = {
+            "goal": self.goal_id,
+            "measure": self.measure_text,
+            "baseline": number(self.baseline),
+            "target": number(self.target),
+            "direction": self.direction_in(gettext),
+        }
         if self.latest is None:
-            return f"{measure}: no scores recorded yet; baseline {number_text(self.baseline)}."
-        amount = self._amount(self.improvement or 0)
+            text = gettext("%(goal)s: %(measure)s: no scores recorded yet; baseline %(baseline)s.")
+            return text % values
         count = len(self.scores)
-        baseline, latest = number_text(self.baseline), number_text(self.latest.score)
-        return (
-            f"{measure} from {baseline} at baseline to {latest} on "
-            f"{date_text(self.latest.date)} ({amount}; {count} score{'s' * (count != 1)}); "
-            f"target {number_text(self.target)}, {self.direction_text}."
+        values |= {
+            "latest": number(self.latest.score),
+            "date": date_text(self.latest.date),
+            "change": self._amount(self.improvement or 0, gettext, ngettext, number),
+            "num": count,
+        }
+        text = ngettext(
+            "%(goal)s: %(measure)s from %(baseline)s at baseline to %(latest)s on %(date)s "
+            "(%(change)s; %(num)s score); target %(target)s, %(direction)s.",
+            "%(goal)s: %(measure)s from %(baseline)s at baseline to %(latest)s on %(date)s "
+            "(%(change)s; %(num)s scores); target %(target)s, %(direction)s.",
+            count,
         )
+        return text % values
+
+    def title_in(self, gettext: Callable[[str], str] = _same) -> str:
+        """The chart's title (see `title`) in the words of `gettext`."""
+        text = gettext("%(goal)s: %(measure)s over time")
+        return text % {"goal": self.goal_id, "measure": self.measure_text}
+
+    def direction_in(self, gettext: Callable[[str], str] = _same) -> str:
+        return gettext("lower is better") if self.lower_is_better else gettext("higher is better")
 
 
 def plan_as_of(plan: Plan) -> dt.date:
