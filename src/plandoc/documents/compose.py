@@ -20,6 +20,7 @@ from typing import Any
 import pyromark
 
 from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
+from plandoc.documents.fingerprint import Fingerprint
 from plandoc.documents.markdown_events import OPTIONS
 from plandoc.layouts import PLAN_TEMPLATE, Layout
 from plandoc.model.crisis_lines import built_in_lines
@@ -89,6 +90,8 @@ class PlanDocument:
     letterhead: str = ""
     # The charts the Markdown names as `![description](chart:NAME)`: NAME -> the progress drawn.
     charts: tuple[tuple[str, GoalProgress], ...] = ()
+    # What the document is made from (hashes, ids and names only): see documents.fingerprint.
+    fingerprint: Fingerprint | None = None
 
     @property
     def body(self) -> str:
@@ -149,6 +152,7 @@ def compose(
         modified=plan.plan.last_reviewed or plan.plan.effective,
         author=f"{plan.provider.name}, {plan.provider.credentials}",
         charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
+        fingerprint=Fingerprint.of(plan, layout),
     )
 
 

@@ -86,7 +86,8 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
     The charts are the images of the parsed document whose target is
     `chart:NAME` (only a layout's template can write an image: plan text never
     makes one, see markdown_text); text that merely looks like a chart's target
-    is left as it is.
+    is left as it is. The last line is the document's fingerprint (see
+    documents.fingerprint).
     """
     markdown = document.markdown
     names = {f"chart:{name}" for name, _ in document.charts}
@@ -101,7 +102,11 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
         at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
         pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
         done = at + len(target)
-    return b"".join([*pieces, source[done:]]).decode("utf-8")
+    text = b"".join([*pieces, source[done:]]).decode("utf-8")
+    if document.fingerprint is None:
+        return text
+    # Last, a line no Markdown reader shows (a link reference definition): the fingerprint.
+    return text.rstrip("\n") + "\n\n" + document.fingerprint.markdown_line() + "\n"
 
 
 def render_checked(
