@@ -23,6 +23,10 @@ A setting's value comes from, the later winning:
     file_mode = "0640"          # files plandoc writes (default "0600": the owner only)
     page_size = "a4"            # paper for print HTML, DOCX and PDF (default: the layout's)
 
+    [signing]                   # sign every PDF (plandoc[sign]; see documents.signing)
+    certificate = "clinic.p12"
+    password_env = "PLANDOC_P12_PASSWORD"   # the variable holding its password
+
 A wrong file is one error with a line per problem, `plandoc.toml:LINE: key: message`.
 """
 
@@ -179,6 +183,29 @@ class PracticeSettings(BaseModel):
     country: Annotated[StrictStr | None, AfterValidator(_country)] = None
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _env_name(value: str) -> str:
+    if not ENV_NAME.fullmatch(value):
+        raise ValueError(
+            "the name of an environment variable: letters, digits and '_', such as "
+            "PLANDOC_P12_PASSWORD (the password itself never goes in this file)"
+        )
+    return value
+
+
+class SigningSettings(BaseModel):
+    """plandoc.toml's `[signing]`: sign every PDF with a PKCS#12 certificate (see
+    documents.signing). The password is never a setting: it comes from the
+    environment variable `password_env` names, or a prompt on a terminal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate: Path
+    password_env: Annotated[StrictStr, AfterValidator(_env_name)] = "PLANDOC_P12_PASSWORD"
+
+
 class Settings(BaseModel):
     """Every setting of plandoc, as `plandoc.toml` names it (see the module's description)."""
 
@@ -198,6 +225,9 @@ class Settings(BaseModel):
     page_size: Literal["letter", "a4"] | None = Field(None, description="Paper size.")
     practice_table: PracticeSettings | None = Field(
         None, alias="practice", description="The practice's letterhead, for every plan."
+    )
+    signing: SigningSettings | None = Field(
+        None, description="Sign every PDF with this PKCS#12 certificate (plandoc[sign])."
     )
     config_file: Path | None = Field(None, exclude=True, description="Where these came from.")
 
@@ -275,6 +305,9 @@ def _relative_to(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("input", "output", "instruments", "service_codes"):
         if isinstance(data.get(key), str):
             data[key] = str(folder / data[key])
+    signing = data.get("signing")
+    if isinstance(signing, dict) and isinstance(signing.get("certificate"), str):
+        data["signing"] = {**signing, "certificate": str(folder / signing["certificate"])}
     if isinstance(data.get("layout_folders"), list):
         data["layout_folders"] = [
             str(folder / item) if isinstance(item, str) else item for item in data["layout_folders"]

@@ -109,6 +109,20 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
     return text.rstrip("\n") + "\n\n" + document.fingerprint.markdown_line() + "\n"
 
 
+def signed(pdf: bytes, settings: Settings) -> bytes:
+    """The PDF signed with the settings' certificate (see documents.signing)."""
+    from plandoc.documents import signing
+
+    assert settings.signing is not None
+    certificate = signing.load_certificate(settings.signing)
+    try:
+        return signing.sign_pdf(pdf, certificate)
+    except PlandocError:
+        raise
+    except Exception as error:  # pyHanko failing on a PDF: one line
+        raise PlandocError(f"the PDF could not be signed ({type(error).__name__})") from None
+
+
 def render_checked(
     checked: CheckedPlan, settings: Settings, formats: Iterable[str] | None = None
 ) -> Iterator[tuple[Layout, dict[str, bytes] | Problem]]:
@@ -116,9 +130,10 @@ def render_checked(
 
     The formats are `formats`, else the settings', else each layout's own. A
     plan that fails a layout (errors; warnings too with `settings.strict`) is
-    not rendered in it. What stops one layout (a format it does not make, a
-    bug of plandoc's) comes back as a problem of the plan instead of
-    documents; the other layouts still render.
+    not rendered in it. With the settings' `[signing]`, each PDF is signed.
+    What stops one layout (a format it does not make, a bug of plandoc's, a
+    certificate that cannot sign) comes back as a problem of the plan instead
+    of documents; the other layouts still render.
     """
     if checked.plan is None:
         return
@@ -132,6 +147,8 @@ def render_checked(
             documents = render_documents(
                 checked.plan, layout, chosen or layout.formats, registry, settings.page_size, codes
             )
+            if "pdf" in documents and settings.signing is not None:
+                documents["pdf"] = signed(documents["pdf"], settings)
         except PlandocError as error:  # a format the layout does not make, no WeasyPrint
             yield layout, Problem(checked.name, None, (), error.message)
         except Exception as error:  # a bug of ours: say so without a traceback or values
