@@ -13,6 +13,7 @@ from plandoc.cli.display import note, print_problems, result
 from plandoc.cli.options import (
     layout_options,
     page_size_option,
+    ready_to_sign,
     repeat_limit_option,
     report_names_option,
     settings_for,
@@ -143,6 +144,7 @@ def render(
         config, layouts, formats=formats, old_formats=old_formats, layout_folders=layout_folders,
         old_layout_folders=old_layout_folders, output=output, strict=strict, page_size=page_size,
     )  # fmt: skip
+    ready_to_sign(settings)
     validation = Validation(settings.strict)
     written = 0
     failed = False

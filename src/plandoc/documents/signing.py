@@ -90,22 +90,20 @@ def load_certificate(signing: SigningSettings, now: dt.datetime | None = None) -
     Every reason it cannot sign is one line: no pyHanko, no such file, a wrong
     password, no private key in it, a certificate expired or not yet valid.
     """
+    import hashlib
+
+    _pyhanko()
+    data = _read(signing.certificate)
     secret = password(signing)
-    key = (str(signing.certificate), signing.password_env, secret)
+    key = (hashlib.sha256(data).hexdigest(), secret)
     if key not in _LOADED:
-        _LOADED[key] = _load(signing.certificate, secret, now)
+        _LOADED[key] = _load(signing.certificate, data, secret, now)
     certificate = _LOADED[key]
     _check_dates(signing.certificate, certificate.signer.signing_cert, now)
     return certificate
 
 
-def _load(path: Path, secret: bytes, now: dt.datetime | None) -> Certificate:
-    signers = _pyhanko()
-    from asn1crypto import keys, x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
+def _read(path: Path) -> bytes:
     from plandoc.planfile.source import NotAFile, read_regular_file
 
     where = f"signing certificate {path}"
@@ -119,6 +117,17 @@ def _load(path: Path, secret: bytes, now: dt.datetime | None) -> Certificate:
         ) from None
     if len(data) > MAX_CERTIFICATE_BYTES:
         raise PlandocError(f"{where}: larger than a PKCS#12 file can be (1 MiB)")
+    return data
+
+
+def _load(path: Path, data: bytes, secret: bytes, now: dt.datetime | None) -> Certificate:
+    signers = _pyhanko()
+    from asn1crypto import keys, x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    where = f"signing certificate {path}"
     try:
         private, certificate, others = pkcs12.load_key_and_certificates(data, secret or None)
     except ValueError:
@@ -209,7 +218,7 @@ def check_signature(pdf: bytes) -> SignatureCheck | None:
         return None
     signature = signatures[0]
     status = validate_pdf_signature(
-        signature, ValidationContext(allow_fetching=False), skip_diff=True
+        signature, ValidationContext(trust_roots=[], allow_fetching=False), skip_diff=True
     )
     when = status.signer_reported_dt
     return SignatureCheck(
