@@ -29,7 +29,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, fields
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,20 +67,36 @@ def layout_sha256(layout: Layout) -> str:
     `__pycache__`, and `README.md` (words for people, not part of a document).
     The page size is not part of it (it is a fingerprint field of its own).
     """
-    return _layout_sha256(tuple((member.name, member.folder) for member in reversed(layout.chain)))
+    chain = tuple((member.name, member.folder) for member in reversed(layout.chain))
+    files = tuple((folder, _layout_files(folder)) for _, folder in chain)
+    # Hashed again only when a file is added, removed or written (its size or times change).
+    stamps = tuple(
+        (relative, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        for folder, names in files
+        for relative in names
+        for info in [(folder / relative).stat()]
+    )
+    key = (chain, stamps)
+    if key not in _LAYOUT_HASHES:
+        _LAYOUT_HASHES[key] = _layout_sha256(chain, files)
+    return _LAYOUT_HASHES[key]
 
 
-@cache
-def _layout_sha256(chain: tuple[tuple[str, Path], ...]) -> str:
+_LAYOUT_HASHES: dict[object, str] = {}
+
+
+def _layout_sha256(
+    chain: tuple[tuple[str, Path], ...], files: tuple[tuple[Path, list[str]], ...]
+) -> str:
     digest = hashlib.sha256()
 
     def piece(data: bytes) -> None:
         digest.update(f"{len(data)}:".encode())
         digest.update(data)
 
-    for name, folder in chain:
+    for (name, _), (folder, names) in zip(chain, files, strict=True):
         piece(name.encode("utf-8"))
-        for relative in _layout_files(folder):
+        for relative in names:
             piece(relative.encode("utf-8", "surrogateescape"))
             piece((folder / relative).read_bytes())
     return digest.hexdigest()
