@@ -226,10 +226,10 @@ CRISIS_CASES = {
         ["Cabinet Martin", "01 23 45 67 89"],
         ["988 Suicide", "call 911", "local emergency number"],
     ),
-    "GB: only the lines checked against a source": (
+    "GB: its own lines": (
         {"name": "Thames Talking Therapies", "country": "GB"},
-        ["NHS 111", "call 999"],
-        ["116 123", "988 Suicide", "call 911"],
+        ["116 123", "NHS 111", "call 999"],
+        ["988 Suicide", "call 911"],
     ),
 }
 
@@ -304,9 +304,10 @@ def test_a_crisis_line_not_checked_against_its_source_is_never_printed(plan_data
             assert line.source.url.startswith("https://") and line.source.says
     unchecked = [(c, line.number) for c in lines.known for line in lines.unconfirmed(c)]
     assert unchecked  # the table holds some still to check ...
-    plan_data["practice"] = {"name": "Thames Talking Therapies", "country": "GB"}
+    plan_data["practice"] = {"name": "Dublin Talking Therapies", "country": "IE"}
     client_copy = render(plan_data, "client-copy", ("md",))["md"]
     assert "116 123" not in client_copy  # ... and the client copy leaves them out
+    assert "local emergency number" in client_copy
     checked = check_file_of(plan_data, "client-copy")
     assert any(
         "116 123" in p.message and "not yet checked" in p.message for p in checked.all_problems

@@ -26,7 +26,7 @@ def crisis_lines(plan: Any, context: Any) -> Iterator[tuple[FieldPath, str]]:
             "not yet checked against a public source: the client copy leaves "
             f"{'them' if len(unconfirmed) > 1 else 'it'} out",
         )
-    if known.lines_for(country):
+    if known.printable(country):
         return
     yield (
         ("practice", "country"),
