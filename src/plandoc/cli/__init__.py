@@ -19,7 +19,7 @@ import os
 # cost of 10 ms or more at every start; the command line uses none.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from plandoc.cli import authoring, builds, fhir, layouts, plans  # noqa: F401  (the commands)
+from plandoc.cli import authoring, builds, fhir, layouts, plans, verify  # noqa: F401  (commands)
 from plandoc.cli.app import main
 
 __all__ = ["main"]
