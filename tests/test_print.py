@@ -84,13 +84,14 @@ def _text(pdf: Path) -> list[list[str]]:
 
 
 def _markdown(plan: Path, layout: str) -> str:
-    """The plan's document as Markdown, chart pictures aside."""
+    """The plan's document as Markdown, chart pictures and the fingerprint line (which no
+    reader shows) aside."""
     from plandoc.documents.documents import render_documents
 
     checked = check_file(plan, layout, today=AS_OF)
     assert checked.plan is not None
     markdown = render_documents(checked.plan, checked.layout, ("md",))["md"].decode()
-    return re.sub(r"^!\[.*$", "", markdown, flags=re.M)
+    return re.sub(r"^(!\[|\[//\]: # ).*$", "", markdown, flags=re.M)
 
 
 def split_words(markdown: str, lines: str) -> list[str]:

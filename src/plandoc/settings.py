@@ -24,6 +24,10 @@ A setting's value comes from, the later winning:
     page_size = "a4"            # paper for print HTML, DOCX and PDF (default: the layout's)
     large_print = true          # 18-point body, wider spacing (default: the layout's)
 
+    [signing]                   # sign every PDF (plandoc[sign]; see documents.signing)
+    certificate = "clinic.p12"
+    password_env = "PLANDOC_P12_PASSWORD"   # the variable holding its password
+
 A wrong file is one error with a line per problem, `plandoc.toml:LINE: key: message`.
 """
 
@@ -180,6 +184,29 @@ class PracticeSettings(BaseModel):
     country: Annotated[StrictStr | None, AfterValidator(_country)] = None
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _env_name(value: str) -> str:
+    if not ENV_NAME.fullmatch(value):
+        raise ValueError(
+            "the name of an environment variable: letters, digits and '_', such as "
+            "PLANDOC_P12_PASSWORD (the password itself never goes in this file)"
+        )
+    return value
+
+
+class SigningSettings(BaseModel):
+    """plandoc.toml's `[signing]`: sign every PDF with a PKCS#12 certificate (see
+    documents.signing). The password is never a setting: it comes from the
+    environment variable `password_env` names, or a prompt on a terminal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    certificate: Path
+    password_env: Annotated[StrictStr, AfterValidator(_env_name)] = "PLANDOC_P12_PASSWORD"
+
+
 class Settings(BaseModel):
     """Every setting of plandoc, as `plandoc.toml` names it (see the module's description)."""
 
@@ -200,6 +227,9 @@ class Settings(BaseModel):
     large_print: StrictBool = Field(False, description="Every document in large print.")
     practice_table: PracticeSettings | None = Field(
         None, alias="practice", description="The practice's letterhead, for every plan."
+    )
+    signing: SigningSettings | None = Field(
+        None, description="Sign every PDF with this PKCS#12 certificate (plandoc[sign])."
     )
     config_file: Path | None = Field(None, exclude=True, description="Where these came from.")
 
@@ -277,6 +307,9 @@ def _relative_to(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("input", "output", "instruments", "service_codes"):
         if isinstance(data.get(key), str):
             data[key] = str(folder / data[key])
+    signing = data.get("signing")
+    if isinstance(signing, dict) and isinstance(signing.get("certificate"), str):
+        data["signing"] = {**signing, "certificate": str(folder / signing["certificate"])}
     if isinstance(data.get("layout_folders"), list):
         data["layout_folders"] = [
             str(folder / item) if isinstance(item, str) else item for item in data["layout_folders"]

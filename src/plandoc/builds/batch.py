@@ -62,7 +62,7 @@ from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
 from plandoc.planfile.find import plan_file_names
 from plandoc.problems import Problem, Severity, file_name, internal_error
-from plandoc.settings import Settings
+from plandoc.settings import Settings, SigningSettings
 
 T = TypeVar("T")
 
@@ -92,6 +92,7 @@ class BuildOptions:
     large_print: bool = False  # every document in large print
     file_mode: int = OUTPUT_MODE  # of every file written (plandoc.toml `file_mode`)
     practice: tuple[tuple[str, object], ...] = ()  # plandoc.toml's [practice], as pairs
+    signing: SigningSettings | None = None  # plandoc.toml's [signing]: sign every PDF
     newer_versions: frozenset[str] = frozenset()  # plan files a newer version replaces
 
     @classmethod
@@ -124,6 +125,7 @@ class BuildOptions:
                 (key, tuple(value) if isinstance(value, list) else value)
                 for key, value in (settings.practice or {}).items()
             ),
+            signing=settings.signing,
         )
 
     @cached_property
@@ -141,6 +143,7 @@ class BuildOptions:
             large_print=self.large_print,
             file_mode=self.file_mode,
             practice=dict(self.practice) or None,
+            signing=self.signing,
         )
 
     def fingerprint(self) -> str:
@@ -150,6 +153,8 @@ class BuildOptions:
         """
         measures = _file_hash(str(self.instruments)) if self.instruments else ""
         codes = _file_hash(str(self.service_codes)) if self.service_codes else ""
+        # Signed PDFs: which certificate (its file's hash; never its password).
+        signing = _file_hash(str(self.signing.certificate)) if self.signing else ""
         return _digest(
             json.dumps(
                 [
@@ -162,6 +167,7 @@ class BuildOptions:
                     *(["large print"] if self.large_print else []),
                     self.file_mode,
                     self.practice,
+                    *([signing] if signing else []),
                 ]
             )
         )
@@ -765,12 +771,10 @@ class _LayoutFingerprints:
 
 
 def _layout_digest(layout: Layout) -> str:
-    digest = hashlib.sha256(__version__.encode())
-    for member in layout.chain:
-        for path in sorted(p for p in member.folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(member.folder)).encode("utf-8", "surrogateescape"))
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """The layout's files (documents.fingerprint.layout_sha256) and plandoc's version."""
+    from plandoc.documents.fingerprint import layout_sha256
+
+    return hashlib.sha256(f"{__version__}|{layout_sha256(layout)}".encode()).hexdigest()[:16]
 
 
 def _plan_key(path: str, input_dir: Path) -> str:

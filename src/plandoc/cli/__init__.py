@@ -12,6 +12,7 @@ runs, so `plandoc --version` and `--help` load little more than Click.
     fhir.py       export-fhir, import-fhir
     layouts.py    layouts, layouts show
     signing.py    sign
+    verify.py     verify
 """
 
 import os
@@ -20,7 +21,7 @@ import os
 # cost of 10 ms or more at every start; the command line uses none.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from plandoc.cli import authoring, builds, fhir, layouts, plans, signing  # noqa: F401  (the commands)
+from plandoc.cli import authoring, builds, fhir, layouts, plans, signing, verify  # noqa: F401
 from plandoc.cli.app import main
 
 __all__ = ["main"]

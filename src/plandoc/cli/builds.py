@@ -16,6 +16,7 @@ from plandoc.cli.options import (
     large_print_option,
     layout_options,
     page_size_option,
+    ready_to_sign,
     repeat_limit_option,
     report_names_option,
     settings_for,
@@ -103,6 +104,7 @@ def build(
     )  # fmt: skip
     load_registry(settings.instruments)  # a bad instruments file stops here, with its message
     load_codes(settings.service_codes)  # and a bad service codes file
+    ready_to_sign(settings)  # and a certificate that cannot sign (its password asked once)
     if not settings.input.is_dir():
         raise PlandocError(f"{settings.input}: no such folder")
     try:

@@ -200,6 +200,16 @@ def settings_for(
     return settings
 
 
+def ready_to_sign(settings: Any) -> None:
+    """With `[signing]` and PDFs asked for: the certificate loaded before any plan is
+    rendered (its password asked once, on a terminal), or one line saying why it cannot
+    sign (a wrong password, a certificate expired)."""
+    if settings.signing is not None and "pdf" in (settings.formats or ()):
+        from plandoc.documents.signing import load_certificate
+
+        load_certificate(settings.signing)
+
+
 def require_layouts(names: tuple[str, ...], folders: tuple[Path, ...], hint: str = "'-l'") -> None:
     from plandoc.errors import LayoutError
     from plandoc.layouts import find_layout

@@ -14,6 +14,7 @@ from plandoc.cli.options import (
     large_print_option,
     layout_options,
     page_size_option,
+    ready_to_sign,
     repeat_limit_option,
     report_names_option,
     settings_for,
@@ -147,6 +148,7 @@ def render(
         old_layout_folders=old_layout_folders, output=output, strict=strict, page_size=page_size,
         large_print=large_print,
     )  # fmt: skip
+    ready_to_sign(settings)
     validation = Validation(settings.strict)
     written = 0
     failed = False

@@ -21,6 +21,7 @@ import pyromark
 
 from plandoc.checks.plan_checks import ADULT_AGE, client_age, review_due
 from plandoc.documents.charts import ChartWords
+from plandoc.documents.fingerprint import Fingerprint
 from plandoc.documents.markdown_events import OPTIONS
 from plandoc.errors import UsageError
 from plandoc.layouts import PLAN_TEMPLATE, Layout
@@ -97,6 +98,8 @@ class PlanDocument:
     # The charts' words and dates, and "Page X of Y", in the document's language.
     chart_words: ChartWords = field(default_factory=ChartWords)
     page_words: tuple[str, str, str] = ("Page ", " of ", "")  # before, between and after
+    # What the document is made from (hashes, ids and names only): see documents.fingerprint.
+    fingerprint: Fingerprint | None = None
 
     @property
     def body(self) -> str:
@@ -164,6 +167,7 @@ def compose(
         charts=tuple((name, progress[goal_id]) for goal_id, name in charts.items()),
         chart_words=chart_words(language),
         page_words=page_words(language),
+        fingerprint=Fingerprint.of(plan, layout),
     )
 
 

@@ -90,7 +90,8 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
     The charts are the images of the parsed document whose target is
     `chart:NAME` (only a layout's template can write an image: plan text never
     makes one, see markdown_text); text that merely looks like a chart's target
-    is left as it is.
+    is left as it is. The last line is the document's fingerprint (see
+    documents.fingerprint).
     """
     markdown = document.markdown
     names = {f"chart:{name}" for name, _ in document.charts}
@@ -105,7 +106,25 @@ def markdown_file(document: PlanDocument, prefix: str) -> str:
         at = source.rfind(target.encode("utf-8"), span["start"], span["end"])
         pieces += [source[done:at], f"{prefix}{target.removeprefix('chart:')}.png".encode()]
         done = at + len(target)
-    return b"".join([*pieces, source[done:]]).decode("utf-8")
+    text = b"".join([*pieces, source[done:]]).decode("utf-8")
+    if document.fingerprint is None:
+        return text
+    # Last, a line no Markdown reader shows (a link reference definition): the fingerprint.
+    return text.rstrip("\n") + "\n\n" + document.fingerprint.markdown_line() + "\n"
+
+
+def signed(pdf: bytes, settings: Settings) -> bytes:
+    """The PDF signed with the settings' certificate (see documents.signing)."""
+    from plandoc.documents import signing
+
+    assert settings.signing is not None
+    certificate = signing.load_certificate(settings.signing)
+    try:
+        return signing.sign_pdf(pdf, certificate)
+    except PlandocError:
+        raise
+    except Exception as error:  # pyHanko failing on a PDF: one line
+        raise PlandocError(f"the PDF could not be signed ({type(error).__name__})") from None
 
 
 def render_checked(
@@ -115,9 +134,10 @@ def render_checked(
 
     The formats are `formats`, else the settings', else each layout's own. A
     plan that fails a layout (errors; warnings too with `settings.strict`) is
-    not rendered in it. What stops one layout (a format it does not make, a
-    bug of plandoc's) comes back as a problem of the plan instead of
-    documents; the other layouts still render.
+    not rendered in it. With the settings' `[signing]`, each PDF is signed.
+    What stops one layout (a format it does not make, a bug of plandoc's, a
+    certificate that cannot sign) comes back as a problem of the plan instead
+    of documents; the other layouts still render.
     """
     if checked.plan is None:
         return
@@ -137,6 +157,8 @@ def render_checked(
                 codes,
                 large_print=settings.large_print,
             )
+            if "pdf" in documents and settings.signing is not None:
+                documents["pdf"] = signed(documents["pdf"], settings)
         except PlandocError as error:  # a format the layout does not make, no WeasyPrint
             yield layout, Problem(checked.name, None, (), error.message)
         except Exception as error:  # a bug of ours: say so without a traceback or values

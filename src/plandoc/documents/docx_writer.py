@@ -28,6 +28,7 @@ from plandoc.documents.docx_reference import (
     ReferencePackage,
     reference_package,
 )
+from plandoc.documents.fingerprint import Fingerprint
 from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
@@ -663,11 +664,16 @@ def render_docx(
             end = footer_xml.rindex("</w:p>")
             run = f'<w:r><w:t xml:space="preserve">{after}</w:t></w:r>'
             footer_xml = footer_xml[:end] + run + footer_xml[end:]
+    if document.fingerprint is not None:
+        second = fingerprint_paragraph(document.fingerprint)
+        footer_xml = footer_xml.replace("</w:ftr>", f"{second}</w:ftr>")
     footer = footer_xml.encode("utf-8")
     parts[reference.footer_part] = parts[reference.first_footer_part] = footer
     if restarts:
         parts["word/numbering.xml"] = numbering_with_restarts(reference.numbering_xml, restarts)
     parts["docProps/core.xml"] = core_properties(document)
+    if document.fingerprint is not None:
+        add_custom_properties(parts, document.fingerprint)
     parts["word/styles.xml"] = styles_in_language(parts["word/styles.xml"], document.language)
     return zip_package(parts)
 
@@ -739,6 +745,53 @@ def core_properties(document: PlanDocument) -> bytes:
         f'<dcterms:modified xsi:type="dcterms:W3CDTF">{modified}</dcterms:modified>'
         "</cp:coreProperties>"
     ).encode()
+
+
+def fingerprint_paragraph(fingerprint: Fingerprint) -> str:
+    """The footer's second line: the fingerprint's short form, small and muted, on the right."""
+    return (
+        '<w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="right"/></w:pPr>'
+        f'<w:r><w:rPr><w:color w:val="56606B"/><w:sz w:val="13"/><w:szCs w:val="13"/>'
+        f'</w:rPr><w:t xml:space="preserve">{xml_text(fingerprint.short())}</w:t></w:r></w:p>'
+    )
+
+
+CUSTOM_PROPERTIES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+)
+CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+# The format identifier Office gives user-defined properties.
+USER_PROPERTIES = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+
+def add_custom_properties(parts: dict[str, bytes], fingerprint: Fingerprint) -> None:
+    """The fingerprint as the document's custom properties (`docProps/custom.xml`,
+    `plandoc-plan-sha256`...: File > Properties > Custom in Word), with its
+    relationship and content type."""
+    properties = "".join(
+        f'<property fmtid="{USER_PROPERTIES}" pid="{number}" '
+        f'name="plandoc-{key.removeprefix("plandoc-")}">'
+        f"<vt:lpwstr>{xml_text(value)}</vt:lpwstr></property>"
+        for number, (key, value) in enumerate(fingerprint.items(), 2)
+    )
+    parts["docProps/custom.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        "<Properties "
+        'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"{properties}</Properties>"
+    ).encode()
+    rels = parts["_rels/.rels"].decode("utf-8")
+    parts["_rels/.rels"] = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdPlandocFingerprint" Type="{CUSTOM_PROPERTIES}" '
+        'Target="docProps/custom.xml"/></Relationships>',
+    ).encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        f'<Override PartName="/docProps/custom.xml" ContentType="{CUSTOM_TYPE}"/></Types>',
+    ).encode("utf-8")
 
 
 def zip_package(parts: dict[str, bytes]) -> bytes:

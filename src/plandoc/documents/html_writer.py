@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from plandoc.documents.charts import ChartWords, english_words, svg
 from plandoc.documents.compose import PlanDocument
+from plandoc.documents.fingerprint import html_meta
 from plandoc.documents.markdown_events import events, key_value_labels
 from plandoc.documents.markdown_text import safe_link
 from plandoc.documents.table_widths import (
@@ -295,7 +296,8 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
     """The page: the letterhead (when the plan names its practice) at the top of the
     first page, the running header, then the document from its title on."""
     letterhead = render_body(document.letterhead) if document.letterhead else ""
-    return layout.render(
+    short = document.fingerprint.short() if document.fingerprint else ""
+    page = layout.render(
         PAGE_TEMPLATE,
         dict(
             title=document.title,
@@ -305,6 +307,7 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             modified=document.modified.isoformat(),
             header=document.header,
             footer=document.footer,
+            fingerprint=short,
             letterhead=Markup(letterhead),
             body=Markup(
                 render_body(
@@ -318,11 +321,28 @@ def render_page(document: PlanDocument, layout: Layout) -> str:
             ),
             stylesheet=Markup(
                 stylesheet(
-                    layout, document.header, bool(letterhead), document.page_words, document.footer
+                    layout,
+                    document.header,
+                    bool(letterhead),
+                    document.page_words,
+                    document.footer,
+                    short,
                 )
             ),
         ),
     )
+    return with_fingerprint(page, document)
+
+
+def with_fingerprint(page: str, document: PlanDocument) -> str:
+    """The page with the fingerprint's `<meta>` elements at the end of its head, whatever
+    the layout's page template holds (see documents.fingerprint)."""
+    if document.fingerprint is None:
+        return page
+    at = page.find("</head>")
+    if at < 0:
+        return page
+    return page[:at] + html_meta(document.fingerprint) + page[at:]
 
 
 _STYLESHEET_SLOTS = re.compile(
@@ -336,8 +356,12 @@ def stylesheet(
     letterhead: bool = False,
     page_words: tuple[str, str, str] = ("Page ", " of ", ""),
     footer: str | None = None,
+    fingerprint: str = "",
 ) -> str:
     """The layout's CSS, with the page size, running header and footer of printed pages.
+
+    The footer is the layout's footer text, then, on a line of its own, the
+    short form of the document's fingerprint (`fingerprint`).
 
     A page with a letterhead has none in the first page's margin: the letterhead
     heads that page, with the running header under it (as the Word document's
@@ -350,7 +374,13 @@ def stylesheet(
         "PAGE_SIZE": CSS_PAGE_SIZE[layout.page_size],
         "RUNNING_HEADER": running_header,
         "FIRST_PAGE_HEADER": "none" if letterhead else running_header,
-        "FOOTER": css_string(footer if footer is not None else layout.footer),
+        "FOOTER": css_string(
+            "\n".join(
+                part
+                for part in (footer if footer is not None else layout.footer, fingerprint)
+                if part
+            )
+        ),
         "PAGE_NUMBER": page_number(page_words),
     }
     sheet = layout.stylesheet + (large_print_css(layout.font_size) if layout.large_print else "")

@@ -9,7 +9,9 @@ identifier is made from the plan id, version and layout, so the same plan
 gives the same bytes. The title is the layout's title and the plan id, never
 the client's name. Tagged for screen readers (WeasyPrint's PDF/UA-1 variant:
 a structure tree of headings, lists and tables, the title shown, the
-language from the page's `lang`, else the plan's).
+language from the page's `lang`, else the plan's). The document information
+dictionary carries the document's fingerprint (`/PlandocPlanSHA256`...: see
+documents.fingerprint).
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
         _metadata_from_the_plan(rendered.metadata, document)
         with _font_timestamps(document.modified):
             return rendered.write_pdf(
-                pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1"
+                pdf_identifier=identifier.encode("ascii"),
+                pdf_variant="pdf/ua-1",
+                custom_metadata=True,
             )
     except Exception as error:  # WeasyPrint failing on a page: say so, in one line
         raise PlandocError(
@@ -108,3 +112,6 @@ def _metadata_from_the_plan(metadata: Any, document: PlanDocument) -> None:
     metadata.authors = metadata.authors or [document.author]
     metadata.title = metadata.title or document.title
     metadata.lang = metadata.lang or document.language
+    # The document information dictionary holds the fingerprint and nothing else of the
+    # page's <meta> elements (see documents.fingerprint).
+    metadata.custom = document.fingerprint.pdf_info() if document.fingerprint else {}

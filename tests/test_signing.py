@@ -1,0 +1,186 @@
+"""Digitally signed PDFs (issue 19, part 5): a throwaway certificate authority and
+certificate made here, a PDF signed at render time, verified, then a byte flipped; a wrong
+password and a certificate out of its dates are one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plandoc.cli import main
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.pdf
+
+NAME = "TP-2026-0042-v2.standard"
+PASSWORD = "correct horse"
+
+
+def make_p12(path: Path, not_before: dt.datetime, not_after: dt.datetime) -> None:
+    """A PKCS#12 file: a key and certificate issued by a certificate authority made here."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Riverside Counseling Group"),
+            ]
+        )
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Test Clinic CA"))
+        .issuer_name(name("Test Clinic CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before - dt.timedelta(days=1))
+        .not_valid_after(not_after + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name("Morgan Reyes, LCSW"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"clinician",
+            key,
+            certificate,
+            [ca],
+            serialization.BestAvailableEncryption(PASSWORD.encode()),
+        )
+    )
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "inputs").mkdir()
+    shutil.copy(SAMPLES / "adult-ptsd.json", tmp_path / "inputs")
+    (tmp_path / "plandoc.toml").write_text(
+        '[signing]\ncertificate = "clinic.p12"\npassword_env = "TEST_P12_PASSWORD"\n', "utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TEST_P12_PASSWORD", PASSWORD)
+    return tmp_path
+
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def test_a_signed_pdf_verifies_and_a_flipped_byte_fails(clinic: Path) -> None:
+    make_p12(clinic / "clinic.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 0, err
+    path = clinic / "out" / f"{NAME}.pdf"
+    signed = path.read_bytes()
+    assert b"/ByteRange" in signed and b"/ETSI.CAdES.detached" in signed  # PAdES
+
+    code, stdout, _ = run("verify", str(path))
+    assert code == 0, stdout
+    assert stdout.startswith(f"identical: {NAME}.pdf is what plan TP-2026-0042 v2")
+    assert "signature intact, over the whole file: signed by " in stdout
+    assert "Morgan Reyes, LCSW" in stdout
+
+    # The unsigned PDF is the signed file's first revision, byte for byte.
+    Path("plandoc.toml").write_text("", "utf-8")
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "plain")
+    assert code == 0, err
+    unsigned = (clinic / "plain" / f"{NAME}.pdf").read_bytes()
+    assert signed.startswith(unsigned) and len(signed) > len(unsigned)
+
+    # A byte flipped inside the signed bytes (in the middle of the first revision).
+    at = len(unsigned) // 2
+    path.write_bytes(signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1 :])
+    code, stdout, _ = run("verify", str(path))
+    assert code == 1, stdout
+    assert stdout.startswith("altered: ")
+    assert "signature broken" in stdout
+
+    # Something added after signing: the signature no longer covers the whole file.
+    path.write_bytes(signed + b"\n% added later\n")
+    code, stdout, _ = run("verify", str(path))
+    assert code == 1 and "changed after signing" in stdout
+
+
+def test_a_wrong_password_is_one_line(clinic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_p12(clinic / "clinic.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    monkeypatch.setenv("TEST_P12_PASSWORD", "wrong")
+    code, stdout, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 1
+    assert err == (
+        "plandoc: error: signing certificate clinic.p12: wrong password, "
+        "or not a PKCS#12 (.p12, .pfx) file\n"
+    )
+    assert not (clinic / "out").exists() and not stdout
+
+
+def test_no_password_and_no_terminal_is_one_line(
+    clinic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_p12(clinic / "clinic.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    monkeypatch.delenv("TEST_P12_PASSWORD")
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 1
+    assert err.startswith("plandoc: error: the signing certificate's password: set $TEST_P12_")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (-60, -1, "expired on "),
+        (5, 60, "not valid before "),
+    ],
+)
+def test_a_certificate_out_of_its_dates_is_one_line(
+    clinic: Path, start: int, end: int, message: str
+) -> None:
+    make_p12(clinic / "clinic.p12", NOW + dt.timedelta(days=start), NOW + dt.timedelta(days=end))
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 1
+    assert err.startswith(f"plandoc: error: signing certificate clinic.p12: {message}")
+    assert len(err.splitlines()) == 1
+
+
+def test_build_signs_pdfs_too(clinic: Path) -> None:
+    make_p12(clinic / "clinic.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    code, _, err = run("build", "-t", "pdf", "--jobs", "1")
+    assert code == 0, err
+    code, stdout, _ = run("verify", str(clinic / "output" / f"{NAME}.pdf"))
+    assert code == 0 and "signed by " in stdout
+
+
+def test_the_password_is_never_a_setting(clinic: Path) -> None:
+    Path("plandoc.toml").write_text(
+        '[signing]\ncertificate = "clinic.p12"\npassword = "secret"\n', "utf-8"
+    )
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 1 and "signing.password" in err
