@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from plandoc.checks.file import check_file, check_path
@@ -163,11 +164,43 @@ def test_a_goal_edited_after_signing_is_a_stale_signature(tmp_path, plan_data):
     assert not check_file(path, "standard", today=AS_OF).failed()
 
 
+def _without_parts(path: Path) -> None:
+    """A signature with its content hash only (as written by hand, or before parts)."""
+    data = json.loads(path.read_text("utf-8"))
+    for signature in data["signatures"]:
+        signature.pop("parts_sha256", None)
+    path.write_text(json.dumps(data, indent=2), "utf-8")
+
+
+def test_the_stale_signature_names_the_parts_changed_added_and_removed(tmp_path, plan_data):
+    """No copy of what was signed is needed: `parts_sha256` names what changed."""
+    path = _unsigned_json(tmp_path, plan_data)
+    _sign(path, at="2026-10-29T14:05")
+    entry = json.loads(path.read_text("utf-8"))["signatures"][-1]
+    goal = plan_data["goals"][0]
+    assert {f"goal {goal['id']}", f"objective {goal['objectives'][0]['id']}"} <= set(
+        entry["parts_sha256"]
+    )
+    _edit_goal(path)
+    [found] = [p for p in _problems(path) if "changed after" in p]
+    named = f"goal {goal['id']} and objective {goal['objectives'][0]['id']} changed"
+    assert named in found and "compared with" not in found, found
+    data = json.loads(path.read_text("utf-8"))
+    data["methods"].append(dict(data["methods"][0], id="M9", name="Sleep hygiene"))
+    data["goals"][1]["objectives"].pop()
+    data["time_estimate"]["sessions"] += 4
+    path.write_text(json.dumps(data, indent=2), "utf-8")
+    [found] = [p for p in _problems(path) if "changed after" in p]
+    assert "the time estimate" in found and "method M9 added" in found, found
+    assert f"objective {plan_data['goals'][1]['objectives'][-1]['id']} removed" in found
+
+
 def test_the_stale_signature_names_what_changed_when_the_signed_version_is_beside_it(
     tmp_path, plan_data
 ):
     path = _unsigned_json(tmp_path, plan_data)
     _sign(path, at="2026-10-29T14:05")
+    _without_parts(path)
     shutil.copy(path, tmp_path / "plan-as-signed.json")
     _edit_goal(path)
     [found] = [p for p in _problems(path) if "changed after" in p]
@@ -179,6 +212,7 @@ def test_the_stale_signature_names_what_changed_when_the_signed_version_is_besid
 def test_the_stale_signature_names_the_revisions_recorded_since(tmp_path, plan_data):
     path = _unsigned_json(tmp_path, plan_data)
     _sign(path, at="2026-10-29T14:05")
+    _without_parts(path)
     data = json.loads(path.read_text("utf-8"))
     data["goals"][0]["statement"] = "Fewer nightmares."
     data["revisions"] = [{"version": 2, "date": "2026-11-03", "summary": "Goal reworded."}]
@@ -240,10 +274,11 @@ def test_json_keeps_every_byte_but_the_new_entry_in_the_files_own_style(tmp_path
     signed = _sign(path, at="2026-10-29T14:05-05:00")
     inserted = _one_insertion(old, path.read_text("utf-8"))
     digest = signed.entry["content_sha256"]
+    parts = json.dumps(signed.entry["parts_sha256"])  # one line too
     assert inserted == (  # one line, like the sample's other entries
         ',\n    {"role": "client", "name": "Dana Okafor", "date": "2026-10-29", '
         '"signed_at": "2026-10-29T14:05:00-05:00", "method": "electronic", '
-        f'"content_sha256": "{digest}"}}'
+        f'"content_sha256": "{digest}", "parts_sha256": {parts}}}'
     )
 
 
@@ -274,8 +309,7 @@ def _commented_markdown(tmp_path: Path) -> Path:
     text = text.replace(
         "  method: electronic\n", "  # at the intake session\n  method: electronic\n"
     )
-    hashed = text.index("  content_sha256: ")
-    end = text.index("\n", hashed)
+    end = text.index("\nmedical_necessity:")  # the signatures' last line ends here
     text = text[:end] + "  # by plandoc sign" + text[end:]
     text = text.replace(
         "\nmedical_necessity:", "\n# the supervisor signs at the review\n\nmedical_necessity:", 1
@@ -294,7 +328,8 @@ def test_markdown_keeps_its_body_and_front_matter_comments(tmp_path):
     )  # fmt: skip
     new = path.read_text("utf-8")
     inserted = _one_insertion(old, new)
-    assert inserted == (
+    head, parts = inserted.split("  parts_sha256:\n")
+    assert head == (
         "- role: supervisor\n"
         "  name: Samuel Ortiz\n"
         "  credentials: PhD, LP\n"
@@ -303,6 +338,9 @@ def test_markdown_keeps_its_body_and_front_matter_comments(tmp_path):
         "  method: electronic\n"
         f"  content_sha256: {signed.entry['content_sha256']}\n"
     )
+    lines = parts.splitlines()  # one a part, under the key (a hash of digits quoted)
+    assert all(line.startswith("    ") for line in lines)
+    assert yaml.safe_load(parts) == signed.entry["parts_sha256"]
     # After the last entry's last line (its comment kept), before the comment after the list.
     assert "  # by plandoc sign\n" + inserted + "# the supervisor signs" in new
     assert _problems(path) == [p for p in _problems(path) if "changed after" not in p]

@@ -8,7 +8,10 @@ is now. A signature without a hash (written by hand) is taken as it is.
 A hash says *that* the content changed, not *what* changed: plandoc keeps no copy
 of what was signed. So the finding names what it can:
 
-- when a file beside the plan (same folder) holds the same plan id and its signed
+- when the signature holds `parts_sha256` (as `plandoc sign` writes it), the parts
+  changed, added and removed since: goals, objectives, methods, and the plan's other
+  sections (`model.signed_content.signed_parts`);
+- else, when a file beside the plan (same folder) holds the same plan id and its signed
   content has the signature's hash, that file is the signed version: the
   finding names what changed since, as `plandoc diff` does (goals, objectives,
   diagnoses...), comparing the two signed contents (progress recorded after the
@@ -25,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from plandoc.model.plan import Plan, Signature, parse_plan
-from plandoc.model.signed_content import content_sha256, signed_content
+from plandoc.model.signed_content import (
+    changed_parts,
+    content_sha256,
+    signed_content,
+    signed_parts,
+)
 from plandoc.problems import FieldPath, file_name, plan_value
 
 # The files beside a plan looked at for its signed version: those whose names are
@@ -51,6 +59,12 @@ def stale_message(plan: Plan, signature: Signature, path: Path | None = None) ->
     assert signature.date is not None
     who = f"{plan_value(signature.name)} ({signature.role})"
     head = f"the plan changed after {who} signed on {plan_value(signature.date.isoformat())}"
+    if signature.parts_sha256:
+        named = describe_parts(
+            *changed_parts(signature.parts_sha256, signed_parts(plan, signature.date))
+        )
+        if named:
+            return f"{head}: {named}; sign again or record a revision"
     signed = signed_version(plan, signature, path) if path is not None else None
     if signed is not None:
         changed = changes_since(signed, plan, signature.date)
@@ -147,3 +161,30 @@ def _item(subject: str) -> str:
     if len(words) >= 2 and words[0] in ("goal", "objective", "method", "diagnosis"):
         return " ".join(words[:2])
     return subject
+
+
+def describe_parts(changed: list[str], added: list[str], removed: list[str]) -> str:
+    """'goal G2 and objective G2.1 changed; method M3 added': at most MOST_NAMED parts."""
+    clauses = []
+    shown = 0
+    for parts, verb in ((changed, "changed"), (added, "added"), (removed, "removed")):
+        if not parts:
+            continue
+        room = max(MOST_NAMED - shown, 1)
+        names = [_part_name(part) for part in parts[:room]]
+        shown += len(names)
+        more = len(parts) - len(names)
+        if more:
+            names.append(f"{more} more")
+        text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        clauses.append(f"{text} {verb}")
+    return "; ".join(clauses)
+
+
+def _part_name(part: str) -> str:
+    """'goal G2' as it is (its id quoted as a plan value); 'time_estimate' -> 'the time
+    estimate'."""
+    kind, _, ident = part.partition(" ")
+    if ident and kind in ("goal", "objective", "method"):
+        return f"{kind} {plan_value(ident)}"
+    return "the " + part.replace("_", " ")

@@ -290,6 +290,11 @@ FIELD_DOCS: dict[str, dict[str, tuple[str, Any]]] = {
             "SHA-256 of the plan's signed content, as plandoc sign writes it.",
             None,
         ),
+        "parts_sha256": (
+            "Each part of the signed content (goal G1, objective G1.1, method M1, a section)"
+            " with the first 16 hex digits of its SHA-256, as plandoc sign writes it.",
+            None,
+        ),
     },
     "Revision": {
         "version": ("The version this entry describes (not later than plan.version).", 2),

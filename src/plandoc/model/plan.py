@@ -30,6 +30,7 @@ from pydantic import (
     Field,
     PlainValidator,
     StrictBool,
+    StringConstraints,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -789,6 +790,9 @@ SIGNATURE_METHODS = ("wet", "electronic")
 SIGNATURE_ROLES = ("client", "guardian", "clinician", "supervisor", "other")
 
 
+PartHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
 class Signature(PlanPart):
     role: Literal["client", "guardian", "clinician", "supervisor", "other"]
     name: Text
@@ -813,6 +817,15 @@ class Signature(PlanPart):
             str,
             BeforeValidator(_sha256_text),
             WithJsonSchema({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+        ]
+        | None
+    ) = None
+    # Each part of the signed content with its short hash (model.signed_content): a
+    # stale signature names the parts changed since.
+    parts_sha256: (
+        Annotated[
+            dict[Annotated[str, StringConstraints(min_length=1, max_length=120)], PartHash],
+            Field(max_length=2_000),
         ]
         | None
     ) = None

@@ -23,6 +23,14 @@ plan as it is now (checks/signatures.py). The signed content is:
 The JSON is canonical: keys sorted, no spaces (`,` and `:`), text as UTF-8
 (not `\\u` escapes), numbers as Python's `json` writes them. Its SHA-256, 64
 lowercase hex digits, is `content_sha256`.
+
+So that a stale signature can say *what* changed without keeping a copy of what
+was signed, `plandoc sign` also records `parts_sha256`: the same content cut
+into parts, each with the first 16 hex digits of its own SHA-256: each goal
+(`goal G1`: the goal without its objectives), each objective (`objective
+G1.1`), each method (`method M1`), and each other top-level key of the signed
+content (`presenting_problem`, `diagnoses`, `contract`...). Comparing them with
+the plan's parts now names the parts changed, added and removed.
 """
 
 from __future__ import annotations
@@ -56,6 +64,40 @@ def signed_content(plan: Plan, signed_on: dt.date | None = None) -> dict[str, An
             if not data["progress_notes"]:
                 del data["progress_notes"]
     return data
+
+
+PART_DIGITS = 16  # hex digits of a part's SHA-256 kept: enough to tell a change
+
+
+def signed_parts(plan: Plan, signed_on: dt.date | None = None) -> dict[str, str]:
+    """The signed content's parts, each with its short hash (see the module's notes),
+    in the order of the content: the value `plandoc sign` writes as `parts_sha256`."""
+    parts: dict[str, str] = {}
+    for key, value in sorted(signed_content(plan, signed_on).items()):
+        if key == "goals":
+            for goal in value:
+                objectives = goal.pop("objectives", [])
+                parts[f"goal {goal['id']}"] = _short(goal)
+                for objective in objectives:
+                    parts[f"objective {objective['id']}"] = _short(objective)
+        elif key == "methods":
+            for method in value:
+                parts[f"method {method['id']}"] = _short(method)
+        else:
+            parts[key] = _short(value)
+    return parts
+
+
+def changed_parts(signed: dict[str, str], now: dict[str, str]) -> tuple[list[str], ...]:
+    """The parts changed, added and removed since `signed` (both `signed_parts`)."""
+    changed = [part for part in signed if part in now and now[part] != signed[part]]
+    added = [part for part in now if part not in signed]
+    removed = [part for part in signed if part not in now]
+    return changed, added, removed
+
+
+def _short(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()[:PART_DIGITS]
 
 
 def canonical_json(data: Any) -> bytes:

@@ -1,6 +1,7 @@
 """`plandoc sign`: add a signature to a plan file, in place, keeping every other byte.
 
-The new entry (role, name, credentials, date, signed_at, method, content_sha256)
+The new entry (role, name, credentials, date, signed_at, method, content_sha256,
+parts_sha256)
 is inserted as text into the file as it was read, in the file's own style: the
 JSON `signatures` array with its own indentation (one-line entries stay one-line)
 and line endings; the Markdown front-matter's `signatures:` block list with its
@@ -33,7 +34,7 @@ from typing import Any
 
 from plandoc.errors import OutputError, PlandocError, PlanError
 from plandoc.model.plan import SIGNATURE_METHODS, SIGNATURE_ROLES, Plan
-from plandoc.model.signed_content import content_sha256
+from plandoc.model.signed_content import content_sha256, signed_parts
 from plandoc.problems import Severity, file_name, plan_value
 
 BOM = "\ufeff"
@@ -79,6 +80,7 @@ def signature_entry(
     moment: dt.datetime | None,
     method: str,
     digest: str,
+    parts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The signature entry as plain data, in the order the file shows it."""
     entry: dict[str, Any] = {"role": role, "name": name}
@@ -89,6 +91,8 @@ def signature_entry(
         entry["signed_at"] = moment.isoformat()
     entry["method"] = method
     entry["content_sha256"] = digest
+    if parts:
+        entry["parts_sha256"] = parts
     return entry
 
 
@@ -161,7 +165,8 @@ def sign_file(
             f"the {role} signature is already recorded ({plan_value(who.name)}, "
             f"{plan_value(who.date or 'declined')}): use --replace to replace it"
         )
-    entry = signature_entry(role, name, credentials, day, moment, method, content_sha256(plan, day))
+    digest, parts = content_sha256(plan, day), signed_parts(plan, day)
+    entry = signature_entry(role, name, credentials, day, moment, method, digest, parts)
     text = raw.decode("utf-8-sig")
     bom = BOM if raw.startswith(BOM.encode("utf-8")) else ""
     at_index = earlier[0] if earlier else None
