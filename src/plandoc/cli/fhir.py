@@ -75,21 +75,33 @@ def export_fhir(
     help="Write the plan as Markdown with front-matter, or JSON.",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.option(
+    "--careplan", "care_plan", metavar="ID",
+    help="The id of the CarePlan to read, in a Bundle that holds several.",
+)  # fmt: skip
 @config_option
 @values_option
 def import_fhir(
-    bundle: Path, output: Path | None, file_format: str, force: bool, config: Path | None
+    bundle: Path,
+    output: Path | None,
+    file_format: str,
+    force: bool,
+    care_plan: str | None,
+    config: Path | None,
 ) -> None:
-    """Turn a FHIR R4 Bundle (or a CarePlan with its resources contained) into a plan.
+    """Turn a FHIR R4 CarePlan into a plan: a Bundle holding it (collection,
+    searchset, transaction), or the CarePlan with its resources contained.
 
     \b
     What FHIR does not carry (the treatment contract, the time estimate,
     the narrative history...) is left as "FILL IN: ..." placeholders that
-    `plandoc validate` names; what plandoc cannot map is listed.
+    `plandoc validate` names; every element plandoc does not map is listed
+    by its path, with the reason, and every value it infers is listed.
 
     \b
     Examples:
       plandoc import-fhir careplan-bundle.json -o inputs/tp-7.md
+      plandoc import-fhir search-result.json --careplan cp-2 -o inputs/tp-8.md
     """
     from plandoc.builds.output_files import write_output
     from plandoc.checks.plan_checks import plan_id_problem
@@ -104,12 +116,12 @@ def import_fhir(
     settings = load_settings(config)
     registry = load_registry(settings.instruments)
     try:
-        plan, unmapped = fhir.import_file(bundle, registry)
+        plan, unmapped = fhir.import_file(bundle, registry, care_plan)
         text = new_plan.as_markdown(plan) if file_format == "md" else new_plan.as_json(plan)
         content = text.encode("utf-8")
     except fhir.FhirError as error:  # every problem of the file, one line each
         print_problems(Problem(str(bundle), error.line, (), p) for p in error.problems)
-        sys.exit(1)
+        sys.exit(2 if error.usage else 1)
     except PlandocError:  # a plan no file can carry (larger than a plan file may be...)
         raise
     except Exception as error:  # a bug of ours: one line, without a traceback or values
