@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from plandoc.interop.fhir.common import (
+    ACHIEVEMENT,
     CAREPLAN_CATEGORY,
     EXT,
     GOAL_ID,
@@ -67,8 +68,8 @@ WHY_NOT = {
     "progress": "notes on one activity; plandoc's progress notes are the plan's",
     "outcomeReference": "an activity's outcome; plandoc's methods record none",
     "outcomeCodeableConcept": "an activity's outcome; plandoc's methods record none",
-    "status": "a status plandoc does not keep here",
-    "statusReason": "a reason for a status plandoc does not keep here",
+    "status": "a status: plandoc's methods have none, its scores are final",
+    "statusReason": "the reason for a status plandoc does not keep",
     "kind": "the kind of request planned; a method is read from its code and description",
     "location": "plandoc's methods have no place",
     "productCodeableConcept": "a product (a medication...); plandoc's methods are therapies",
@@ -80,7 +81,7 @@ WHY_NOT = {
     "identifier": "an identifier plandoc does not use",
     "category": "a category plandoc does not use",
     "period": "plandoc reads the start as the effective date, and has no end",
-    "end": "plandoc's plan has an effective date and a review date, not an end",
+    "end": "plandoc reads the start as the effective date, and has no end",
     "title": "plandoc titles a plan by its id and version",
     "coding": "codes: plandoc keeps the words",
     "display": "the name shown for a code or a reference: plandoc keeps the part, not the name",
@@ -1032,7 +1033,7 @@ class _Reader:
     def methods(self, care_plan: _Resource) -> list[tuple[dict[str, Any], list[_Resource]]]:
         """Each activity with a detail -> (method, the goals it serves)."""
         methods = []
-        for index, activity in enumerate(care_plan.objs("activity")):
+        for activity in care_plan.objs("activity"):
             detail = activity.obj("detail")
             if detail is None:
                 if not self.problems.has(activity.at("detail")):
@@ -1043,7 +1044,7 @@ class _Reader:
                 activity.leave(None, "doNotPerform: an activity not to do; plandoc's methods "
                                "are what is done, so it is not imported")  # fmt: skip
                 continue
-            methods.append((self.method(detail, index), self._served(detail)))
+            methods.append((self.method(detail, len(methods)), self._served(detail)))
         return methods
 
     def method(self, detail: _Obj, index: int) -> dict[str, Any]:
@@ -1232,9 +1233,10 @@ class _Reader:
 
     def _status(self, goal: _Resource) -> str | None:
         lifecycle = goal.text("lifecycleStatus")
-        codes = [
-            (c.text("code"), c.text("system")) for c in _codings(goal.obj("achievementStatus"))
-        ]
+        achievement = goal.obj("achievementStatus")
+        codes = [(c.text("code"), c.text("system")) for c in _codings(achievement)]
+        if achievement and codes and codes[0][1] == ACHIEVEMENT:
+            achievement.take()  # HL7's code, read; its display and text only name it
         key = (lifecycle, codes[0][0] if codes else None, goal.text("statusReason"))
         if key in STATUS_OF:
             return STATUS_OF[key]
