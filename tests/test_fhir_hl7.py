@@ -296,3 +296,80 @@ def test_defect_8_a_plan_without_goals_gets_a_whole_goal_of_placeholders(tmp_pat
 def test_defect_9_an_effective_date_taken_from_created_is_listed_as_inferred():
     _, lines = _lines(_example("careplan-example"))
     assert "CarePlan.period.start: absent; plan.effective is CarePlan.created (inferred)" in lines
+
+
+# --- bundles as FHIR servers return them ---------------------------------------------------
+
+
+def _entry(resource: dict, base: str = "http://fhir.example.org/r4") -> dict:
+    return {"fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}", "resource": resource}
+
+
+def _server_bundle(kind: str, *care_plans: dict) -> dict:
+    entries = []
+    for care_plan in care_plans:
+        resource = {k: v for k, v in care_plan.items() if k != "contained"}
+        entries.append({**_entry(resource), "search": {"mode": "match"}})
+        for contained in care_plan.get("contained", []):
+            entries.append({**_entry(contained), "search": {"mode": "include"}})
+    bundle = {"resourceType": "Bundle", "id": "b", "type": kind, "entry": entries}
+    if kind == "transaction":
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            entry.pop("search")
+            entry["request"] = {
+                "method": "PUT",
+                "url": f"{resource['resourceType']}/{resource['id']}",
+            }
+    return json.loads(json.dumps(bundle).replace('"#', '"').replace(
+        '"reference": "goal"', '"reference": "Goal/goal"'))  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["searchset", "transaction", "collection"])
+def test_a_server_bundle_is_read_and_references_outside_it_are_listed(kind):
+    care_plan = _example("careplan-example-GPVisit")
+    bundle = _server_bundle(kind, care_plan)
+    text = json.dumps(bundle).replace('"reference": "p1"', '"reference": "Condition/p1"')
+    text = text.replace('"reference": "careteam"', '"reference": "CareTeam/careteam"')
+    plan, lines = _lines(json.loads(text))
+    assert (
+        plan["plan"]["id"] == "gpvisit" and plan["goals"][0]["statement"] == "Complete consultation"
+    )
+    assert plan["diagnoses"][0]["description"] == "Overseas encounter"
+    assert "CarePlan.subject: Patient/100 is outside the file; its display stands in" in lines
+
+
+def test_several_care_plans_need_careplan_id(tmp_path):
+    first, second = _example("careplan-example-f001-heart"), _example("careplan-example-f002-lung")
+    text = json.dumps(second)
+    for name in ("goal", "careteam"):  # the two examples' contained ids are the same
+        text = text.replace(f'"id": "{name}"', f'"id": "{name}2"').replace(
+            f'"#{name}"', f'"#{name}2"'
+        )
+    second = json.loads(text)
+    bundle = _server_bundle("searchset", first, second)
+    with pytest.raises(fhir.FhirError) as raised:
+        fhir.import_plan(copy.deepcopy(bundle))
+    assert [shown(p, values=True) for p in raised.value.problems] == [
+        "Bundle: 2 CarePlans (f001, f002); give the id of one (--careplan ID)"
+    ]
+    path, out = tmp_path / "search.json", tmp_path / "plan.md"
+    path.write_text(json.dumps(bundle))
+    runner = CliRunner()
+    refused = runner.invoke(main, ["import-fhir", str(path), "-o", str(out), "--values"])
+    assert refused.exit_code == 1 and refused.output.splitlines() == [
+        f"{path}: Bundle: 2 CarePlans (f001, f002); give the id of one (--careplan ID)"
+    ]
+    assert not out.exists()
+    picked = runner.invoke(
+        main, ["import-fhir", str(path), "-o", str(out), "--careplan", "f002", "--values"]
+    )
+    assert picked.exit_code == 0, picked.output
+    assert "CarePlan/f001: another care plan, not read (--careplan picks the one to read)" in (
+        picked.output
+    )
+    assert "id: f002" in out.read_text()
+    wrong = runner.invoke(main, ["import-fhir", str(path), "-o", str(out), "--force",
+                                 "--careplan", "f9", "--values"])  # fmt: skip
+    assert wrong.exit_code == 1
+    assert "Bundle: 0 CarePlans with the id 'f9'; its CarePlans: f001, f002" in wrong.output
