@@ -13,6 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from plandoc.checks.file import check_file
 from plandoc.cli import main
 from plandoc.interop import fhir
+from plandoc.interop.fhir import validation
 from plandoc.model.instruments import built_in_registry
 from plandoc.planfile.read import read_plan
 from plandoc.problems import shown
@@ -330,3 +331,44 @@ def test_a_clinics_own_measure_comes_back_by_its_loinc_code(tmp_path, monkeypatc
     # Without the clinic's measures, the code names nothing: a placeholder to fill, not a guess.
     plain, _ = fhir.import_plan(json.loads(bundle.read_text()))
     assert plain["goals"][0]["measure"]["instrument"].startswith("FILL IN")
+
+
+# --- stricter than the models: R4's cardinality, bindings and FHIRPath invariants ----------
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_every_export_passes_r4s_bindings_cardinality_and_invariants(sample):
+    assert validation.problems(exported(sample)) == []
+
+
+def _care_plan_of(bundle):
+    return resources(bundle, "CarePlan")[0]
+
+
+STRICTER = [  # (what is changed, the problem named, whether the R4B models let it through)
+    (lambda b: _care_plan_of(b).update(status="bogus"), "is not a code of its required binding", True),
+    (lambda b: _care_plan_of(b)["activity"][0].update(reference={"display": "x"}), "fails cpl-3", True),
+    (lambda b: resources(b, "Goal")[0]["target"][0].pop("measure"), "fails gol-1", True),
+    (lambda b: resources(b, "Goal")[0]["target"][0]["measure"]["coding"][0].update(code="101698-8"),
+     "is not a LOINC code", True),
+    (lambda b: resources(b, "Practitioner")[0]["identifier"][0].update(value="1234567890"),
+     "is not a valid NPI", True),
+    (lambda b: resources(b, "Condition")[0].update(abatementDateTime="2026-01-01"), "fails con-4", True),
+    (lambda b: resources(b, "Observation")[0].update(dataAbsentReason={"text": "x"}), "fails obs-6", True),
+    (lambda b: resources(b, "Condition")[0].update(subject={"reference": b["entry"][1]["fullUrl"]}),
+     "is not a Group or Patient", True),
+    (lambda b: b["entry"][1].update(fullUrl=b["entry"][0]["fullUrl"]), "fails bdl-7", True),
+    (lambda b: b["entry"][0].update(search={"mode": "match"}), "fails bdl-2", True),
+    (lambda b: _care_plan_of(b).update(period={"start": "2026-05-01", "end": "2026-01-01"}),
+     "per-1", True),
+    (lambda b: _care_plan_of(b)["extension"][0].update(valueString="x"), "fails ext-1", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "message", "models_pass"), STRICTER)
+def test_the_strict_checks_name_what_the_models_let_through(change, message, models_pass):
+    bundle = copy.deepcopy(exported(SAMPLES / "adult-ptsd.json"))
+    change(bundle)
+    assert any(message in line for line in validation.problems(bundle)), message
+    if models_pass:
+        Bundle.model_validate(bundle)  # the models alone do not see it
