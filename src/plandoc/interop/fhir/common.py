@@ -29,3 +29,24 @@ GOAL_STATUS: dict[str, tuple[str, str | None, str | None]] = {
     "discontinued": ("cancelled", None, "discontinued"),
 }
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+PLANDOC_CODE = "urn:plandoc:code"  # plandoc's own codes (medical-necessity, impairment domains)
+EIN = "urn:oid:2.16.840.1.113883.4.4"  # the US employer identification number (tax id)
+SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
+# A signer's role -> the ASTM E1762 signature type (author, consent, verification, co-participant).
+SIGNATURE_TYPES = {
+    "clinician": "1.2.840.10065.1.12.1.1",
+    "client": "1.2.840.10065.1.12.1.7",
+    "guardian": "1.2.840.10065.1.12.1.7",
+    "supervisor": "1.2.840.10065.1.12.1.5",
+    "other": "1.2.840.10065.1.12.1.3",
+}
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+# The parts of a safety plan, as (plan key, extension name) for lists of text.
+SAFETY_TEXTS = [
+    ("warning_signs", "warning-sign"),
+    ("coping_strategies", "coping-strategy"),
+    ("distractions", "distraction"),
+    ("means_safety", "means-safety"),
+    ("reasons_for_living", "reason-for-living"),
+]

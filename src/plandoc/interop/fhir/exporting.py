@@ -14,6 +14,7 @@ the same plan always exports the same ids.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from plandoc.interop.fhir.common import (
     ACHIEVEMENT,
     CAREPLAN_CATEGORY,
     COVERAGE_CLASS,
+    EIN,
     EXT,
     GOAL_ID,
     GOAL_RELATIONSHIP,
@@ -31,7 +33,12 @@ from plandoc.interop.fhir.common import (
     NAMESPACE,
     NPI,
     OBSERVATION_CATEGORY,
+    PARTICIPANT_TYPE,
     PLAN_ID,
+    PLANDOC_CODE,
+    SAFETY_TEXTS,
+    SIGNATURE_TYPE,
+    SIGNATURE_TYPES,
     UCUM,
 )
 from plandoc.model.instruments import Registry
@@ -56,10 +63,18 @@ def export_bundle(plan: Plan, instruments: Registry) -> dict[str, Any]:
         _baseline_observation(index, result, ids, patient, instruments)
         for index, result in enumerate(plan.assessment.baseline_measures)
     ]
+    if plan.medical_necessity:
+        baselines.append(_medical_necessity(plan, ids, patient, practitioner))
     entries += goal_resources + observations + baselines
-    entries.append(
-        _care_plan(plan, ids, patient, practitioner, conditions, goal_resources, baselines)
-    )
+    practice = [_practice(plan, ids)] if plan.practice else []
+    entries += practice
+    care_plan = _care_plan(plan, ids, patient, practitioner, conditions, goal_resources, baselines)
+    if practice:
+        care_plan["contributor"] = [ids.ref("Organization", "practice")]
+    entries.append(care_plan)
+    entries += [
+        _provenance(plan, index, signature, ids) for index, signature in enumerate(plan.signatures)
+    ]
     return {
         "resourceType": "Bundle",
         "id": ids.id("Bundle", "bundle"),
@@ -272,9 +287,11 @@ def _goal(
 
 
 def _objective(objective: Any, ids: _Ids, patient: dict) -> dict[str, Any]:  # type: ignore[type-arg]
+    words = objective.client_statement
     return {
         "resourceType": "Goal",
         "id": ids.id("Goal", objective.id),
+        **({"extension": [_ext("client-statement", valueString=words)]} if words else {}),
         "identifier": [{"system": GOAL_ID, "value": objective.id}],
         **_goal_status(objective.status),
         "category": [{"text": "objective"}],
@@ -369,7 +386,9 @@ def _care_plan(
     activities = [
         {"detail": _drop_empty({
             "extension": [_ext("method-id", valueString=method.id),
-                          _ext("responsible", valueCode=method.responsible)],
+                          _ext("responsible", valueCode=method.responsible)]
+            + ([_ext("client-description", valueString=method.client_description)]
+               if method.client_description else []),
             "code": {"text": method.name},
             "description": method.description,
             "status": "in-progress" if info.status == "active" else "not-started",
@@ -384,6 +403,13 @@ def _care_plan(
         extensions.append(_ext("review-by", valueDate=_date(info.review_by)))
     if info.last_reviewed:
         extensions.append(_ext("last-reviewed", valueDate=_date(info.last_reviewed)))
+    problem = plan.presenting_problem
+    for name, words in (("client-summary", problem.client_summary),
+                        ("client-words", problem.client_words)):  # fmt: skip
+        if words:
+            extensions.append(_ext(name, valueString=words))
+    if plan.safety_plan:
+        extensions.append(_safety_plan(plan.safety_plan))
     return _drop_empty({
         "resourceType": "CarePlan",
         "id": ids.id("CarePlan", "plan"),
@@ -404,4 +430,101 @@ def _care_plan(
         "goal": [{"reference": f"urn:uuid:{g['id']}"} for g in goals],
         "activity": activities,
         "note": [{"time": _date(n.date), "text": n.text} for n in plan.progress_notes],
+    })  # fmt: skip
+
+
+def _contact_ext(name: str, contact: Any, role_key: str) -> dict[str, Any]:
+    return {"url": name, "extension": [
+        {"url": "name", "valueString": contact.name},
+        {"url": role_key, "valueString": getattr(contact, role_key)},
+        {"url": "phone", "valueString": contact.phone},
+    ]}  # fmt: skip
+
+
+def _safety_plan(safety: Any) -> dict[str, Any]:
+    """The safety plan (Stanley-Brown): R4 has no element for one, so plandoc's extension."""
+    parts: list[dict[str, Any]] = []
+    for key, name in SAFETY_TEXTS:
+        parts += [{"url": name, "valueString": text} for text in getattr(safety, key)]
+    parts += [_contact_ext("support", c, "relationship") for c in safety.supports]
+    parts += [_contact_ext("professional", c, "role") for c in safety.professionals]
+    parts.append({"url": "reviewed", "valueDate": _date(safety.reviewed)})
+    return {"url": f"{EXT}safety-plan", "extension": parts}
+
+
+def _medical_necessity(plan: Plan, ids: _Ids, patient: dict, practitioner: dict) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Medical necessity as a ClinicalImpression: the rationale its summary, each functional
+    impairment a finding (domain coded, description as text), the level of care an extension."""
+    necessity = plan.medical_necessity
+    assert necessity is not None
+    level = necessity.level_of_care
+    return _drop_empty({
+        "resourceType": "ClinicalImpression",
+        "id": ids.id("ClinicalImpression", "medical-necessity"),
+        "extension": [_ext("level-of-care", valueCode=level)] if level else [],
+        "status": "completed",
+        "code": {"coding": [{"system": PLANDOC_CODE, "code": "medical-necessity"}],
+                 "text": "Medical necessity"},
+        "subject": patient,
+        "assessor": practitioner,
+        "summary": necessity.rationale,
+        "finding": [{"itemCodeableConcept": {
+            "coding": [{"system": PLANDOC_CODE, "code": item.domain}],
+            "text": item.description}} for item in necessity.functional_impairments],
+    })  # fmt: skip
+
+
+def _practice(plan: Plan, ids: _Ids) -> dict[str, Any]:
+    practice = plan.practice
+    assert practice is not None
+    phones = (("phone", practice.phone), ("fax", practice.fax))
+    telecom = [{"system": system, "value": value} for system, value in phones if value]
+    ids_given = ((NPI, practice.npi), (EIN, practice.tax_id))
+    identifiers = [{"system": system, "value": value} for system, value in ids_given if value]
+    crisis = (
+        [_ext("crisis-phone", valueString=practice.crisis_phone)] if practice.crisis_phone else []
+    )
+    return _drop_empty({
+        "resourceType": "Organization",
+        "id": ids.id("Organization", "practice"),
+        "extension": crisis,
+        "identifier": identifiers,
+        "name": practice.name,
+        "telecom": telecom,
+        "address": [_drop_empty({"line": practice.address, "country": practice.country})],
+    })  # fmt: skip
+
+
+def _provenance(plan: Plan, index: int, signature: Any, ids: _Ids) -> dict[str, Any]:
+    """A signature as a Provenance of the CarePlan: who signed, in what role, when (a
+    `signature` element when signed); what R4 cannot say (the method, the hash of the
+    content signed, a declined reason) in plandoc's extensions."""
+    signed_at = signature.signed_at.isoformat() if signature.signed_at else None
+    when = signed_at or f"{_date(signature.date or plan.plan.created)}T00:00:00Z"
+    extensions = [
+        _ext(name, **{key: value}) for name, key, value in (
+            ("signature-role", "valueCode", signature.role),
+            ("signature-date", "valueDate", _date(signature.date)),
+            ("credentials", "valueString", signature.credentials),
+            ("declined-reason", "valueString", signature.declined_reason),
+            ("signature-method", "valueCode", signature.method),
+            ("signed-at", "valueDateTime", signed_at),
+            ("content-sha256", "valueString", signature.content_sha256),
+            ("parts-sha256", "valueString", json.dumps(signature.parts_sha256, sort_keys=True)
+             if signature.parts_sha256 else None),
+        ) if value is not None
+    ]  # fmt: skip
+    who = {"display": signature.name}
+    signed = signature.date is not None
+    return _drop_empty({
+        "resourceType": "Provenance",
+        "id": ids.id("Provenance", str(index)),
+        "extension": extensions,
+        "target": [ids.ref("CarePlan", "plan")],
+        "recorded": when,
+        "agent": [{"type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "attester"}]},
+                   "role": [{"text": signature.role}], "who": who}],
+        "signature": [{"type": [{"system": SIGNATURE_TYPE,
+                                 "code": SIGNATURE_TYPES[signature.role]}],
+                       "when": when, "who": who}] if signed else [],
     })  # fmt: skip

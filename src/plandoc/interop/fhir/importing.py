@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from plandoc.interop.fhir.common import (
     ACHIEVEMENT,
     CAREPLAN_CATEGORY,
+    EIN,
     EXT,
     GOAL_ID,
     GOAL_RELATIONSHIP,
@@ -28,6 +29,9 @@ from plandoc.interop.fhir.common import (
     NPI,
     OBSERVATION_CATEGORY,
     PLAN_ID,
+    PLANDOC_CODE,
+    SAFETY_TEXTS,
+    SIGNATURE_TYPES,
 )
 from plandoc.model.instruments import Registry, built_in_registry
 from plandoc.planfile.placeholders import fill
@@ -530,16 +534,30 @@ def import_plan(
         "symptom_onset": fill("when and how the symptoms began (FHIR does not carry it)"),
         "prior_treatment": fill("earlier treatment (FHIR does not carry it)"),
     }
-    baselines = [
-        reader.baseline(observation)
-        for ref in plan_.objs("supportingInfo")
-        if (observation := reader.observation(ref))
-    ]
+    baselines = []
+    for ref in plan_.objs("supportingInfo"):
+        found = reader.supporting(ref)
+        if found is not None and found.kind == "Observation":
+            baselines.append(reader.baseline(found))
+        elif found is not None and "medical_necessity" not in plan_data:
+            plan_data["medical_necessity"] = reader.medical_necessity(found)
+        elif found is not None:
+            ref.leave(None, "plandoc keeps one medical necessity")
     if baselines:
         plan_data["assessment"]["baseline_measures"] = baselines
+    ext = _extensions(plan_)
     plan_data["presenting_problem"] = {
         "text": plan_.text("description") or fill("the presenting problem")
     }
+    for name, key in (("client-summary", "client_summary"), ("client-words", "client_words")):
+        words = _ext_value(ext, name, _Obj.text, "valueString")
+        if words:
+            plan_data["presenting_problem"][key] = words
+    if "safety-plan" in ext:
+        plan_data["safety_plan"] = _safety_plan(ext["safety-plan"])
+    practice = reader.practice(plan_)
+    if practice:
+        plan_data["practice"] = practice
     plan_data["diagnoses"] = reader.diagnoses(plan_)
     plan_data["contract"] = {
         "summary": fill("the treatment contract (FHIR does not carry it)"),
@@ -561,6 +579,9 @@ def import_plan(
     notes = reader.notes(plan_)
     if notes:
         plan_data["progress_notes"] = notes
+    signatures = reader.signatures()
+    if signatures:
+        plan_data["signatures"] = signatures
     reader.list_unmapped()
     reader.problems.check()
     return plan_data, reader.unmapped
@@ -1022,13 +1043,142 @@ class _Reader:
             {"code": fill("ICD-10-CM code"), "description": fill("the diagnosis"), "primary": True}
         ]
 
-    def observation(self, ref: _Obj) -> _Resource | None:
-        """The score a supportingInfo reference names; anything else is listed."""
+    def supporting(self, ref: _Obj) -> _Resource | None:
+        """A score (Observation) or plandoc's medical necessity (a ClinicalImpression) that a
+        supportingInfo reference names; anything else is listed."""
         kind, found = self._kind_of(ref.peek("reference"))
+        if found is not None and kind == "ClinicalImpression":
+            code = found.obj("code")
+            if any(c.peek("system") == PLANDOC_CODE and c.peek("code") == "medical-necessity"
+                   for c in _codings(code)):  # fmt: skip
+                return self.resolve(ref, "ClinicalImpression")
+            ref.leave(None, "a clinical impression other than plandoc's medical necessity")
+            return None
         if found is not None and kind != "Observation":
             ref.leave(None, f"supporting information, a {kind}, not a score")
             return None
         return self.linked(ref, "Observation")
+
+    def medical_necessity(self, impression: _Resource) -> dict[str, Any]:
+        self._same_subject(impression)
+        impression.take("code")  # plandoc's own code, checked by `supporting`
+        if impression.peek("status") == "completed":
+            impression.text("status")
+        assessor = impression.obj("assessor")
+        if assessor is not None and assessor.peek("reference") == self.author_target:
+            assessor.take()
+        data: dict[str, Any] = {}
+        rationale = impression.text("summary")
+        if rationale:
+            data["rationale"] = rationale
+        level = _ext_value(_extensions(impression), "level-of-care", _Obj.text, "valueCode")
+        if level:
+            data["level_of_care"] = level
+        impairments = []
+        for finding in impression.objs("finding"):
+            concept = finding.obj("itemCodeableConcept")
+            domain = next((c.peek("code") for c in _codings(concept)
+                           if c.peek("system") == PLANDOC_CODE), None)  # fmt: skip
+            if concept is None or domain is None:
+                finding.leave(None, "a finding that is not a functional impairment")
+                continue
+            concept.take()
+            impairments.append({"domain": domain, "description": concept.peek("text")
+                                or fill("the impairment")})  # fmt: skip
+        if impairments:
+            data["functional_impairments"] = impairments
+        return data
+
+    def practice(self, care_plan: _Resource) -> dict[str, Any] | None:
+        """The practice: the Organization a CarePlan.contributor names (the first)."""
+        for ref in care_plan.objs("contributor"):
+            kind, found = self._kind_of(ref.peek("reference"))
+            if kind == "Organization" and found is not None:
+                return self._organization(self.resolve(ref, "Organization"))
+        return None
+
+    def _organization(self, org: _Resource) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": org.text("name") or fill("the practice's name")}
+        addresses = org.objs("address")
+        if addresses:
+            lines = addresses[0].texts("line")
+            if lines:
+                data["address"] = lines
+            country = addresses[0].text("country")
+            if country:
+                data["country"] = country
+        for point in org.objs("telecom"):
+            system = point.peek("system")
+            if system in ("phone", "fax") and system not in data and point.peek("value"):
+                point.text("system")
+                data[system] = point.text("value")
+        for system, key in ((NPI, "npi"), (EIN, "tax_id")):
+            value = _identifier(org, system)
+            if value:
+                data[key] = value
+        crisis = _ext_value(_extensions(org), "crisis-phone", _Obj.text, "valueString")
+        if crisis:
+            data["crisis_phone"] = crisis
+        return data
+
+    def signatures(self) -> list[dict[str, Any]]:
+        """Each Provenance of the care plan -> a signature: who, in what role, when."""
+        found = []
+        for provenance in self.resources:
+            if provenance.kind != "Provenance" or not any(
+                self._points_to(t, self.care_plan) for t in provenance.objs("target")
+            ):
+                continue
+            self.used.add(id(provenance))
+            found.append(self._signature(provenance))
+        return found
+
+    def _signature(self, provenance: _Resource) -> dict[str, Any]:
+        for target in provenance.objs("target"):
+            if self._points_to(target, self.care_plan):
+                target.take()
+        ext = _extensions(provenance)
+        agents = provenance.objs("agent")
+        who = agents[0].obj("who") if agents else None
+        signs = provenance.objs("signature")
+        types = [c.peek("code") for s in signs for c in s.objs("type")]
+        by_type = {code: role for role, code in reversed(SIGNATURE_TYPES.items())}
+        role = _ext_value(ext, "signature-role", _Obj.text, "valueCode")
+        if role is None and types and types[0] in by_type:
+            role = by_type[types[0]]
+            self.unmapped.append(f"{provenance.label}: role {role}, from the signature's type "
+                                 "(inferred)")  # fmt: skip
+        recorded = provenance.text("recorded")
+        date = _ext_value(ext, "signature-date", _Obj.text, "valueDate")
+        if date is None and signs:
+            date = (signs[0].peek("when") or recorded or "")[:10] or None
+        data: dict[str, Any] = {
+            "role": role or fill("client, guardian, clinician, supervisor or other"),
+            "name": (who.text("display") if who else None) or fill("the signer's name"),
+        }
+        if agents:
+            agents[0].take()  # who signed, in the role read above
+        for sign in signs:
+            sign.take()  # its type, time and signer: the role, date and name read
+        if date:
+            data["date"] = date
+        for name, key, read, value_key in (
+            ("credentials", "credentials", _Obj.text, "valueString"),
+            ("declined-reason", "declined_reason", _Obj.text, "valueString"),
+            ("signature-method", "method", _Obj.text, "valueCode"),
+            ("signed-at", "signed_at", _Obj.text, "valueDateTime"),
+            ("content-sha256", "content_sha256", _Obj.text, "valueString"),
+        ):
+            value = _ext_value(ext, name, read, value_key)
+            if value is not None:
+                data[key] = value
+        parts = _ext_value(ext, "parts-sha256", _Obj.text, "valueString")
+        if parts is not None:
+            try:
+                data["parts_sha256"] = json.loads(parts)
+            except ValueError:
+                self.problems.add(f"{provenance.label}.extension", "parts-sha256 is not JSON")
+        return data
 
     def methods(self, care_plan: _Resource) -> list[tuple[dict[str, Any], list[_Resource]]]:
         """Each activity with a detail -> (method, the goals it serves)."""
@@ -1059,7 +1209,9 @@ class _Reader:
         if dates:
             description = (f"{description} Planned {dates}." if description
                            else fill(f"what it involves (planned {dates})"))  # fmt: skip
+        words = _ext_value(ext, "client-description", _Obj.text, "valueString")
         return {
+            **({"client_description": words} if words else {}),
             "id": _ext_value(ext, "method-id", _Obj.text, "valueString") or f"M{index + 1}",
             "name": _concept_text(code) or _coding_display(code) or fill("the intervention"),
             "description": description or fill("what it involves"),
@@ -1311,6 +1463,9 @@ class _Reader:
         status = self._status(goal)
         if status:
             data["status"] = status
+        words = _ext_value(_extensions(goal), "client-statement", _Obj.text, "valueString")
+        if words:
+            data["client_statement"] = words
         return data
 
     def _observations_of(self, goal: _Resource) -> list[_Resource]:
@@ -1484,6 +1639,41 @@ def _dates(period: _Obj) -> str | None:
     if start and end:
         return f"from {start} to {end}"
     return f"from {start}" if start else f"until {end}" if end else None
+
+
+def _safety_plan(ext: _Obj) -> dict[str, Any]:
+    """plandoc's safety-plan extension -> the safety plan."""
+    ext.text("url")
+    parts: dict[str, list[_Obj]] = {}
+    for part in ext.objs("extension"):
+        parts.setdefault(part.peek("url") or "", []).append(part)
+    data: dict[str, Any] = {}
+    for key, name in SAFETY_TEXTS:
+        texts = [t for p in parts.get(name, []) if (t := p.text("valueString"))]
+        for part in parts.get(name, []):
+            part.text("url")
+        if texts or key in ("warning_signs", "coping_strategies"):
+            data[key] = texts or [fill(key.replace("_", " "))]
+    for name, key, role in (("support", "supports", "relationship"),
+                            ("professional", "professionals", "role")):  # fmt: skip
+        people = []
+        for part in parts.get(name, []):
+            part.text("url")
+            fields = {p.peek("url"): p for p in part.objs("extension")}
+            person = {}
+            for field in ("name", role, "phone"):
+                value = fields[field].text("valueString") if field in fields else None
+                if field in fields:
+                    fields[field].text("url")
+                person[field] = value or fill(f"the {field}")
+            people.append(person)
+        if people:
+            data[key] = people
+    reviewed = parts.get("reviewed", [])
+    data["reviewed"] = (reviewed[0].text("valueDate") if reviewed else None) or fill("YYYY-MM-DD")
+    if reviewed:
+        reviewed[0].text("url")
+    return data
 
 
 def _value(observation: _Obj) -> int | float | None:
