@@ -31,10 +31,12 @@ def export_fhir(
     """Export plans as HL7 FHIR R4 Bundles (<plan id>-v<version>.fhir.json).
 
     \b
-    Each bundle holds the Patient, Practitioner, Coverage, a Condition per
-    diagnosis, a Goal per goal and per objective, an Observation per score
-    and one CarePlan; references resolve inside the bundle and ids are the
-    same for the same plan. A plan with errors is reported and not exported.
+    Each bundle holds the Patient, Practitioner, Coverage, the practice's
+    Organization, a Condition per diagnosis, a Goal per goal and per
+    objective, an Observation per score, a ClinicalImpression (medical
+    necessity), one CarePlan and a Provenance per signature; references
+    resolve inside the bundle and ids are the same for the same plan. A
+    plan with errors is reported and not exported.
 
     \b
     Examples:

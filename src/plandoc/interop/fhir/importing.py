@@ -2,8 +2,11 @@
 
 What FHIR does not carry (the treatment contract, the time estimate, the
 narrative history...) becomes a "FILL IN" placeholder that `plandoc validate`
-names, and anything it cannot map is listed, never dropped in silence. The
-docs' FHIR page lists each field and its FHIR home.
+names. Anything it does not map is listed with the reason, never dropped in
+silence: each value read is marked (`_Obj`'s accessors), and the JSON of the
+resources read is then walked for the parts holding no value read
+(`_Reader.list_unmapped`). The docs' FHIR page lists each field and its FHIR
+home.
 """
 
 from __future__ import annotations
