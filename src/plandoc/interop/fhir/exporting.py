@@ -6,8 +6,11 @@ provider (`Practitioner`, NPI as identifier), a `Condition` per diagnosis
 of its goal), an `Observation` per recorded score (LOINC-coded where the
 instrument has a code), and one `CarePlan` that addresses the conditions,
 names the goals, has an activity per method (linked to the objectives that
-use it) and a note per progress note. Every reference resolves inside the
-bundle: `urn:uuid:` full URLs made from the plan id and the item's own id, so
+use it) and a note per progress note; the practice (`Organization`, the
+CarePlan's contributor), the medical necessity (`ClinicalImpression`, in its
+supportingInfo) and a `Provenance` per signature; the safety plan and what
+else R4 has no place for in plandoc's extensions. Every reference resolves
+inside the bundle: `urn:uuid:` full URLs made from the plan id and the item's own id, so
 the same plan always exports the same ids.
 """
 
