@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -416,6 +417,53 @@ def write_documents(
         )
     )  # waits for all; the first error (if any) is raised, as writing in turn would
     return written
+
+
+def staged_name(name: str, stage: str) -> str:
+    """Where a document named `name` is written before a build keeps it: a temporary
+    file's name (see `remove_unfinished`), made from the name and the build's `stage`."""
+    digest = hashlib.sha256(f"{stage}/{name}".encode()).hexdigest()[:16]
+    return f"{UNFINISHED_PREFIX}{digest}{UNFINISHED_SUFFIX}"
+
+
+def stage_documents(
+    plan: Plan,
+    layout: Layout,
+    documents: dict[str, bytes],
+    output_folder: Path,
+    stage: str,
+    mode: int = OUTPUT_MODE,
+) -> list[str]:
+    """Write each document, whole and confirmed, under its staged name (`staged_name`);
+    `keep_staged` gives it its own name, `discard_staged` removes it. The names."""
+    make_output_folder(output_folder, folder_mode(mode))
+    names = [output_name(plan, layout, fmt) for fmt in documents]
+    staged = [output_folder / staged_name(name, stage) for name in names]
+    list(
+        _writers().map(
+            lambda target, content: write_atomically(target, content, mode),
+            staged,
+            documents.values(),
+        )
+    )
+    return names
+
+
+def keep_staged(output_folder: Path, names: Iterable[str], stage: str) -> None:
+    """Each staged document renamed to its own name (atomically; never onto a link)."""
+    for name in names:
+        target = output_folder / name
+        try:
+            refuse_unless_file(target)
+            os.replace(output_folder / staged_name(name, stage), target)
+        except OSError as error:
+            raise OutputError(f"cannot write {target}: {error.strerror}") from None
+
+
+def discard_staged(output_folder: Path, names: Iterable[str], stage: str) -> None:
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.unlink(output_folder / staged_name(name, stage))
 
 
 _WRITERS: tuple[int, ThreadPoolExecutor] | None = None
