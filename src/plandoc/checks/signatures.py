@@ -182,9 +182,11 @@ def describe_parts(changed: list[str], added: list[str], removed: list[str]) -> 
 
 
 def _part_name(part: str) -> str:
-    """'goal G2' as it is (its id quoted as a plan value); 'time_estimate' -> 'the time
-    estimate'."""
+    """'goal G2' as it is (its id a plan value); 'time_estimate' -> 'the time estimate';
+    any other name (written in the plan file's parts_sha256) a plan value."""
     kind, _, ident = part.partition(" ")
     if ident and kind in ("goal", "objective", "method"):
         return f"{kind} {plan_value(ident)}"
-    return "the " + part.replace("_", " ")
+    if part in Plan.model_fields:  # a section of the format: its name is plandoc's
+        return "the " + part.replace("_", " ")
+    return f"the part {plan_value(part)}"  # a name the plan file gave: the plan's words
