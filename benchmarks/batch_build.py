@@ -1,10 +1,14 @@
 """Batch build figures for N synthetic plans: cold, no-op, one plan changed, layout touched, memory.
 
-    python benchmarks/batch_build.py 1000 [--jobs 2] [--runs 3] [--json FILE]
+    python benchmarks/batch_build.py 1000 [--plans synthetic|spec] [--jobs 2] [--runs 3]
+        [--src FOLDER] [--cold-only] [--json FILE]
 
-Each measurement runs `plandoc.builds.batch.build` in a fresh Python process (so its
-peak memory is its own) over N seeded synthetic plans (benchmarks/synthetic_plans.py),
-md + html + docx, the standard layout (served from a copy, so it can be touched).
+Each measurement runs `plandoc.builds.batch.build` in a fresh Python process (so
+its peak memory is its own) over N seeded synthetic plans
+(benchmarks/synthetic_plans.py: at most one chart each), or, with `--plans spec`,
+N variants of the format specification's example plan (benchmarks/spec_variants.py:
+two charts each, as the issue 21 targets are stated), md + html + docx, the standard
+layout (served from a copy, so it can be touched).
 Times are medians over --runs runs (the cold build: one run per --runs, each into
 a new output folder). Peak memory is the parent's maximum resident set size.
 """
@@ -25,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.spec_variants import write_variants  # noqa: E402
 from benchmarks.synthetic_plans import write_plans  # noqa: E402
 
 RUN_ONE = """
@@ -42,8 +47,8 @@ print(json.dumps({"seconds": seconds, "peak_rss_mib": peak, **counts}))
 """
 
 
-def run(plans: Path, out: Path, layouts: Path, jobs: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def run(plans: Path, out: Path, layouts: Path, jobs: int, src: Path = ROOT / "src") -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
         [sys.executable, "-c", RUN_ONE, str(plans), str(out), str(layouts), str(jobs)],
         cwd=layouts.parent,
@@ -61,32 +66,52 @@ def main() -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--plans", choices=("synthetic", "spec"), default="synthetic")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "src",
+        help="the plandoc sources to measure (another worktree's, to compare)",
+    )
+    parser.add_argument("--cold-only", action="store_true", help="only the cold builds")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="plandoc-bench-"))
     try:
         plans, layouts = work / "plans", work / "layouts"
-        write_plans(args.count, plans)
-        shutil.copytree(ROOT / "templates" / "standard", layouts / "standard")
-        cold = [run(plans, work / f"out{i}", layouts, args.jobs) for i in range(args.runs)]
+        (write_variants if args.plans == "spec" else write_plans)(args.count, plans)
+        shutil.copytree(args.src.parent / "templates" / "standard", layouts / "standard")
+        cold = [
+            run(plans, work / f"out{i}", layouts, args.jobs, args.src) for i in range(args.runs)
+        ]
+        if args.cold_only:
+            seconds = statistics.median(r["seconds"] for r in cold)
+            figures = {"plans": args.count, "kind": args.plans, "jobs": args.jobs,
+                       "cold_seconds": seconds, "cold_plans_per_second": args.count / seconds,
+                       "cold_runs": [r["seconds"] for r in cold]}  # fmt: skip
+            print(json.dumps(figures, indent=1))
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=1))
+            return
         out = work / "out0"
-        noop = [run(plans, out, layouts, args.jobs) for _ in range(args.runs)]
+        noop = [run(plans, out, layouts, args.jobs, args.src) for _ in range(args.runs)]
         changed = []
         for i in range(args.runs):
             path = plans / "plan-000000.json"
             data = json.loads(path.read_text())
             data["goals"][0]["statement"] = f"Changed statement {i}."
             path.write_text(json.dumps(data))
-            changed.append(run(plans, out, layouts, args.jobs))
+            changed.append(run(plans, out, layouts, args.jobs, args.src))
         touched = []
         for i in range(min(args.runs, 1 if args.count > 2000 else args.runs)):
             css = layouts / "standard" / "style.css"
             css.write_text(css.read_text() + f"\n/* touched {i} */\n")
-            touched.append(run(plans, out, layouts, args.jobs))
+            touched.append(run(plans, out, layouts, args.jobs, args.src))
         for runs in (cold, noop, changed, touched):
             assert all(r["failed"] == 0 for r in runs), runs
         figures = {
             "plans": args.count,
+            "kind": args.plans,
             "jobs": args.jobs,
             "cold_seconds": statistics.median(r["seconds"] for r in cold),
             "cold_plans_per_second": args.count / statistics.median(r["seconds"] for r in cold),

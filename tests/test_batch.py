@@ -428,14 +428,15 @@ def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path
     from plandoc.errors import OutputError
 
     out = tmp_path / "out"
-    real_write, written = plandoc.builds.batch.write_documents, []
+    real_write, written = plandoc.builds.batch.stage_documents, []
 
-    def write_documents(*arguments):
+    def stage_documents(*arguments):  # a build writes each plan's documents staged first
         if len(written) == 3:
             raise OutputError("cannot write: Read-only file system")
         written.append(real_write(*arguments))
+        return written[-1]
 
-    monkeypatch.setattr(plandoc.builds.batch, "write_documents", write_documents)
+    monkeypatch.setattr(plandoc.builds.batch, "stage_documents", stage_documents)
     with pytest.raises(OutputError):
         build(BuildOptions(plans, out))
     monkeypatch.undo()

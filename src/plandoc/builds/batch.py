@@ -27,6 +27,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import signal
 import time
 from array import array
@@ -43,13 +44,16 @@ from plandoc.builds.output_files import (
     DOCUMENT_NAME,
     OUTPUT_MODE,
     LinkRefused,
+    discard_staged,
     document_name,
     folder_mode,
     is_file,
+    keep_staged,
     make_output_folder,
     read_own_file,
     remove_file,
     remove_unfinished,
+    stage_documents,
     take_lock,
     write_atomically,
     write_documents,
@@ -94,6 +98,7 @@ class BuildOptions:
     practice: tuple[tuple[str, object], ...] = ()  # plandoc.toml's [practice], as pairs
     signing: SigningSettings | None = None  # plandoc.toml's [signing]: sign every PDF
     newer_versions: frozenset[str] = frozenset()  # plan files a newer version replaces
+    stage: str = ""  # this build's own token, in the names of documents written before kept
 
     @classmethod
     def from_settings(
@@ -339,20 +344,26 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
             todo.append(number)
     try:
         with _workers(options.jobs) as run:
-            to_check = ((n, (records[n].input, options)) for n in todo)
-            for number, outcome in run(_check_one, to_check):
+            # One pass checks each plan and, when it passes, renders it and writes its
+            # documents under names of this build's own (staged): whether they are kept
+            # waits for what only all the plans tell (two files of one plan id).
+            options = dataclasses.replace(options, stage=secrets.token_hex(8))
+            to_check = ((n, (records[n].input, records[n].input_hash, options)) for n in todo)
+            for number, outcome in run(_check_and_render, to_check, _render_chunk(options)):
                 _apply(records[number], outcome)
                 statements.add(number, outcome.statements.split(",") if outcome.statements else ())
             options = _excuse_older_versions(records, todo, options)
             _refuse_duplicate_ids(records)
             for number in todo:  # (a current plan was counted already, even if refused now)
+                record = records[number]
+                _keep_rendered(record, options, manifest, progress)
                 # A failing plan keeps its manifest entry: its last good documents
                 # are still its own, never orphans to prune. But they are no longer
                 # current: the next build checks the plan again, and fails it again.
-                if records[number].status == "failed":
-                    manifest.not_current(_plan_key(records[number].input, options.input_dir))
+                if record.status == "failed":
+                    manifest.not_current(_plan_key(record.input, options.input_dir))
                     if progress:
-                        progress(records[number])
+                        progress(record)
             to_render = (
                 (n, (records[n].input, records[n].input_hash, options))
                 for n in todo
@@ -366,8 +377,15 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
                 if progress:
                     progress(record)
     except BaseException:  # interrupted, or the disk is full: what finished is recorded
+        # The plans rendered so far are kept, but those whose id is in two of the files
+        # read so far (a plan not read yet may claim one kept: the next build tells).
+        with contextlib.suppress(OutputError):
+            _refuse_duplicate_ids(records)
+            for record in records:
+                _keep_rendered(record, options, manifest, progress)
         with contextlib.suppress(OutputError):  # if even that fails, the last manifest stays
             manifest.save(force=True)
+        remove_unfinished(options.output)  # documents staged but not kept (the workers done)
         raise
     manifest.save(force=True)
     orphans = _orphans(options.output, manifest)
@@ -379,6 +397,24 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
         orphans = []
     repeated = statements.repeated(lambda n: records[n].plan_id or "", options.repeat_limit)
     return BuildResult(records, orphans, pruned, time.perf_counter() - started, repeated)
+
+
+def _keep_rendered(
+    record: PlanRecord, options: BuildOptions, manifest: Manifest, progress: Progress | None
+) -> None:
+    """A plan rendered in the check pass: its staged documents kept (and the plan built,
+    in the manifest), or removed when it was refused since (its id is in two files)."""
+    if not record.entry or not options.stage or record.status not in ("checked", "failed"):
+        return
+    if record.status == "checked":
+        keep_staged(options.output, record.outputs(), options.stage)
+        record.status = "built"
+        manifest.remember(_plan_key(record.input, options.input_dir), record.entry)
+        if progress:
+            progress(record)
+    else:
+        discard_staged(options.output, record.outputs(), options.stage)
+        record.entry = ""
 
 
 # --- the two passes, run in worker processes ----------------------------------
@@ -406,7 +442,7 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
     record.status = _STATUSES[outcome.status]  # the parent's own string, not one per plan
     if outcome.plan_id is not None:
         record.plan_id, record.version = outcome.plan_id, outcome.version
-    if outcome.entry:
+    if outcome.entry:  # (a staged plan's hash is in its entry too)
         record.entry, record.input_hash = outcome.entry, ""
     record.errors += outcome.errors
     record.warnings += outcome.warnings
@@ -450,7 +486,29 @@ def _excuse_older_versions(
 
 
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
+    return _checked_outcome(_check_file(path, options), options)
+
+
+def _check_and_render(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
+    """The plan checked and, when it passes, rendered: its documents written staged
+    (see `output_files.stage_documents`), its manifest entry in the outcome. Each plan
+    is read and checked once a build (but a plan excused by a newer version of it,
+    which is checked again, excused, and rendered in a pass of its own)."""
     checked = _check_file(path, options)
+    outcome = _checked_outcome(checked, options)
+    if outcome.status != "checked":
+        return outcome
+    rendered = _render_checked(checked, input_hash, options)
+    if rendered.status == "failed":
+        return outcome._replace(
+            status="failed",
+            errors=outcome.errors + rendered.errors,
+            problems=outcome.problems + rendered.problems,
+        )
+    return outcome._replace(entry=rendered.entry)
+
+
+def _checked_outcome(checked: CheckedPlan, options: BuildOptions) -> _Outcome:
     problems = checked.all_problems
     counts = {
         "errors": sum(p.severity is Severity.ERROR for p in problems),
@@ -471,13 +529,27 @@ def _check_one(path: str, options: BuildOptions) -> _Outcome:
 
 def _render_one(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
     checked = _check_file(path, options)
+    return _render_checked(checked, input_hash, dataclasses.replace(options, stage=""))
+
+
+def _render_checked(checked: CheckedPlan, input_hash: str, options: BuildOptions) -> _Outcome:
+    """Render a plan that passed, writing its documents (staged, with `options.stage`)."""
     assert checked.plan is not None
     fingerprints = _LayoutFingerprints(options.layout_folders)
     used: list[str] = []
+    written: list[str] = []
     for layout, documents in render_checked(checked, options.settings):
         if isinstance(documents, Problem):  # a format the layout does not make, a bug of ours
+            if options.stage:  # none of its documents is kept
+                discard_staged(options.output, written, options.stage)
             return _Outcome("failed", errors=1, problems=(documents,))
-        write_documents(checked.plan, layout, documents, options.output, options.file_mode)
+        if options.stage:
+            names = stage_documents(
+                checked.plan, layout, documents, options.output, options.stage, options.file_mode
+            )
+            written += names
+        else:
+            write_documents(checked.plan, layout, documents, options.output, options.file_mode)
         used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]
@@ -554,8 +626,8 @@ class _workers:
             yield from waiting.popleft().result()
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+        if self.pool is not None:  # work not started is dropped; a chunk started finishes
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

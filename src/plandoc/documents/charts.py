@@ -15,11 +15,12 @@ text), and the numbers are always also in a table beside the chart.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from xml.sax.saxutils import escape
 
 from plandoc.model.instruments import Band, Instrument
@@ -127,8 +128,15 @@ def text_width(text: str, size: int, bold: bool = False) -> float:
     """How wide `text` is drawn, in units: the PNG's font, measured at the PNG's scale;
     the SVG's (Liberation Sans, Arial) is as wide within a few per cent, and a bold face
     is taken `BOLD_WIDER` wider, so a box measured here holds the text in both."""
-    width = _font(size * SCALE).getlength(text) / SCALE
+    width = _length(text, size)
     return width * BOLD_WIDER + 1 if bold else width
+
+
+@lru_cache(maxsize=4096)
+def _length(text: str, size: int) -> float:
+    """`text`'s width in units at `size` (measured once a process per text and size: a
+    chart measures each label several times, and most labels recur from plan to plan)."""
+    return _font(size * SCALE).getlength(text) / SCALE
 
 
 def overlap(a: tuple[float, ...], b: tuple[float, ...], gap: float = 0) -> bool:
@@ -444,17 +452,16 @@ def png(
     date_format: str = "%Y-%m-%d",
     words: ChartWords | None = None,
 ) -> bytes:
-    """The chart as a PNG: drawn in a fixed palette, so it is small and quick to encode;
-    its text sized for a body of `font_size` points, its dates in `date_format` (or its
-    words' language)."""
+    """The chart as a PNG: drawn in a fixed palette of 4 bits a pixel, so it is small and
+    quick to encode; its text sized for a body of `font_size` points, its dates in
+    `date_format` (or its words' language)."""
     from PIL import Image, ImageDraw  # imported when a chart is drawn, not at start-up
 
     chart = chart_layout(progress, font_size, date_format, words)
     k = SCALE
     image = Image.new("P", (WIDTH * k, HEIGHT * k), 0)
-    image.putpalette([channel for color in PALETTE for channel in color])
     draw = ImageDraw.Draw(image)
-    ink = {color: index for index, color in enumerate(PALETTE)}
+    ink = INK_INDEX
     x0, y0, x1, y1 = chart.axis
     for x, y, w, h, fill in chart.bands:
         draw.rectangle([x * k, y * k, (x + w) * k, (y + h) * k], fill=ink[fill])
@@ -472,18 +479,68 @@ def png(
         r = 4 * k
         draw.ellipse([x - r, y - r, x + r, y + r], fill=ink[LINE])
     for text in chart.texts:
-        font = _font(text.size * k)
-        anchor = {"start": "ls", "middle": "ms", "end": "rs"}[text.anchor]
+        anchor = ANCHORS[text.anchor]
         for shift in (0, 0.5) if text.bold else (0,):  # the built-in font has no bold
-            xy = (text.x * k + shift * k, text.y * k)
-            draw.text(xy, text.text, fill=ink[text.color], font=font, anchor=anchor)
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=1)
-    return out.getvalue()
+            _draw_text(draw, text.x * k + shift * k, text.y * k, text, anchor, ink[text.color])
+    return _png_bytes(image)
+
+
+ANCHORS = {"start": "ls", "middle": "ms", "end": "rs"}
+
+
+def _draw_text(draw, x: float, y: float, text: Text, anchor: str, ink: int) -> None:  # type: ignore[no-untyped-def]
+    """`text` drawn at (x, y) in pixels, as Pillow's `ImageDraw.text` draws one line in a
+    palette image (`fontmode` "1"), but with the glyphs' bitmap made once a process for
+    each text, size, anchor and place within a pixel (see `_text_mask`)."""
+    size = text.size * SCALE
+    font = _font(size)
+    if "\n" in text.text or not hasattr(font, "getmask2"):  # never in a chart; to be safe
+        draw.text((x, y), text.text, fill=ink, font=font, anchor=anchor)
+        return
+    fraction_x, whole_x = math.modf(x)
+    fraction_y, whole_y = math.modf(y)
+    mask, (dx, dy) = _text_mask(text.text, size, anchor, fraction_x, fraction_y)
+    draw.draw.draw_bitmap((int(whole_x) + dx, int(whole_y) + dy), mask, ink)
+
+
+@lru_cache(maxsize=2048)
+def _text_mask(text: str, size: int, anchor: str, fraction_x: float, fraction_y: float):  # type: ignore[no-untyped-def]
+    """The one-bit bitmap of `text` and its offset, as `ImageDraw.text` makes them: the
+    same labels (ticks, bands, targets, scores, dates) recur from chart to chart, and
+    making a label's bitmap is most of the cost of drawing it."""
+    return _font(size).getmask2(text, "1", anchor=anchor, start=(fraction_x, fraction_y))
+
+
+def _png_bytes(image) -> bytes:  # type: ignore[no-untyped-def]
+    """A palette image as a PNG of 4 bits a pixel (the palette has fewer than 16 colours):
+    half the data of 8 bits to compress, no filters (rows of a flat chart repeat, which
+    the compression finds), zlib level 1; no chunk but the required ones, so nothing in
+    it but the pixels and the palette, and the same pixels give the same bytes."""
+    width, height = image.size
+    raw = image.tobytes("raw", "P;4")
+    stride = (width + 1) // 2
+    rows = b"".join(b"\0" + raw[at : at + stride] for at in range(0, len(raw), stride))
+    header = struct.pack(">IIBBBBB", width, height, 4, 3, 0, 0, 0)
+    palette = bytes(channel for color in PALETTE for channel in color)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"PLTE", palette),
+            _chunk(b"IDAT", zlib.compress(rows, 1)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 # Every colour the chart uses: white first (the background).
 PALETTE = [(255, 255, 255), INK, MUTED, GRID, LINE, TARGET, *BAND_TINTS]
+assert len(PALETTE) <= 16  # the PNG has 4 bits a pixel
+INK_INDEX = {color: index for index, color in enumerate(PALETTE)}
 
 
 # The PNG's text face: the Word document's body font, Arial, as its metric twin Liberation

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from plandoc.documents import charts, table_widths
@@ -795,15 +797,63 @@ def add_custom_properties(parts: dict[str, bytes], fingerprint: Fingerprint) -> 
 
 
 def zip_package(parts: dict[str, bytes]) -> bytes:
-    """The parts as a zip with fixed order, dates and attributes: same parts, same bytes."""
+    """The parts as a zip with fixed order, dates and attributes: same parts, same bytes.
+
+    Each part's entry (its local header and compressed data, and its central directory
+    record) is made by `zipfile` on its own and kept (see `_zip_entry`): most parts are
+    the same from plan to plan of one layout (the styles, the numbering, the settings,
+    the fonts' table...), so each is compressed once a process, not once a document.
+    The entries are then laid end to end, each central record given its entry's offset,
+    as `zipfile` lays them: the bytes are those `zipfile` writes for the whole package."""
     order = ["[Content_Types].xml", "_rels/.rels"]
     names = order + sorted(name for name in parts if name not in order)
+    local: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name in names:
+        data = parts[name]
+        entry = _zip_entry(name, data) if name not in UNCACHED_PARTS else _make_entry(name, data)
+        record, directory = entry
+        local.append(record)
+        central.append(directory[:42] + struct.pack("<L", offset) + directory[46:])
+        offset += len(record)
+    directory_bytes = b"".join(central)
+    end = struct.pack(
+        zipfile.structEndArchive,
+        zipfile.stringEndArchive,
+        0,
+        0,
+        len(names),
+        len(names),
+        len(directory_bytes),
+        offset,
+        0,
+    )
+    return b"".join(local) + directory_bytes + end
+
+
+# Parts that differ from plan to plan (not worth keeping): the document's text.
+UNCACHED_PARTS = frozenset({"word/document.xml"})
+
+
+@lru_cache(maxsize=512)
+def _zip_entry(name: str, data: bytes) -> tuple[bytes, bytes]:
+    return _make_entry(name, data)
+
+
+def _make_entry(name: str, data: bytes) -> tuple[bytes, bytes]:
+    """One part's local record (header and deflated data) and its central directory
+    record (its offset 0, to be set), as `zipfile` writes them in a package."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            package.writestr(info, parts[name], compresslevel=6)
-    return buffer.getvalue()
+        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.create_system = 0
+        info.external_attr = 0
+        package.writestr(info, data, compresslevel=6)
+        start = package.start_dir
+    written = buffer.getvalue()
+    end = written.rindex(zipfile.stringEndArchive)
+    directory = written[start:end]
+    assert len(directory) >= 46 and struct.unpack("<L", directory[42:46]) == (0,)
+    return written[:start], directory
