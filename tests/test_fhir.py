@@ -249,7 +249,7 @@ def test_what_plandoc_does_not_map_is_listed_never_dropped(tmp_path):
     path.write_text(json.dumps(_bundle_with(add)))
     result = CliRunner().invoke(main, ["import-fhir", str(path), "-o", str(tmp_path / "p.json"),
                                        "--format", "json"])  # fmt: skip
-    assert result.exit_code == 0 and "not mapped: CarePlan.careTeam: not mapped" in result.output
+    assert result.exit_code == 0 and "import: CarePlan.careTeam: not mapped" in result.output
 
 
 def test_export_refuses_a_plan_with_errors(tmp_path, plan_data, write_plan):

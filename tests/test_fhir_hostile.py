@@ -318,9 +318,9 @@ def test_names_and_ids_from_the_file_in_not_mapped_lines_are_values(tmp_path):
     result = _import(tmp_path, bundle)
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output and "forged" not in result.output
-    assert f"not mapped: CarePlan.{HIDDEN_VALUE}: not mapped" in result.output
-    assert "not mapped: CarePlan.careTeam: not mapped" in result.output  # FHIR's own name
-    assert f"not mapped: {HIDDEN_VALUE}/{HIDDEN_VALUE}: not read" in result.output
+    assert f"import: CarePlan.{HIDDEN_VALUE}: not mapped" in result.output
+    assert "import: CarePlan.careTeam: not mapped" in result.output  # FHIR's own name
+    assert f"import: {HIDDEN_VALUE}/{HIDDEN_VALUE}: not read" in result.output
     assert f"Condition/{HIDDEN_VALUE}.code: no ICD-10-CM coding" in result.output
     _assert_one_line_each(result)
     shown_ = _import(tmp_path, bundle, "--values")

@@ -140,6 +140,6 @@ def import_fhir(
         output = settings.input / f"{plan_id}.{file_format}"
     _refuse_overwrite(output, force)
     write_output(output, content, settings.file_mode)
-    print_problems(Problem(str(bundle), None, (), f"not mapped: {line}") for line in unmapped)
+    print_problems(Problem(str(bundle), None, (), f"import: {line}") for line in unmapped)
     left = sum(1 for _ in placeholders(plan))
     _wrote(output, _to_fill(left, output))
