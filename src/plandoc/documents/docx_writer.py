@@ -201,7 +201,7 @@ class _BodyBuilder:
         return self.runs if self.runs is not None else self.open_paragraph()
 
     def add_text(self, text: str, code: bool = False) -> None:
-        if " " in text and any(character.isdigit() for character in text):
+        if " " in text and table_widths.HAS_DIGIT.search(text):
             text = keep_dates_whole(text)
         self.current_runs().append(
             _Run(text, self.bold > 0, self.italic > 0, self.strike > 0, code)

@@ -46,6 +46,7 @@ DATE = (
     rf"|(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS})\.? \d{{4}}"
     rf"|\d{{1,2}} de (?:{_MESES}) de \d{{4}}"
 )
+HAS_DIGIT = re.compile(r"\d")  # a text that may hold a date: one search, not one per character
 DATE_IN_TEXT = re.compile(rf"(?<![\w/.-])(?:{DATE})(?![\w/-])")
 _UNBREAKABLE = re.compile(
     rf"""(?:{DATE})
