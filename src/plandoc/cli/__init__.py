@@ -13,6 +13,7 @@ runs, so `plandoc --version` and `--help` load little more than Click.
     layouts.py    layouts, layouts show
     signing.py    sign
     verify.py     verify
+    serve.py      serve (the web stack imported only when it runs)
 """
 
 import os
@@ -21,7 +22,7 @@ import os
 # cost of 10 ms or more at every start; the command line uses none.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from plandoc.cli import authoring, builds, fhir, layouts, plans, signing, verify  # noqa: F401
+from plandoc.cli import authoring, builds, fhir, layouts, plans, serve, signing, verify  # noqa: F401
 from plandoc.cli.app import main
 
 __all__ = ["main"]
