@@ -295,6 +295,12 @@ def test_an_edit_shows_and_a_broken_edit_keeps_the_last_good_document(folder):
     assert "Show the last good document" in page
     last = client.get("/document/adult-ptsd.json?layout=standard&last=1")
     assert last.status_code == 200 and "Sleeps through the night" in last.text
+    plan.write_text("{ not json", "utf-8")  # unreadable: no layout of its own any more
+    site.changed()
+    page = client.get("/plan/adult-ptsd.json").text
+    assert "cannot be rendered" in page and "Show the last good document" in page
+    last = client.get("/document/adult-ptsd.json?layout=&last=1")
+    assert last.status_code == 200 and "Sleeps through the night" in last.text
 
 
 def test_a_saved_file_is_seen_within_a_second(folder):

@@ -336,6 +336,9 @@ def document(request: Request) -> Response:
         else:
             _, body = _render(site, path, layout, "html")
             site.last_good[key] = body
+            # and as the plan's last good document in any layout, for when an edit leaves
+            # the plan without a layout of its own (unreadable)
+            site.last_good[(relative, "")] = body
     headers = {"Content-Security-Policy": DOCUMENT_POLICY}
     return Response(body, media_type=CONTENT_TYPES["html"], headers=headers)
 
