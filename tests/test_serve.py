@@ -303,7 +303,9 @@ def test_an_edit_shows_and_a_broken_edit_keeps_the_last_good_document(folder):
     assert last.status_code == 200 and "Sleeps through the night" in last.text
 
 
-def test_a_saved_file_is_seen_within_a_second(folder):
+def test_a_saved_file_is_seen(folder):
+    """Correctness, not speed: the change arrives (the project times nothing in tests;
+    benchmarks/serve_reload.py measures how soon)."""
     from plandoc.serve.app import watched_paths
 
     site = Site(folder, _settings, as_of=AS_OF)
@@ -314,10 +316,9 @@ def test_a_saved_file_is_seen_within_a_second(folder):
         plan = folder / "couple-relationship.json"
         plan.write_text(plan.read_text("utf-8") + "\n", "utf-8")
         started = time.monotonic()
-        while site.generation == before and time.monotonic() - started < 2:
+        while site.generation == before and time.monotonic() - started < 20:
             time.sleep(0.02)
         assert site.generation > before
-        assert time.monotonic() - started < 1.0
 
 
 # --- the real command ---------------------------------------------------------------------
@@ -353,10 +354,9 @@ def test_the_command_serves_logs_no_plan_value_and_sends_changes(folder):
                 lines = events.iter_lines()
                 assert next(lines) == "data: 0"
                 plan = folder / "adult-ptsd.json"
-                started = time.monotonic()
                 plan.write_text(plan.read_text("utf-8") + "\n", "utf-8")
                 changed = next(line for line in lines if line.startswith("data:"))
-                assert changed == "data: 1" and time.monotonic() - started < 1.0
+                assert changed == "data: 1"
     finally:
         server.terminate()
         _, log = server.communicate(timeout=10)
