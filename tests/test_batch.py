@@ -477,3 +477,23 @@ def test_without_flock_the_portable_lock_keeps_a_second_build_out(plans, tmp_pat
         assert second.exit_code == 1 and "another plandoc build is writing here" in second.output
     third = CliRunner().invoke(main, ["build", str(plans), "-o", str(out), "--force"])
     assert third.exit_code == 0 and "8 built" in third.output
+
+
+def test_a_build_never_blocks_on_a_fifo_named_like_a_plan(tmp_path, monkeypatch):
+    """Before, `build` opened the FIFO to hash it and waited for ever for a writer."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import SAMPLES
+
+    (tmp_path / "inputs").mkdir()
+    shutil.copy(SAMPLES / "adult-ptsd.json", tmp_path / "inputs" / "adult-ptsd.json")
+    os.mkfifo(tmp_path / "inputs" / "not-a-plan.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "plandoc", "build"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "not-a-plan.json: is not a file" in done.stderr
+    assert "1 built" in done.stderr and "1 failed" in done.stderr

@@ -762,3 +762,21 @@ def test_a_duty_that_speaks_of_risk_never_reaches_the_client_copy(plan_data):
         assert "Moderate" not in text and "lethal means" not in text
     assert "Deliver CPT according to protocol" in client["md"]  # the other duties stay
     assert duty in render(plan_data, "standard", ("md",))["md"]
+
+
+@pytest.mark.parametrize(
+    "duty",
+    [
+        "Review self\u2011harm urges",  # a no-break hyphen
+        "Review self\u00a0harm urges",  # a no-break space
+        "Check sui\u00adcidal thoughts",  # a soft hyphen
+        "Check ri\u200bsk level",  # a zero-width space
+        "Check \uff52\uff49\uff53\uff4b level",  # fullwidth letters
+        "Complete the C\u2011SSRS monthly",
+    ],
+)
+def test_a_risk_word_printed_with_odd_characters_is_still_left_out(plan_data, duty):
+    """Before, each of these reached the client copy: it prints as the word it hides."""
+    plan_data["contract"]["responsibilities"][1]["duties"].append(duty)
+    markdown = render(plan_data, "client-copy", ("md",))["md"]
+    assert duty not in markdown and duty.split()[-1] in render(plan_data, "standard", ("md",))["md"]

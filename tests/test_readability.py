@@ -326,3 +326,11 @@ def test_the_samples_read_plainly_where_they_give_client_facing_words():
     assert warned("adolescent-depression.md") == ["methods[1].description"]
     couple = warned("couple-relationship.json")
     assert "presenting_problem.text" in couple and len(couple) >= 3
+
+
+def test_a_text_without_words_is_not_measured_in_any_language():
+    """Before, sixty emoji were skipped in English but graded 'very hard' in Spanish."""
+    from plandoc.checks.readability import measure
+
+    for text in ("\U0001f600 " * 60, "- " * 60, "12 34 56 78 90 " * 6):
+        assert measure(text, "en") is None and measure(text, "es") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -450,3 +451,38 @@ def test_each_kind_of_signature_prints_as_it_was_made():
     )  # fmt: skip
     medicare = {r.role: r for r in signature_rows(plan, find_layout("medicare"))}
     assert medicare["Clinician"].signed.endswith("on 09/15/2026 at 16:40 UTC-05:00")
+
+
+# --- found by an outside attack -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"name": "Ann\x1b Lee"}, "--name: holds a character no document can carry"),
+        ({"name": "Ren\udce9e Roy"}, "--name: not text"),  # a byte that is not UTF-8
+        ({"name": "FILL IN: the client's name"}, "--name: a placeholder"),
+        ({"credentials": "LC\x07SW"}, "--credentials: holds a character"),
+        ({"at": "2026-10-29T10:00+05:30:15"}, "give a date and time"),  # offset seconds
+        ({"at": "20261029"}, "give a date and time"),  # another ISO form of a date
+        ({"at": "2026-W44-4"}, "give a date and time"),  # a week date
+    ],
+)
+def test_sign_refuses_what_would_leave_the_plan_invalid(tmp_path, plan_data, options, said):
+    """Before, each was written and the plan then failed `validate` (or, a byte not UTF-8,
+    an internal error)."""
+    path = _unsigned_json(tmp_path, plan_data)
+    before = path.read_bytes()
+    with pytest.raises(SignRefused, match=re.escape(said)):
+        _sign(path, **options)
+    assert path.read_bytes() == before
+
+
+def test_a_time_at_utc_plus_14_is_not_in_the_future_when_it_has_passed(tmp_path, plan_data):
+    path = _unsigned_json(tmp_path, plan_data)
+    tomorrow = (NOW.astimezone(dt.UTC) + dt.timedelta(days=1)).date()
+    at = f"{tomorrow}T00:01+14:00"  # before NOW in UTC, tomorrow on the clock there
+    if dt.datetime.fromisoformat(at) < NOW:
+        signed = _sign(path, at=at)
+        assert signed.entry["signed_at"].endswith("+14:00")
+        assert not [p for p in _problems(path) if "signed_at" in p]

@@ -184,3 +184,22 @@ def test_the_password_is_never_a_setting(clinic: Path) -> None:
     )
     code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
     assert code == 1 and "signing.password" in err
+
+
+def test_verify_in_its_own_process_prints_no_traceback_of_the_signature_library(
+    clinic: Path,
+) -> None:
+    """Before, pyHanko logged two tracebacks (a self-signed certificate) on every signed
+    PDF, with the certificate's subject as it is."""
+    import subprocess
+    import sys
+
+    make_p12(clinic / "clinic.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 0, err
+    done = subprocess.run(
+        [sys.executable, "-m", "plandoc", "verify", str(clinic / "out" / f"{NAME}.pdf")],
+        capture_output=True, text=True, cwd=clinic, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Validation error" not in done.stderr

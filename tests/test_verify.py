@@ -276,3 +276,25 @@ def test_verify_pdf_identical_altered_and_different(clinic: Path) -> None:
     edit_plan(lambda plan: plan["plan"].update(last_reviewed="2026-10-30"))
     code, stdout, _ = run("verify", str(path))
     assert code == 1 and "the plan's content differs" in stdout
+
+
+# --- found by an outside attack -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_a_large_print_document_verifies_identical(clinic: Path, fmt: str) -> None:
+    """Before, every large-print document verified as altered: the fingerprint did not
+    say it was made in large print."""
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", fmt, "-o", "out", "--large-print")
+    assert code == 0, err
+    code, out, _ = run("verify", f"out/{NAME}.{fmt}")
+    assert code == 0 and out.startswith("identical"), out
+
+
+def test_a_page_size_plandoc_never_makes_is_not_a_plandoc_document(clinic: Path) -> None:
+    out = render("md")
+    document = out / f"{NAME}.md"
+    text = document.read_text("utf-8").replace("page-size=letter", "page-size=tabloid")
+    document.write_text(text, "utf-8")
+    code, _, err = run("verify", str(document))
+    assert code == 2 and "not a plandoc document" in err

@@ -859,10 +859,13 @@ def _plan_key(path: str, input_dir: Path) -> str:
 
 
 def _file_hash(path: str) -> str:
+    """The file's hash, "" when it cannot be read; never opens a FIFO or device (which
+    could block the build for ever) or follows it: only a regular file is read."""
+    from plandoc.planfile.source import read_regular_file
+
     try:
-        with open(path, "rb") as stream:
-            return hashlib.sha256(stream.read()).hexdigest()[:32]
-    except OSError:
+        return hashlib.sha256(read_regular_file(Path(path), 1 << 30)).hexdigest()[:32]
+    except (OSError, ValueError):
         return ""
 
 

@@ -159,6 +159,7 @@ def language_measured(language: str) -> str | None:
 
 
 _MARKS = re.compile(r"[*_`#>|~]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-+]|\d+[.)])\s+", re.MULTILINE)
 
@@ -173,7 +174,8 @@ def measure(text: str, language: str) -> Reading | None:
     measured: a language plandoc has no measure for, or fewer than MIN_WORDS words."""
     measured = language_measured(language)
     words = plain_words(text)
-    if measured is None or len(words.split()) < MIN_WORDS:
+    # A word has a letter: sixty emoji or a row of dashes are no words to grade.
+    if measured is None or sum(1 for w in words.split() if _LETTER.search(w)) < MIN_WORDS:
         return None
     import textstat  # here, not at the top: start-up never pays for it
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plandoc._version import __version__
+from plandoc.layouts.layout import PAGE_SIZES
 
 if TYPE_CHECKING:
     from plandoc.layouts import Layout
@@ -126,6 +127,7 @@ class Fingerprint:
     plan_sha256: str
     layout_sha256: str
     plandoc_version: str = __version__
+    large_print: bool = False  # recorded only when true: `large-print=yes`
 
     @classmethod
     def of(cls, plan: Plan, layout: Layout) -> Fingerprint:
@@ -136,6 +138,7 @@ class Fingerprint:
             layout.page_size,
             plan_sha256(plan),
             layout_sha256(layout),
+            large_print=layout.large_print,
         )
 
     def short(self) -> str:
@@ -147,14 +150,31 @@ class Fingerprint:
 
     def items(self) -> list[tuple[str, str]]:
         """(key, value) pairs, in a fixed order: `plan-sha256`, ..."""
-        return [(_key(field.name), str(getattr(self, field.name))) for field in fields(self)]
+        pairs = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "large_print":
+                if value:
+                    pairs.append((_key(field.name), "yes"))
+                continue
+            pairs.append((_key(field.name), str(value)))
+        return pairs
 
     @classmethod
     def from_items(cls, items: dict[str, str]) -> Fingerprint | None:
         """The fingerprint these keys and values hold, or None when one is missing or wrong."""
+        large = items.get(_key("large_print"), "no")
+        if large not in ("yes", "no"):
+            return None
         try:
-            values = {field.name: items[_key(field.name)] for field in fields(cls)}
+            values = {
+                field.name: items[_key(field.name)]
+                for field in fields(cls)
+                if field.name != "large_print"
+            }
         except KeyError:
+            return None
+        if values["page_size"] not in PAGE_SIZES:  # a size plandoc never makes
             return None
         if not all(_VALUE.fullmatch(value) for value in values.values()):
             return None
@@ -162,7 +182,8 @@ class Fingerprint:
             return None
         if not all(_HASH.fullmatch(values[key]) for key in ("plan_sha256", "layout_sha256")):
             return None
-        return cls(**{**values, "plan_version": int(values["plan_version"])})  # type: ignore[arg-type]
+        numbered = {**values, "plan_version": int(values["plan_version"])}
+        return cls(**numbered, large_print=large == "yes")  # type: ignore[arg-type]
 
     def markdown_line(self) -> str:
         """The Markdown file's last line: a link reference definition no reader shows."""

@@ -36,7 +36,17 @@ MAX_CERTIFICATE_BYTES = 1 << 20
 FIELD_NAME = "PlandocSignature"
 
 
+def _quiet() -> None:
+    """pyHanko logs a validation's doubts (a self-signed certificate) with tracebacks and
+    the certificate's subject as it is: plandoc reports the verdict in its own words."""
+    import logging
+
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 def _pyhanko() -> Any:
+    _quiet()
     try:
         from pyhanko.sign import signers
     except ImportError:
@@ -54,7 +64,7 @@ def password(signing: SigningSettings, environ: dict[str, str] | None = None) ->
     env = os.environ if environ is None else environ
     value = env.get(signing.password_env)
     if value is not None:
-        return value.encode("utf-8")
+        return value.encode("utf-8", "surrogateescape")  # the bytes as the environment holds them
     if sys.stdin is not None and sys.stdin.isatty():
         import click
 

@@ -221,6 +221,8 @@ def verify(path: Path, settings: Settings, plan_path: Path | None = None) -> Ver
             f"plandoc validate {source} lists them)"
         )
     plan, layout = checked.plan, checked.layouts[0]
+    if recorded.large_print:  # made in large print: render it so again
+        layout = layout.in_large_print()
     differences = _differences(recorded, plan, layout)
     name = path.name
     if differences:
@@ -231,7 +233,9 @@ def verify(path: Path, settings: Settings, plan_path: Path | None = None) -> Ver
             differences,
             source,
         )
-    documents = render_documents(plan, layout, [fmt], registry, recorded.page_size, codes)
+    documents = render_documents(
+        plan, layout, [fmt], registry, recorded.page_size, codes, large_print=recorded.large_print
+    )
     fresh = documents[fmt]
     made = (
         f"plan {recorded.plan_id} v{recorded.plan_version} ({source}) makes in layout "

@@ -11,6 +11,7 @@ case ignored.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 RISK_WORDS = re.compile(
     r"\b(?:risk|suicid|self[- ]?harm|homicid|lethal|c-ssrs|columbia suicide|danger to self"
@@ -19,6 +20,15 @@ RISK_WORDS = re.compile(
 )
 
 
+# Characters that print as nothing inside a word (soft hyphen, zero-width space and
+# joiners, word joiner, BOM): taken out before matching, so "sui\u00adcidal" is found.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def mentions_risk(text: str) -> bool:
-    """Whether `text` speaks of risk (see RISK_WORDS)."""
-    return RISK_WORDS.search(text) is not None
+    """Whether `text` speaks of risk (see RISK_WORDS), read as it prints: compatibility
+    forms folded (fullwidth letters, the no-break hyphen and space: NFKC) and characters
+    that print as nothing taken out."""
+    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    folded = folded.replace("\u2010", "-").replace("\u2011", "-")
+    return RISK_WORDS.search(folded) is not None

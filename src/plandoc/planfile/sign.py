@@ -53,11 +53,36 @@ class Signed:
     replaced: bool
 
 
+# `--at` as the docs give it: a date, or a date and a time to the minute or second, with
+# an offset of hours and minutes (or Z) or none. Nothing else: no week dates, no
+# offsets with seconds, which a plan's `signed_at` cannot hold.
+AT_FORM = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+)
+
+
+def _must_be_printable(option: str, text: str) -> None:
+    """A name a document can carry and a plan file keeps as written: no control
+    characters, no text that cannot be written as UTF-8, no placeholder."""
+    from plandoc.checks.file import unusable_value
+    from plandoc.planfile.placeholders import placeholder
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SignRefused(f"{option}: not text (a byte that is not UTF-8)") from None
+    why = unusable_value(text)
+    if why is not None or placeholder(text) is not None:
+        raise SignRefused(f"{option}: {why or 'a placeholder, not a name'}")
+
+
 def parse_moment(text: str, now: dt.datetime) -> tuple[dt.date, dt.datetime | None]:
     """`--at`: a date and time (ISO 8601; without an offset, the local one), or a date
     alone (a signature on paper recorded later: no time is written)."""
     text = text.strip()
     try:
+        if not AT_FORM.fullmatch(text):
+            raise ValueError(text)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return dt.date.fromisoformat(text), None
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -128,6 +153,11 @@ def sign_file(
     name = name.strip()
     if not name:
         raise SignRefused("--name: give the signer's name")
+    _must_be_printable("--name", name)
+    if credentials is not None:
+        credentials = credentials.strip() or None
+        if credentials:
+            _must_be_printable("--credentials", credentials)
     now = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     try:
         raw = read_regular_file(path, MAX_PLAN_BYTES)
@@ -147,7 +177,10 @@ def sign_file(
             [p for p in checked.all_problems if p.severity is Severity.ERROR],
         )
     day, moment = parse_moment(at, now) if at is not None else (now.date(), now)
-    if (moment or now) > now or day > now.date():
+    # The future by the clock, whatever the offsets: a moment later than now, or a date
+    # alone later than today in every time zone (today's date runs to UTC+14).
+    latest_day = (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
+    if (moment is not None and moment > now) or (moment is None and day > latest_day):
         raise SignRefused(f"--at {plan_value(at)} is in the future (now is {now.isoformat()})")
     if day < plan.plan.created:
         raise SignRefused(
