@@ -214,7 +214,7 @@ def verify(path: Path, settings: Settings, plan_path: Path | None = None) -> Ver
             service_codes=codes,
         )
     except PlandocError as error:  # the layout is not found
-        raise VerifyError(f"layout '{recorded.layout}' of the document: {error.message}") from None
+        raise VerifyError(f"the document's layout: {error.message}") from None
     if checked.plan is None:
         raise VerifyError(
             f"{source}: the plan cannot be read ({len(checked.all_problems)} problems; "

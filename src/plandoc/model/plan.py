@@ -928,11 +928,9 @@ def _finding(error: Any) -> Finding:
     if kind == "literal_error":
         return Finding(path, f"must be one of: {error['ctx']['expected']}")
     if kind == "too_long":
-        most, found = error["ctx"]["max_length"], error["ctx"]["actual_length"]
-        return Finding(
-            path,
-            f"holds {found} entries; a plan may hold at most {most} here (docs: Limits)",
-        )
+        most, found = error["ctx"]["max_length"], error["ctx"].get("actual_length")
+        held = f"holds {found} entries" if found is not None else f"holds more than {most} entries"
+        return Finding(path, f"{held}; a plan may hold at most {most} here (docs: Limits)")
     if kind == "too_short":
         return Finding(path, f"needs at least {error['ctx']['min_length']}")
     if kind in ("greater_than_equal", "greater_than"):
