@@ -51,9 +51,15 @@ def served(tmp_path: Path):
         server.communicate(timeout=10)
 
 
-def _document_text(page) -> str:
-    frame = page.frame_locator("iframe.document")
-    return frame.locator("body").inner_text(timeout=20_000)
+# A live page loads the new document in a second frame out of sight, then drops the old
+# one: wait until a document frame shows the text, whichever frame it is.
+_SHOWS = """text => [...document.querySelectorAll("iframe.document")].some(
+    frame => frame.contentDocument && frame.contentDocument.body
+        && frame.contentDocument.body.innerText.includes(text))"""
+
+
+def _wait_for_document_text(page, text: str) -> None:
+    page.wait_for_function(_SHOWS, arg=text, timeout=20_000)
 
 
 def test_a_clinician_previews_edits_and_downloads_in_a_browser(served, tmp_path):
@@ -68,15 +74,13 @@ def test_a_clinician_previews_edits_and_downloads_in_a_browser(served, tmp_path)
         page.goto(url)  # the token, then a cookie
         expect(page.locator("body")).to_contain_text("TP-2026-0042", timeout=20_000)
         page.goto(f"{base}/plan/adult-ptsd.json")
-        assert "Treatment Plan" in _document_text(page)
+        _wait_for_document_text(page, "Treatment Plan")
 
         # An edit on disk reaches the open page, with no reload by hand.
         data = json.loads(plan_file.read_text("utf-8"))
         data["goals"][0]["statement"] = "Sleep through the night five nights a week."
         plan_file.write_text(json.dumps(data, indent=2), "utf-8")
-        expect(page.frame_locator("iframe.document").locator("body")).to_contain_text(
-            "Sleep through the night five nights a week.", timeout=20_000
-        )
+        _wait_for_document_text(page, "Sleep through the night five nights a week.")
 
         # An error shows in place, with its file and line, and the last good one is kept.
         text = plan_file.read_text("utf-8").replace('"2026-08-03"', '"2026-13-45"', 1)
@@ -86,13 +90,11 @@ def test_a_clinician_previews_edits_and_downloads_in_a_browser(served, tmp_path)
         expect(problems).to_contain_text(f"adult-ptsd.json:{line}", timeout=20_000)
         expect(page.locator("details.last-good")).to_have_count(1)
         plan_file.write_text(json.dumps(data, indent=2), "utf-8")  # fixed again
-        expect(page.locator("iframe.document")).to_have_count(1, timeout=20_000)
+        _wait_for_document_text(page, "Sleep through the night five nights a week.")
 
         # Another layout.
         page.locator("nav.layouts a", has_text="client-copy").click()
-        expect(page.frame_locator("iframe.document").locator("body")).to_contain_text(
-            "Your Treatment Plan", timeout=20_000
-        )
+        _wait_for_document_text(page, "Your Treatment Plan")
 
         # A DOCX, made on demand, opens as a Word document.
         with page.expect_download(timeout=20_000) as waited:
