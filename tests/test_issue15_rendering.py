@@ -780,3 +780,19 @@ def test_a_risk_word_printed_with_odd_characters_is_still_left_out(plan_data, du
     plan_data["contract"]["responsibilities"][1]["duties"].append(duty)
     markdown = render(plan_data, "client-copy", ("md",))["md"]
     assert duty not in markdown and duty.split()[-1] in render(plan_data, "standard", ("md",))["md"]
+
+
+@pytest.mark.parametrize(
+    "duty",
+    [
+        "Ask about self-injury at each visit",
+        "Review overdose prevention with her",
+        "Ask whether he thinks of ending his life",
+        "Assess dangerousness monthly",
+        "Revisar conducta autolítica cada semana",
+        "Preguntar por ideas de quitarse la vida",
+    ],
+)
+def test_the_risk_words_cover_the_ways_clinicians_write_of_it(plan_data, duty):
+    plan_data["contract"]["responsibilities"][1]["duties"].append(duty)
+    assert duty not in render(plan_data, "client-copy", ("md",))["md"]

@@ -14,8 +14,11 @@ import re
 import unicodedata
 
 RISK_WORDS = re.compile(
-    r"\b(?:risk|suicid|self[- ]?harm|homicid|lethal|c-ssrs|columbia suicide|danger to self"
-    r"|riesgo|autolesi|letal)",
+    r"\b(?:risk|suicid|self[- ]?harm|self[- ]?injur|homicid|lethal|overdos|c-ssrs"
+    r"|columbia suicide|danger(?:ous(?:ness)?)? to (?:self|others)|dangerousness"
+    r"|(?:end|ending|take|taking|took) (?:his|her|their|my|your) (?:own )?life"
+    r"|kill (?:him|her|my|your|them|one)sel(?:f|ves)"
+    r"|riesgo|autolesi|autol[ií]tic|letal|sobredosis|quitarse la vida)",
     re.IGNORECASE,
 )
 
