@@ -64,19 +64,6 @@ LINE_911 = "In an emergency, call 911"
 # --- helpers ------------------------------------------------------------------------------
 
 
-def check_file_of(data: dict[str, Any], layout: str, tmp: list[Any] = []):  # noqa: B006
-    """The plan checked in a layout, as `plandoc validate` checks a file."""
-    import json
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp())
-    tmp.append(folder)
-    path = folder / "plan.json"
-    path.write_text(json.dumps(data), "utf-8")
-    return check_file(path, layout)
-
-
 def render(data: dict[str, Any], layout: str, formats=("md", "html", "docx")) -> dict[str, Any]:
     """The documents of a plan in a layout: Markdown and HTML as text, the DOCX opened."""
     plan, findings = parse_plan(data)
@@ -281,6 +268,7 @@ def test_every_client_copy_prints_the_crisis_box_even_without_a_safety_plan(plan
 
 def test_a_country_without_known_lines_or_a_crisis_phone_says_to_call_the_local_number(
     plan_data,
+    write_plan,
 ):
     plan_data["practice"] = {"name": "Cabinet Martin", "country": "FR"}
     with_safety_plan(plan_data)
@@ -290,12 +278,12 @@ def test_a_country_without_known_lines_or_a_crisis_phone_says_to_call_the_local_
     assert box.startswith("In an emergency, call your local emergency number.")
     assert "Crisis Lines" not in standard
     assert "988 Suicide" not in client_copy + standard and "call 911" not in client_copy + standard
-    checked = check_file_of(plan_data, "client-copy")
+    checked = check_file(write_plan(plan_data), "client-copy")
     [warning] = [p for p in checked.all_problems if p.field_name == "practice.country"]
     assert "knows no public crisis lines" in warning.message
 
 
-def test_a_crisis_line_not_checked_against_its_source_is_never_printed(plan_data):
+def test_a_crisis_line_not_checked_against_its_source_is_never_printed(plan_data, write_plan):
     from plandoc.model.crisis_lines import built_in_lines
 
     lines = built_in_lines()
@@ -308,7 +296,7 @@ def test_a_crisis_line_not_checked_against_its_source_is_never_printed(plan_data
     client_copy = render(plan_data, "client-copy", ("md",))["md"]
     assert "116 123" not in client_copy  # ... and the client copy leaves them out
     assert "local emergency number" in client_copy
-    checked = check_file_of(plan_data, "client-copy")
+    checked = check_file(write_plan(plan_data), "client-copy")
     assert any(
         "116 123" in p.message and "not yet checked" in p.message for p in checked.all_problems
     )
