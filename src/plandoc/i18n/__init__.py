@@ -11,7 +11,6 @@ reads `en`. Dates in the client's language are the layout's
 
 from __future__ import annotations
 
-
 BUILT_IN = ("en", "es")  # the languages plandoc has words of its own for
 
 
