@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,28 @@ def test_sign_then_validate_is_clean(tmp_path, plan_data):
     assert len(entry["content_sha256"]) == 64
     for layout in ("standard", "medicare", "managed-care"):
         assert not any("signature" in p for p in _problems(path, layout)), layout
+
+
+def test_a_copy_a_killed_sign_left_beside_the_plan_is_removed_once_it_is_old(
+    tmp_path, plan_data
+):
+    # A sign killed between writing its temporary file and the rename leaves a hidden
+    # copy of the plan (protected health information) beside it.
+    path = _unsigned_json(tmp_path, plan_data)
+    stale = tmp_path / ".plandoc-0123456789abcdef.part"
+    fresh = tmp_path / ".plandoc-fedcba9876543210.part"  # another sign, writing right now
+    mine = tmp_path / ".plandoc-notes.part"  # not a name plandoc gives: a person's own file
+    for left in (stale, fresh, mine):
+        left.write_text(path.read_text("utf-8"), "utf-8")
+    old = time.time() - signing.UNFINISHED_AFTER - 60
+    os.utime(stale, (old, old))
+    os.utime(mine, (old, old))
+    _sign(path, at="2026-10-29T14:05")
+    assert not stale.exists()
+    assert fresh.exists() and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [path.name, fresh.name, mine.name]
+    )
 
 
 def test_sign_from_the_command_line(tmp_path, plan_data):

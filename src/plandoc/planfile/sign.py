@@ -121,6 +121,9 @@ def signature_entry(
     return entry
 
 
+UNFINISHED_AFTER = 600  # seconds: a sign writes its file in well under a second
+
+
 def sign_file(
     path: Path,
     check: Callable[[Path], Any],
@@ -142,7 +145,7 @@ def sign_file(
     future or before the plan was created, a role that already signed without
     `replace`. OutputError when the file changed on disk meanwhile: nothing written.
     """
-    from plandoc.builds.output_files import write_atomically
+    from plandoc.builds.output_files import remove_unfinished, write_atomically
     from plandoc.planfile.read import read_bytes
     from plandoc.planfile.source import MAX_PLAN_BYTES, read_regular_file
 
@@ -230,6 +233,9 @@ def sign_file(
                 "written; sign again"
             )
 
+    # A copy of a plan that a killed `sign` left half-written beside it (a hidden
+    # `.plandoc-*.part` file): removed once it is older than any sign still running.
+    remove_unfinished(path.parent, older_than=UNFINISHED_AFTER)
     write_atomically(path, new_raw, stat.S_IMODE(before.st_mode), before_replace=unchanged)
     return Signed(path, entry, at_index is not None)
 
