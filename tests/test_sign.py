@@ -83,9 +83,7 @@ def test_sign_then_validate_is_clean(tmp_path, plan_data):
         assert not any("signature" in p for p in _problems(path, layout)), layout
 
 
-def test_a_copy_a_killed_sign_left_beside_the_plan_is_removed_once_it_is_old(
-    tmp_path, plan_data
-):
+def test_a_copy_a_killed_sign_left_beside_the_plan_is_removed_once_it_is_old(tmp_path, plan_data):
     # A sign killed between writing its temporary file and the rename leaves a hidden
     # copy of the plan (protected health information) beside it.
     path = _unsigned_json(tmp_path, plan_data)
@@ -100,9 +98,17 @@ def test_a_copy_a_killed_sign_left_beside_the_plan_is_removed_once_it_is_old(
     _sign(path, at="2026-10-29T14:05")
     assert not stale.exists()
     assert fresh.exists() and mine.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [path.name, fresh.name, mine.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, fresh.name, mine.name])
+
+
+def test_a_name_typed_with_combining_accents_is_signed_as_the_plan_reads_it(tmp_path, plan_data):
+    path = _unsigned_json(tmp_path, plan_data)
+    signed = _sign(path, name="Jose\u0301 Nun\u0303ez", credentials="Psy\u0301D", at="2026-10-29")
+    assert (
+        signed.entry["name"] == "Jos\u00e9 Nu\u00f1ez"
+        and signed.entry["credentials"] == "Ps\u00fdD"
     )
+    assert json.loads(path.read_text("utf-8"))["signatures"][-1]["name"] == "Jos\u00e9 Nu\u00f1ez"
 
 
 def test_sign_from_the_command_line(tmp_path, plan_data):

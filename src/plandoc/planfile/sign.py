@@ -27,6 +27,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,10 +158,14 @@ def sign_file(
     if not name:
         raise SignRefused("--name: give the signer's name")
     _must_be_printable("--name", name)
+    # As the reader reads every text (NFC): "José" typed with a combining accent is the
+    # same name, and the file then holds what it reads back as.
+    name = unicodedata.normalize("NFC", name)
     if credentials is not None:
         credentials = credentials.strip() or None
         if credentials:
             _must_be_printable("--credentials", credentials)
+            credentials = unicodedata.normalize("NFC", credentials)
     now = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     try:
         raw = read_regular_file(path, MAX_PLAN_BYTES)
