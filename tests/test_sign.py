@@ -111,6 +111,20 @@ def test_a_name_typed_with_combining_accents_is_signed_as_the_plan_reads_it(tmp_
     assert json.loads(path.read_text("utf-8"))["signatures"][-1]["name"] == "Jos\u00e9 Nu\u00f1ez"
 
 
+def test_a_plan_the_signature_would_take_past_the_size_limit_is_refused_for_that(
+    tmp_path, plan_data
+):
+    from plandoc.planfile.source import MAX_PLAN_BYTES
+
+    path = _unsigned_json(tmp_path, plan_data)
+    text = path.read_text("utf-8").rstrip()
+    path.write_text(text + " " * (MAX_PLAN_BYTES - len(text.encode()) - 50) + "\n", "utf-8")
+    before = path.read_bytes()
+    with pytest.raises(SignRefused, match=r"would be larger than a plan file may be \(2 MiB"):
+        _sign(path, at="2026-10-29")
+    assert path.read_bytes() == before
+
+
 def test_sign_from_the_command_line(tmp_path, plan_data):
     path = _unsigned_json(tmp_path, plan_data)
     result = CliRunner().invoke(

@@ -219,6 +219,11 @@ def sign_file(
     except Exception:  # a shape the insertion does not know: said below, nothing written
         new_text = text
     new_raw = (bom + new_text).encode("utf-8")
+    if len(new_raw) > MAX_PLAN_BYTES:
+        raise SignRefused(
+            f"{file_name(path)} with the signature would be larger than a plan file may be "
+            f"({MAX_PLAN_BYTES // (1024 * 1024)} MiB, docs: Limits): nothing was written"
+        )
     _must_read_back(read_bytes, raw, new_raw, path, entry, at_index)
 
     def unchanged() -> None:  # just before the rename: the file is still what was read
