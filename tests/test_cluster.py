@@ -23,22 +23,24 @@ distributed = pytest.importorskip("distributed")  # the cluster extra (in the te
 fsspec = pytest.importorskip("fsspec")
 
 
-@pytest.fixture(scope="module")
-def processes():
-    """Two worker processes, as on machines of their own (one cluster for the module)."""
+def two_workers(processes: bool):
+    """A LocalCluster of two one-thread workers (one for the module: it takes seconds)."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def processes():
+    """Two worker processes, as on machines of their own."""
+    yield from two_workers(processes=True)
 
 
 @pytest.fixture(scope="module")
 def threads():
     """Two workers sharing this process, so that they see the same memory:// filesystem."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
+    yield from two_workers(processes=False)
 
 
 @pytest.fixture
@@ -47,7 +49,8 @@ def memory():
     fs = fsspec.filesystem("memory")
     root = f"/t{time.monotonic_ns()}"
     yield fs, f"memory://{root}"
-    fs.rm(root, recursive=True)
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
 
 
 def local_files(folder: Path) -> dict[str, bytes]:
@@ -82,12 +85,27 @@ def test_worker_processes_through_file_urls_make_the_bytes_and_manifest_of_a_loc
 
 
 def test_a_memory_url_build_on_the_cluster_is_a_local_build_and_rebuilds_incrementally(
-    plans, tmp_path, threads, memory
+    plans, tmp_path, threads, memory, monkeypatch
 ):
+    import plandoc.builds.batch
+
     fs, url = memory
+    (plans / "plan-000007.json").rename(plans / "plan[7].json")  # a name that is no glob
     upload(fs, plans, f"{url}/in")
+    monkeypatch.setattr(plandoc.builds.batch, "CHUNK", 3)
+    sent = []
+    submit = distributed.Client.submit
+
+    def count(client, function, *arguments, **options):
+        sent.append([number for number, _ in arguments[1]])  # _call(function, chunk)
+        return submit(client, function, *arguments, **options)
+
+    monkeypatch.setattr(distributed.Client, "submit", count)
     first = build(f"{url}/in", f"{url}/out", scheduler=threads)
     assert first.count("built") == 8 and not first.failed
+    # A task a chunk of plans, never a plan: behind a URL a pass checks, a pass renders.
+    assert sent == [[0, 1, 2], [3, 4, 5], [6, 7]] * 2
+    monkeypatch.undo()
     build(plans, tmp_path / "local", jobs=1)
     assert remote_files(fs, f"{url}/out") == local_files(tmp_path / "local")
 
@@ -105,6 +123,13 @@ def test_a_memory_url_build_on_the_cluster_is_a_local_build_and_rebuilds_increme
     assert third.count("built") == 1 and third.count("current") == 7
     build(plans, tmp_path / "local", jobs=1)
     assert remote_files(fs, f"{url}/out") == local_files(tmp_path / "local")
+
+    docx = sorted(name for name in remote_files(fs, f"{url}/out") if name.endswith(".docx"))[0]
+    fs.rm_file(f"{url.removeprefix('memory://')}/out/{docx}")
+    fourth = build(f"{url}/in", f"{url}/out", scheduler=threads)
+    assert fourth.count("built") == 1 and remote_files(fs, f"{url}/out") == local_files(
+        tmp_path / "local"
+    )
 
 
 def test_two_files_of_one_plan_id_are_refused_on_the_cluster_as_locally(tmp_path, threads, memory):
@@ -163,14 +188,15 @@ def test_a_lock_object_keeps_a_second_build_out_and_says_how_to_clear_a_stale_on
     fs, url = memory
     upload(fs, plans, f"{url}/in")
     fs.pipe_file(f"{url.removeprefix('memory://')}/out/{LOCK_NAME}", b"another build")
-    result = CliRunner().invoke(main, ["build", f"{url}/in", "-o", f"{url}/out", "-j", "1"])
+    result = CliRunner().invoke(main, ["build", f"{url}/in", "-o", f"{url}/out"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "another plandoc build is writing here" in result.output
     assert f"a killed one left {url}/out/{LOCK_NAME}: delete it" in result.output
     assert list(remote_files(fs, f"{url}/out")) == [LOCK_NAME]  # nothing written
     fs.rm_file(f"{url.removeprefix('memory://')}/out/{LOCK_NAME}")
-    done = CliRunner().invoke(main, ["build", f"{url}/in", "-o", f"{url}/out", "-j", "1"])
+    done = CliRunner().invoke(main, ["build", f"{url}/in", "-o", f"{url}/out", "-j", "2"])
     assert done.exit_code == 0 and LOCK_NAME not in remote_files(fs, f"{url}/out")
+    assert "8 built" in done.output  # memory:// lives in this process: built here, not forked
 
 
 def test_an_unreachable_scheduler_is_one_line_exit_2_and_quick(plans, tmp_path, monkeypatch):
@@ -250,3 +276,13 @@ def test_the_scheduler_is_a_setting_and_dask_is_not_imported_for_a_local_build(t
         env={"PYTHONPATH": str(ROOT / "src")},
     ).stdout  # fmt: skip
     assert loaded.strip() == "[]"
+
+
+def test_a_plan_gone_before_a_worker_reads_it_is_one_problem_named_by_its_url(memory):
+    from plandoc.builds.batch import BuildOptions, _check_file
+
+    _, url = memory
+    checked = _check_file(f"{url}/in/gone.json", BuildOptions(f"{url}/in", f"{url}/out"))
+    assert [(p.file, p.line, p.message) for p in checked.all_problems] == [
+        (f"{url}/in/gone.json", None, "no such file")
+    ]

@@ -47,6 +47,7 @@ from plandoc.builds.storage import (
     LocalFolder,
     RemoteFolder,
     input_hashes,
+    one_process_only,
     output_folder,
     plan_names,
     read_plan_bytes,
@@ -351,13 +352,21 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
             else:
                 todo.append(number)
     try:
-        with _workers(options.jobs, options.scheduler) as run:
+        jobs = options.jobs
+        if one_process_only(options.input_dir) or one_process_only(options.output):
+            jobs = 1  # memory:// is this process' own: a forked worker would write its copy
+        with _workers(jobs, options.scheduler) as run:
             # One pass checks each plan and, when it passes, renders it and writes its
             # documents under names of this build's own (staged): whether they are kept
-            # waits for what only all the plans tell (two files of one plan id).
-            options = dataclasses.replace(options, stage=secrets.token_hex(8))
+            # waits for what only all the plans tell (two files of one plan id). Behind a
+            # URL, where a rename is a copy and a delete, that pass only checks, and the
+            # plans that pass are rendered to their own names by the pass after.
+            first = _check_only
+            if isinstance(options.store, LocalFolder):
+                first = _check_and_render
+                options = dataclasses.replace(options, stage=secrets.token_hex(8))
             to_check = ((n, (records[n].input, records[n].input_hash, options)) for n in todo)
-            for number, outcome in run(_check_and_render, to_check, _render_chunk(options)):
+            for number, outcome in run(first, to_check, _render_chunk(options)):
                 _apply(records[number], outcome)
                 statements.add(number, outcome.statements.split(",") if outcome.statements else ())
             options = _excuse_older_versions(records, todo, options)
@@ -463,8 +472,10 @@ def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
         return check_path(path, options.settings, options.layouts, options.as_of, newer)
     raw = read_plan_bytes(path)  # a URL: its bytes read here, its problems named by the URL
     if isinstance(raw, str):  # why it cannot be read
-        return CheckedPlan(fail(PlanSource(Path(path), None), None, raw))
-    checked = check_path(path, options.settings, options.layouts, options.as_of, newer, raw)
+        source = fail(PlanSource(Path(path), None), None, raw)
+        checked = CheckedPlan(source, problems=list(source.problems))
+    else:
+        checked = check_path(path, options.settings, options.layouts, options.as_of, newer, raw)
     checked.problems = [dataclasses.replace(p, file=path) for p in checked.problems]
     checked.layout_problems = {
         name: [dataclasses.replace(p, file=path) for p in problems]
@@ -506,6 +517,11 @@ def _excuse_older_versions(
 
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
     return _checked_outcome(_check_file(path, options), options)
+
+
+def _check_only(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
+    """The plan checked; rendered, if it passes, by `_render_one` (outputs behind a URL)."""
+    return _check_one(path, options)
 
 
 def _check_and_render(path: str, input_hash: str, options: BuildOptions) -> _Outcome:

@@ -6,10 +6,12 @@ refused, read-only folders, the `flock` build lock. Any other URL
 (`s3://bucket/plans`, `gs://...`, `memory://...`) is read and written through
 fsspec, the protocol's package installed (s3fs for `s3://`):
 
-- a document is written whole in one put, under a temporary name, and given
-  its own name by a move once every plan's id is known (a put and a
-  server-side copy are each atomic per object: a reader sees the old object
-  or the new one, never half of one);
+- a document is written whole, in one put under its own name (atomic per
+  object on an object store: a reader sees the old object or the new one,
+  never half of one). A rename there is a copy and a delete, so nothing is
+  staged: plans are checked in one pass and those that pass rendered in a
+  second, once two files of one plan id would have been found (each plan is
+  read and checked twice);
 - the build manifest is put once, last, after every document of the build
   was put: a build that stops early leaves the last manifest, and the next
   build redoes what that manifest does not hold (the same bytes again);
@@ -20,7 +22,7 @@ fsspec, the protocol's package installed (s3fs for `s3://`):
   a time per output URL is the user's to keep (docs: "Builds on a cluster").
 
 Object names are those of a local build: plan ids, versions, layouts and
-formats, never a client's name; temporary objects are named by a hash.
+formats, never a client's name.
 """
 
 from __future__ import annotations
@@ -31,12 +33,11 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plandoc.builds.output_files import (
-    UNFINISHED_PREFIX,
-    UNFINISHED_SUFFIX,
     HeldLock,
     discard_staged,
     folder_mode,
@@ -48,7 +49,6 @@ from plandoc.builds.output_files import (
     remove_file,
     remove_unfinished,
     stage_documents,
-    staged_name,
     take_lock,
     write_atomically,
     write_documents,
@@ -62,10 +62,8 @@ if TYPE_CHECKING:
 
 LOCK_NAME = ".plandoc-build.lock"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_UNFINISHED = re.compile(
-    rf"{re.escape(UNFINISHED_PREFIX)}[0-9a-f]{{16}}{re.escape(UNFINISHED_SUFFIX)}"
-)
 HASH_BATCH = 256  # plans whose bytes are fetched together (concurrently, on object stores)
+FETCHERS = 32  # requests for plans in flight at once
 
 
 def is_url(location: str | os.PathLike[str]) -> bool:
@@ -132,12 +130,12 @@ def plan_names(input_dir: Path | str) -> Iterator[str]:
         if not any(part.startswith(".") for part in inside) and path.lower().endswith(
             PLAN_SUFFIXES
         ):
-            names.append((inside, fs.unstrip_protocol(path)))
+            names.append(inside)
     if not names:
         raise PlandocError(f"{input_dir}: no plan files (.json or .md) in this folder")
     names.sort()
-    for _, name in names:
-        yield name
+    for inside in names:  # named below the URL as given: in messages as the user wrote it
+        yield "/".join([input_dir, *inside])
 
 
 def input_hashes(names: list[str]) -> list[str]:
@@ -148,15 +146,30 @@ def input_hashes(names: list[str]) -> list[str]:
     if not names or not is_url(names[0]):
         return [_file_hash(name) for name in names]
     fs, _ = filesystem(names[0])
-    fetched = fs.cat(names, on_error="return")
-    hashes = []
-    for name in names:
-        content = fetched.get(name) if isinstance(fetched, dict) else None
-        if content is None:  # the filesystem keyed them by path, not URL
-            content = fetched.get(fs._strip_protocol(name)) if isinstance(fetched, dict) else None
-        good = isinstance(content, bytes)
-        hashes.append(hashlib.sha256(content).hexdigest()[:32] if good else "")
-    return hashes
+
+    def url_hash(url: str) -> str:  # each name as it is: never read as a glob pattern
+        try:
+            return hashlib.sha256(fs.cat_file(fs._strip_protocol(url))).hexdigest()[:32]
+        except OSError:
+            return ""
+
+    return list(_fetchers().map(url_hash, names))
+
+
+_FETCHERS: ThreadPoolExecutor | None = None
+
+
+def _fetchers() -> ThreadPoolExecutor:
+    """Threads that read plans behind URLs: an object store answers many requests at once."""
+    global _FETCHERS
+    if _FETCHERS is None:
+        _FETCHERS = ThreadPoolExecutor(FETCHERS, thread_name_prefix="plandoc-fetch")
+    return _FETCHERS
+
+
+def one_process_only(location: Path | str) -> bool:
+    """memory:// lives in one process: worker processes would each write their own copy."""
+    return isinstance(location, str) and location.lower().startswith("memory://")
 
 
 def read_plan_bytes(url: str) -> bytes | str:
@@ -244,6 +257,7 @@ class RemoteFolder:
     def __init__(self, url: str, mode: int) -> None:
         self.url, self.mode = url, mode
         self.fs, self.root = filesystem(url)
+        self.listed: set[str] | None = None  # the folder's names, listed at the first `has`
 
     def __str__(self) -> str:
         return self.url
@@ -283,10 +297,7 @@ class RemoteFolder:
         return HeldLock(portable=_LockObject(self.fs, self._at(LOCK_NAME)))
 
     def remove_unfinished(self) -> None:
-        for name in self.file_names():
-            if _UNFINISHED.fullmatch(name):
-                with contextlib.suppress(OSError):
-                    self.fs.rm_file(self._at(name))
+        """Nothing to remove: a put leaves a whole object or none, never a temporary one."""
 
     def read(self, name: str) -> bytes | None:
         try:
@@ -305,34 +316,15 @@ class RemoteFolder:
             raise self._failed(name, error) from None
 
     def has(self, name: str) -> bool:
-        try:
-            return bool(self.fs.isfile(self._at(name)))
-        except OSError:
-            return False
-
-    def stage(
-        self, plan: Plan, layout: Layout, documents: dict[str, bytes], stage: str
-    ) -> list[str]:
-        names = [output_name(plan, layout, fmt) for fmt in documents]
-        for name, content in zip(names, documents.values(), strict=True):
-            self.write(staged_name(name, stage), content)
-        return names
+        """Whether the document is there, as the folder was when first asked: one listing
+        (a request per 1,000 names on S3), never a request per document."""
+        if self.listed is None:
+            self.listed = set(self.file_names())
+        return name in self.listed
 
     def write_documents(self, plan: Plan, layout: Layout, documents: dict[str, bytes]) -> None:
         for fmt, content in documents.items():
             self.write(output_name(plan, layout, fmt), content)
-
-    def keep_staged(self, names: Iterable[str], stage: str) -> None:
-        for name in names:
-            try:
-                self.fs.mv(self._at(staged_name(name, stage)), self._at(name))
-            except OSError as error:
-                raise self._failed(name, error) from None
-
-    def discard_staged(self, names: Iterable[str], stage: str) -> None:
-        for name in names:
-            with contextlib.suppress(OSError):
-                self.fs.rm_file(self._at(staged_name(name, stage)))
 
     def file_names(self) -> Iterator[str]:
         try:
