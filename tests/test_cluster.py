@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import distributed  # the cluster extra, which the test extra installs
+import fsspec
 import pytest
 from click.testing import CliRunner
 
@@ -18,9 +20,6 @@ from plandoc.builds.batch import LOCK_NAME, MANIFEST_NAME
 from plandoc.cli import main
 
 from .conftest import ROOT, SAMPLES
-
-distributed = pytest.importorskip("distributed")  # the cluster extra (in the test extra)
-fsspec = pytest.importorskip("fsspec")
 
 
 def two_workers(processes: bool):
