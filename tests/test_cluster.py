@@ -167,10 +167,20 @@ def test_a_failing_plan_says_the_same_lines_on_the_cluster_with_its_url(
     assert [line for line in remote.output.splitlines() if ".json:" in line] == expected
 
 
-def test_orphans_are_kept_then_pruned_behind_a_url(plans, threads, memory):
+def test_orphans_are_kept_then_pruned_behind_a_url(plans, threads, memory, monkeypatch):
+    import plandoc.builds.batch
+    from plandoc.builds.storage import RemoteFolder
+
     fs, url = memory
     upload(fs, plans, f"{url}/in")
+    monkeypatch.setattr(plandoc.builds.batch, "SAVE_EVERY_SECONDS", 0.0)  # locally: every plan
+    puts, write = [], RemoteFolder.write
+    monkeypatch.setattr(
+        RemoteFolder, "write", lambda self, name, data: puts.append(name) or write(self, name, data)
+    )
     build(f"{url}/in", f"{url}/out", scheduler=threads)
+    assert puts.count(MANIFEST_NAME) == 1 and puts[-1] == MANIFEST_NAME  # last, once
+    monkeypatch.undo()
     gone = json.loads((plans / "plan-000001.json").read_text())["plan"]
     fs.rm_file(f"{url.removeprefix('memory://')}/in/plan-000001.json")
     name = f"{gone['id']}-v{gone['version']}.standard.md"

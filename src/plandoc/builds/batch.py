@@ -802,9 +802,8 @@ class Manifest:
     def save(self, force: bool = False) -> None:
         """Write the manifest when it changed (every second at most, unless `force`; behind
         a URL, only with `force`: once, when the build ends or stops)."""
-        every = min(SAVE_EVERY_SECONDS, self.store.save_every)
-        recent = time.monotonic() - self.saved_at < every
-        if not self.changed or (recent and not force):
+        recent = time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS
+        if not self.changed or ((recent or self.store.manifest_last) and not force):
             return
         self.store.write(MANIFEST_NAME, self._text())
         self.changed = False

@@ -193,7 +193,7 @@ def read_plan_bytes(url: str) -> bytes | str:
 class LocalFolder:
     """The output folder on this machine's disk: `output_files` does every write."""
 
-    save_every = 1.0  # the manifest is saved at most once a second as plans finish
+    manifest_last = False  # the manifest is saved as plans finish (once a second at most)
 
     def __init__(self, folder: Path, mode: int) -> None:
         self.folder, self.mode = folder, mode
@@ -252,7 +252,7 @@ class LocalFolder:
 class RemoteFolder:
     """An output folder behind an fsspec URL (see the module's notes)."""
 
-    save_every = float("inf")  # the manifest is put once, last (and when a build stops)
+    manifest_last = True  # the manifest is put once, last (or when the build stops)
 
     def __init__(self, url: str, mode: int) -> None:
         self.url, self.mode = url, mode
