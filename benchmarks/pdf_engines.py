@@ -116,8 +116,7 @@ def main() -> None:
     else:
         engines["weasyprint"] = weasy
     docx = [
-        render_documents(checked.plan, checked.layout, ("docx",))["docx"]
-        for *_, checked in plans
+        render_documents(checked.plan, checked.layout, ("docx",))["docx"] for *_, checked in plans
     ]
     if not shutil.which("soffice"):
         skipped["libreoffice"] = "soffice is missing"
@@ -150,7 +149,8 @@ def main() -> None:
         for name, runs in rates.items()
     }
     print(f"plandoc {__version__}, Python {platform.python_version()}, {platform.machine()}, "
-          f"{dt.date.today()}, one core; {len(plans)} plans a round, medians of {args.rounds}")  # fmt: skip
+          f"{dt.date.today()}, one core; {len(plans)} plans a round, "
+          f"medians of {args.rounds}")  # fmt: skip
     print(f"{'engine':<12} {'plans/s':>9} {'pages/s':>9} {'min':>8} {'max':>8}")
     for name, figures in results.items():
         print(f"{name:<12} {figures['plans_per_second']:9.2f} {figures['pages_per_second']:9.1f} "

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,26 @@ def test_the_fingerprint_keys_keep_the_pdf_valid_and_the_identifier_comes_from_t
 def test_a_pdf_not_laid_out_as_typst_writes_one_is_refused_in_one_line():
     with pytest.raises(pdf_writer.NotTypstOutput, match="PDF could not be made"):
         pdf_writer.with_information(b"%PDF-1.7\n%%EOF\n", {}, dt.date(2026, 1, 1), b"0" * 16)
+
+
+@needs_pdf
+@pytest.mark.pdf
+def test_a_build_in_worker_processes_after_a_pdf_in_this_one_finishes(tmp_path):
+    """Typst's threads do not survive a fork: workers forked from a process that has made a
+    PDF never answered. The pool starts them fresh then (see pdf_writer.pool_context)."""
+    samples = Path(__file__).parents[1] / "inputs"
+    script = (
+        "import sys; from pathlib import Path; from click.testing import CliRunner; "
+        "from plandoc.cli import main; from plandoc.checks.file import check_file; "
+        "from plandoc.documents.documents import render_documents; "
+        "c = check_file(Path(sys.argv[1]) / 'adult-ptsd.json'); "
+        "render_documents(c.plan, c.layout, ('pdf',)); "
+        "r = CliRunner().invoke(main, ['build', sys.argv[1], '-o', sys.argv[2], '-f', 'pdf', "
+        "'-j', '2']); print(r.output); sys.exit(r.exit_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(samples), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))

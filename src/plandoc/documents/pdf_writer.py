@@ -27,8 +27,10 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import multiprocessing
 import re
 import threading
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +121,9 @@ def _compiler() -> Any:
         raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
     folders = sorted({str(Path(path).parent) for path in font_files()})
     folders += [f for f in FALLBACK_FOLDERS if (Path(f) / FALLBACK_FILE).is_file()][:1]
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=folders)
+    fonts = typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=False, font_paths=folders
+    )
     return typst.Compiler(PROGRAM, root=PROGRAM.parent, font_paths=fonts)
 
 
@@ -135,6 +139,13 @@ def font_files() -> list[str]:
     raise PlandocError(NO_FONTS)
 
 
+def pool_context() -> BaseContext | None:
+    """How a pool of worker processes starts from this process: forked (the default, None),
+    unless this process has run Typst, whose threads do not survive a fork (a forked
+    worker's Typst never answers): then from a fresh process ("forkserver")."""
+    return multiprocessing.get_context("forkserver") if _compiler.cache_info().currsize else None
+
+
 class NotTypstOutput(PlandocError):
     """The PDF is not laid out as Typst writes one (a classic cross-reference table)."""
 
@@ -147,7 +158,9 @@ _MOD_DATE = re.compile(rb"/ModDate\(D:\d{14}Z\)")
 _XMP_MODIFY = re.compile(rb"<xmp:ModifyDate>\d{4}-\d\d-\d\dT00:00:00Z</xmp:ModifyDate>")
 
 
-def with_information(pdf: bytes, info: dict[str, str], modified: dt.date, identifier: bytes) -> bytes:
+def with_information(
+    pdf: bytes, info: dict[str, str], modified: dt.date, identifier: bytes
+) -> bytes:
     """Typst's PDF with `info`'s keys added to its document information dictionary, its
     modification date `modified` (Typst dates both by the document's date) and its file
     identifier `identifier` (16 bytes), in place: the dictionary grows, every offset after
@@ -188,4 +201,6 @@ def with_information(pdf: bytes, info: dict[str, str], modified: dt.date, identi
 def _literal(text: str) -> str:
     """A PDF literal string's content (the fingerprint's values are letters, digits, dots
     and dashes: see documents.fingerprint; anything else is escaped all the same)."""
-    return re.sub(r"[()\\]", lambda m: "\\" + m.group(), text.encode("latin-1", "replace").decode("latin-1"))
+    return re.sub(
+        r"[()\\]", lambda m: "\\" + m.group(), text.encode("latin-1", "replace").decode("latin-1")
+    )
