@@ -150,3 +150,18 @@ def test_a_build_in_worker_processes_after_a_pdf_in_this_one_finishes(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))
+
+
+@needs_pdf
+@pytest.mark.parametrize("text", ["\u4e2d\u6587", "\ud7a4", "\U0001f600 \u4e2d"])
+def test_a_character_no_font_has_prints_as_the_replacement_character(
+    tmp_path, plan_data, write_plan, text
+):
+    """A tagged PDF may not hold a character it cannot show (Typst refuses it): it prints
+    as U+FFFD, and the rest of the document as it is."""
+    plan_data["presenting_problem"]["text"] = f"Before {text} after."
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    shown_text = _pdf_text(pdf, tmp_path)
+    assert re.search("Before [^a-z]+ after", shown_text) and "\ufffd" in shown_text

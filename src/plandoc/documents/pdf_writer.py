@@ -77,33 +77,45 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
     data = json.dumps(document_data(document, layout), ensure_ascii=False)
     compiler = _compiler()
     moment = dt.datetime.combine(document.created, dt.time(), dt.UTC)
-    try:
-        pdf = _compile(compiler, data, moment)
-    except Exception as error:
-        # PDF/UA refuses a character none of the fonts can show: it prints as U+FFFD.
-        missing = set(NOT_SHOWN.findall(getattr(error, "message", "") or ""))
-        missing |= set(NOT_SHOWN.findall(str(getattr(error, "diagnostic", "") or "")))
-        if not missing:  # Typst failing on a page: say so, in one line, no plan text
-            raise PlandocError(
-                f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
-            ) from None
-        for text in sorted(missing, key=len, reverse=True):
-            data = data.replace(text, "\ufffd")
+    pdf = None
+    for _ in range(3):
         try:
             pdf = _compile(compiler, data, moment)
-        except Exception as again:
-            raise PlandocError(
-                f"PDF could not be made ({type(again).__name__}): the document holds characters "
-                "no installed font can show; md, html and docx still work"
-            ) from None
-    assert isinstance(pdf, bytes)
+            break
+        except Exception as error:
+            # PDF/UA refuses a character none of the fonts can show: it prints as U+FFFD.
+            missing = not_shown(error)
+            if not missing:  # Typst failing on a page: say so, in one line, no plan text
+                raise PlandocError(
+                    f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
+                ) from None
+            for text in sorted(missing, key=len, reverse=True):
+                data = data.replace(text, "\ufffd")
+    if not isinstance(pdf, bytes):
+        raise PlandocError(
+            "PDF could not be made: the document holds characters no installed font can show; "
+            "md, html and docx still work"
+        )
     identifier = hashlib.sha256(f"{plan_key}|{layout.name}".encode()).digest()[:16]
     info = document.fingerprint.pdf_info() if document.fingerprint else {}
     return with_information(pdf, info, document.modified, identifier)
 
 
-# Typst's PDF/UA-1 check of a character no font shows (the text quoted as Rust writes it).
-NOT_SHOWN = re.compile(r'the text `"([^"\\`]{1,16})"` could not be displayed')
+# Typst's PDF/UA-1 check of a character no font shows (the text quoted as Rust writes it:
+# a character it cannot print as `\u{d7a4}`).
+NOT_SHOWN = re.compile(
+    r'the text `"((?:[^"\\`]|\\u\{[0-9a-f]{1,6}\}){1,16})"` could not be displayed'
+)
+_RUST_ESCAPE = re.compile(r"\\u\{([0-9a-f]{1,6})\}")
+
+
+def not_shown(error: Exception) -> set[str]:
+    """The texts Typst's error says no font can show (empty: another error)."""
+    said = f"{getattr(error, 'message', '')}\n{getattr(error, 'diagnostic', '')}"
+    return {
+        _RUST_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        for text in NOT_SHOWN.findall(said)
+    }
 
 
 def _compile(compiler: Any, data: str, moment: dt.datetime) -> bytes:
