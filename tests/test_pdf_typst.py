@@ -165,3 +165,20 @@ def test_a_character_no_font_has_prints_as_the_replacement_character(
     pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
     shown_text = _pdf_text(pdf, tmp_path)
     assert re.search("Before [^a-z]+ after", shown_text) and "\ufffd" in shown_text
+
+
+@needs_pdf
+@pytest.mark.parametrize("large_print", [False, True])
+def test_a_short_table_too_tall_for_a_page_breaks_instead_of_running_off_it(
+    tmp_path, plan_data, write_plan, large_print
+):
+    """A table of a few rows stays on one page, unless it cannot: then it breaks between
+    rows (a table kept whole that is taller than the page would lose its end)."""
+    for number, method in enumerate(plan_data["methods"]):
+        method["description"] = f"Start{number} " + "practice the steps " * 110 + f"End{number}"
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",), large_print=large_print)["pdf"]
+    text = _pdf_text(pdf, tmp_path)
+    for number in range(len(plan_data["methods"])):
+        assert f"Start{number}" in text and f"End{number}" in text

@@ -35,8 +35,10 @@ ALERTS = {"Warning": "warning", "Important": "important"}
 # characters: a pasted URL or a run of letters wraps instead of running off the page.
 LONG_WORD = re.compile(r"\S{40,}")
 WORD_PIECE = 20
-# A short table stays on one page, unless its text could fill more than a page.
-SHORT_TABLE_CHARACTERS = 1500
+# A short table stays on one page, unless its text could fill more of one than this
+# (points: most of a page's text height, Letter or A4, within the 20 and 18 mm margins).
+KEPT_TABLE_HEIGHT = 520
+SIGN_ROW_POINTS = 42.5  # 1.5 cm: a signature row's room to sign
 # Characters that are not text (controls); the model refuses them, this is the last guard.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -82,8 +84,11 @@ class _Table:
             texts, page_size, points, one_line, grow, None if self.header is not None else label
         )
         body = self.rows[1:] if self.header is not None else self.rows
-        size = sum(len(cell["text"]) for row in self.rows for cell in row)
-        keep = signatures or (len(body) <= SHORT_TABLE_ROWS and size <= SHORT_TABLE_CHARACTERS)
+        shares = [float(width.rstrip("%")) / 100 for width in percents]
+        short = len(body) <= SHORT_TABLE_ROWS
+        floor = SIGN_ROW_POINTS if signatures else 0.0
+        tall = height(self.rows, shares, page_size, points, floor) > KEPT_TABLE_HEIGHT
+        keep = (signatures or short) and not tall
         return {
             "kind": "table",
             "widths": [float(width.rstrip("%")) for width in percents],
@@ -94,6 +99,27 @@ class _Table:
             "keep": keep,
             "sticky": self.sticky,
         }
+
+
+def height(
+    rows: list[list[dict[str, Any]]],
+    shares: list[float],
+    page_size: str,
+    points: float,
+    floor: float = 0.0,
+) -> float:
+    """About how tall the rows print (points), at most: each row as many lines as its
+    fullest cell takes in its column, a character half the text size wide; at least
+    `floor` a row."""
+    width = table_widths.print_text_width(page_size) / 20  # twips -> points
+    total = 0.0
+    for row in rows:
+        lines = 1
+        for column, cell in enumerate(row[: len(shares)]):
+            per_line = max(1, int(shares[column] * width / (points * 0.5)) - 2)
+            lines = max(lines, -(-len(cell["text"]) // per_line))
+        total += max(floor, lines * points * 1.6 + points)  # its lines, and the padding
+    return total
 
 
 def _cell(cell: dict[str, Any], body: bool) -> dict[str, Any]:
@@ -219,7 +245,7 @@ def document_tree(
 
 def _leaf(tree: _Tree, name: str, value: Any) -> None:
     if name == "Text" and tree.in_code:
-        tree.blocks[-1]["text"] += value
+        tree.blocks[-1]["text"] += shown(value)
     elif name in ("Text", "Html", "InlineHtml", "InlineMath", "DisplayMath"):
         tree.add_text(value)
     elif name == "Code":
