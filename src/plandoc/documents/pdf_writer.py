@@ -83,14 +83,16 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
             pdf = _compile(compiler, data, moment)
             break
         except Exception as error:
-            # PDF/UA refuses a character none of the fonts can show: it prints as U+FFFD.
+            # PDF/UA refuses a character none of the fonts can show: it prints as U+FFFD
+            # (from DejaVu Sans; "?" without it).
             missing = not_shown(error)
             if not missing:  # Typst failing on a page: say so, in one line, no plan text
                 raise PlandocError(
                     f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
                 ) from None
+            instead = "\ufffd" if _fallback_folders() else "?"
             for text in sorted(missing, key=len, reverse=True):
-                data = data.replace(text, "\ufffd")
+                data = data.replace(text, instead)
     if not isinstance(pdf, bytes):
         raise PlandocError(
             "PDF could not be made: the document holds characters no installed font can show; "
@@ -118,6 +120,11 @@ def not_shown(error: Exception) -> set[str]:
     }
 
 
+@functools.cache
+def _fallback_folders() -> list[str]:
+    return [f for f in FALLBACK_FOLDERS if (Path(f) / FALLBACK_FILE).is_file()][:1]
+
+
 def _compile(compiler: Any, data: str, moment: dt.datetime) -> bytes:
     with _compiling:
         return compiler.compile(
@@ -132,7 +139,7 @@ def _compiler() -> Any:
     except ImportError as error:
         raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
     folders = sorted({str(Path(path).parent) for path in font_files()})
-    folders += [f for f in FALLBACK_FOLDERS if (Path(f) / FALLBACK_FILE).is_file()][:1]
+    folders += _fallback_folders()
     fonts = typst.Fonts(
         include_system_fonts=False, include_embedded_fonts=False, font_paths=folders
     )
