@@ -267,9 +267,9 @@ def test_a_layouts_own_page_template_still_gets_the_plans_dates_and_title(tmp_pa
 
 @needs_pdf
 def test_a_long_word_in_a_table_cell_costs_time_linear_in_its_length(write_plan, plan_data):
-    """WeasyPrint searches every character of an unbreakable word in a table cell for a
-    break, time growing with the square of its length (a 3,000-letter method name took
-    35 s); the HTML gives it a break opportunity every 20 characters instead."""
+    """An unbreakable word in a table cell once cost the PDF time growing with the square of
+    its length (WeasyPrint: a 3,000-letter method name took 35 s); the document gives it a
+    break opportunity every 20 characters instead."""
 
     def seconds(length: int) -> float:
         plan_data["methods"][0]["name"] = "A" * length
@@ -299,8 +299,8 @@ PROSE = "sessions focus on the avoidance and the thoughts that keep it going " *
 def test_text_in_a_table_or_the_header_costs_pdf_time_linear_in_its_length(
     write_plan, plan_data, where, text
 ):
-    """WeasyPrint's automatic table layout took time growing with the square of a cell's
-    text (4,000 characters of prose: 21 s); the columns now come from the content."""
+    """An automatic table layout (WeasyPrint's) took time growing with the square of a cell's
+    text (4,000 characters of prose: 21 s); the columns come from the content."""
 
     def seconds(length: int) -> float:
         part = plan_data
