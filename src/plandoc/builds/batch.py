@@ -55,6 +55,7 @@ from plandoc.builds.storage import (
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
 from plandoc.checks.plan_checks import plan_id_problem, verdict_holds_until
+from plandoc.documents import pdf_writer
 from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
@@ -645,7 +646,9 @@ class _LocalWorkers:
         if self.jobs > 1:
             # Workers ignore Ctrl-C: the parent stops handing out work, and each
             # worker finishes (atomically) the document it is writing.
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupts)
+            self.pool = ProcessPoolExecutor(
+                self.jobs, initializer=_ignore_interrupts, mp_context=pdf_writer.pool_context()
+            )
         return self.run
 
     def run(
