@@ -203,3 +203,70 @@ def test_verify_in_its_own_process_prints_no_traceback_of_the_signature_library(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Validation error" not in done.stderr
+
+
+def _paint_over_page_one(writer: object) -> None:
+    """What an attacker adds: a white box and new words over the top of page 1."""
+    from pyhanko.pdf_utils import generic
+
+    name = generic.NameObject
+    page = writer.root["/Pages"]["/Kids"][0].get_object()  # type: ignore[attr-defined]
+    font = writer.add_object(  # type: ignore[attr-defined]
+        generic.DictionaryObject(
+            {name("/Type"): name("/Font"), name("/Subtype"): name("/Type1"),
+             name("/BaseFont"): name("/Helvetica")}
+        )
+    )  # fmt: skip
+    words = writer.add_object(  # type: ignore[attr-defined]
+        generic.StreamObject(
+            stream_data=b"q 1 1 1 rg 0 600 612 192 re f Q BT /FX 28 Tf 60 700 Td (RISK: HIGH) Tj ET"
+        )
+    )
+    contents = page["/Contents"]
+    kept = (
+        list(contents) if isinstance(contents, generic.ArrayObject) else [page.raw_get("/Contents")]
+    )
+    page[name("/Contents")] = generic.ArrayObject([*kept, words])
+    resources = page["/Resources"]
+    fonts = resources.get("/Font", generic.DictionaryObject())
+    fonts[name("/FX")] = font
+    resources[name("/Font")] = fonts
+    page[name("/Resources")] = resources
+    writer.update_container(page)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("same_update", [False, True], ids=["own-update", "in-the-signature"])
+def test_a_signed_pdf_whose_page_was_painted_over_is_altered(
+    clinic: Path, same_update: bool
+) -> None:
+    """Before, plandoc's PDF + an update painting over page 1 + a signature by anyone's key
+    verified as identical (the first revision was plandoc's, the signature covered it all)."""
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    Path("plandoc.toml").write_text("", "utf-8")  # plandoc's PDF, unsigned
+    code, _, err = run("render", "inputs/adult-ptsd.json", "-t", "pdf", "-o", "out")
+    assert code == 0, err
+    path = clinic / "out" / f"{NAME}.pdf"
+    writer = IncrementalPdfFileWriter(io.BytesIO(path.read_bytes()))
+    _paint_over_page_one(writer)
+    if not same_update:
+        painted = io.BytesIO()
+        writer.write(painted)
+        writer = IncrementalPdfFileWriter(io.BytesIO(painted.getvalue()))
+    make_p12(clinic / "attacker.p12", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    signer = signers.SimpleSigner.load_pkcs12(
+        str(clinic / "attacker.p12"), passphrase=PASSWORD.encode()
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name="PlandocSignature", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    path.write_bytes(signers.sign_pdf(writer, metadata, signer=signer).getvalue())
+
+    code, stdout, _ = run("verify", str(path))
+    assert code == 1, stdout
+    assert stdout.startswith("altered: ")
+    assert "page 1" in stdout  # what was found: the page changed besides the signature

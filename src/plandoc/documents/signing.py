@@ -199,19 +199,43 @@ class SignatureCheck:
     covers_all: bool  # nothing was added to the file after it was signed
     signer: str  # the certificate's subject
     signed_at: str  # the time the signer's machine gave, as the signature says
+    # What the updates after plandoc's PDF changed besides adding the signature (pages,
+    # objects: numbers and PDF names, never their text); empty: only the signature.
+    other_changes: tuple[str, ...] = ()
 
     @property
     def good(self) -> bool:
-        return self.intact and self.covers_all
+        return self.intact and self.covers_all and not self.other_changes
 
 
 def is_signed(pdf: bytes) -> bool:
-    """Whether a PDF holds a signature dictionary (without pyHanko: a look at its bytes)."""
-    return b"/ByteRange" in pdf and b"/Sig" in pdf
+    """Whether a PDF's form holds a signature field with a signature (its /V): read from the
+    PDF's structure (with pypdf), so words in the plan's text never make a PDF "signed"."""
+    import logging
+
+    import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(pdf), strict=False)
+        form = reader.trailer["/Root"].get_object().get("/AcroForm")
+        fields = form.get_object().get("/Fields", []) if form is not None else []
+        return any(_holds_signature(field.get_object(), 0) for field in fields.get_object())
+    except Exception:  # a damaged PDF, or one without a form: no signature to check
+        return False
+
+
+def _holds_signature(field: Any, depth: int) -> bool:
+    if not hasattr(field, "get") or depth > 8:
+        return False
+    if field.get("/FT") == "/Sig" and field.get("/V") is not None:
+        return True
+    return any(_holds_signature(kid.get_object(), depth + 1) for kid in field.get("/Kids", []))
 
 
 def check_signature(pdf: bytes) -> SignatureCheck | None:
-    """The first signature of a PDF checked: its integrity and who signed. None: unsigned.
+    """The first signature of a PDF checked: its integrity, who signed, and that the file is
+    its first revision (plandoc's PDF) and one update adding only the signature. None: unsigned.
 
     The certificate is not checked against a list of trusted authorities:
     plandoc reports whose certificate it is; whether to trust it is the reader's.
@@ -236,4 +260,113 @@ def check_signature(pdf: bytes) -> SignatureCheck | None:
         covers_all=status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1,
         signer=status.signing_cert.subject.human_friendly,
         signed_at=when.strftime("%Y-%m-%d %H:%M %Z").strip() if when else "unknown time",
+        other_changes=tuple(changes_besides_signature(reader)),
     )
+
+
+# What signing may change in an object of plandoc's PDF (pyHanko: the catalog gains the form,
+# the information dictionary its dates, the page its signature widget; the XMP metadata
+# stream is written again with the new date and producer).
+_CATALOG_KEYS = {"/AcroForm", "/Extensions", "/Version"}
+_INFO_KEYS = {"/ModDate", "/Producer"}
+
+
+def changes_besides_signature(reader: Any) -> list[str]:
+    """What the updates after a PDF's first revision change besides adding one invisible
+    signature: every object of the first revision the updates replace is compared with
+    what it was. Said in page numbers, object numbers and PDF names, never their text."""
+    from pyhanko.pdf_utils import generic
+
+    revisions = reader.xrefs.total_revisions
+    found = []
+    if revisions != 2:
+        found.append(f"{revisions - 1} updates after the PDF plandoc made; a signature is one")
+    before = reader.get_historical_resolver(0)
+    trailer = reader.trailer
+    catalog = trailer.raw_get("/Root").reference
+    info = trailer.raw_get("/Info").reference if "/Info" in trailer else None
+    metadata = reader.root.raw_get("/Metadata") if "/Metadata" in reader.root else None
+    pages = _page_numbers(reader)
+    changed = {
+        generic.Reference(ref.idnum, ref.generation)
+        for revision in range(1, revisions)
+        for ref in reader.xrefs.explicit_refs_in_revision(revision)
+    }
+    for ref in sorted(changed, key=lambda r: (r.idnum, r.generation)):
+        try:
+            old = before(ref)
+        except Exception:  # an object the update adds: reachable only through those checked
+            continue
+        if isinstance(old, generic.NullObject):
+            continue
+        new = reader.get_object(ref)
+        keys = _keys_changed(old, new)
+        if ref == catalog and keys <= _CATALOG_KEYS:
+            continue
+        if ref == info and keys <= _INFO_KEYS:
+            continue
+        if metadata is not None and ref == getattr(metadata, "reference", None):
+            continue
+        if ref in pages:
+            if keys <= {"/Annots"} and _only_signature_added(old, new):
+                continue
+            found.append(f"page {pages[ref]} changed ({', '.join(sorted(keys)) or 'its stream'})")
+            continue
+        kind = old.get("/Type") if isinstance(old, generic.DictionaryObject) else None
+        found.append(f"object {ref.idnum} changed" + (f" (a {kind})" if kind else ""))
+    return found
+
+
+def _keys_changed(old: Any, new: Any) -> set[str]:
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(old, generic.DictionaryObject) or not isinstance(
+        new, generic.DictionaryObject
+    ):
+        return {"(the object)"} if old != new else set()
+
+    def raw(value: Any, key: Any) -> Any:
+        return value.raw_get(key) if key in value else None
+
+    keys = {str(key) for key in set(old) | set(new) if raw(old, key) != raw(new, key)}
+    streams = isinstance(old, generic.StreamObject) and isinstance(new, generic.StreamObject)
+    if streams and old.data != new.data:
+        keys.add("(its stream)")
+    return keys
+
+
+def _page_numbers(reader: Any) -> dict[Any, int]:
+    """Each page object's reference -> its page number, from the page tree."""
+    numbers: dict[Any, int] = {}
+    waiting = [reader.root.raw_get("/Pages")]
+    while waiting and len(numbers) < 100_000:
+        node = waiting.pop()
+        value = node.get_object()
+        if value.get("/Type") == "/Pages":
+            kids = value["/Kids"]
+            waiting.extend(kids.raw_get(i) for i in reversed(range(len(kids))))
+        elif hasattr(node, "reference"):
+            numbers[node.reference] = len(numbers) + 1
+    return numbers
+
+
+def _only_signature_added(old: Any, new: Any) -> bool:
+    """Whether a page's annotations are those it had and invisible signature widgets."""
+    kept = _references(old.get("/Annots"))
+    added = _references(new.get("/Annots"))
+    if kept - added:
+        return False
+    for ref in added - kept:
+        widget = ref.get_object()
+        kind = widget.get("/FT") or widget.get("/Parent", {}).get("/FT")
+        x1, y1, x2, y2 = (float(v) for v in widget.get("/Rect", [0, 0, 0, 0]))
+        if widget.get("/Subtype") != "/Widget" or kind != "/Sig" or (x2 - x1) * (y2 - y1):
+            return False
+    return True
+
+
+def _references(annotations: Any) -> set[Any]:
+    if annotations is None:
+        return set()
+    array = annotations.get_object()
+    return {array.raw_get(i).reference for i in range(len(array))}

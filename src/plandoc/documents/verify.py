@@ -8,8 +8,8 @@ a document made then stays what it was), and rendered again in the same
 layout, page size and format. The verdict:
 
 - `identical` (exit 0): the same bytes (for a signed PDF: the signed PDF's
-  first revision is the PDF made again, and the signature is intact and covers
-  the whole file);
+  first revision is the PDF made again, followed by one update that adds only
+  an invisible signature, and the signature is intact and covers the whole file);
 - `altered` (exit 1): the fingerprint matches the plan, layout and plandoc
   version, but the bytes differ: which parts (DOCX), pages (PDF, by their
   text) or first line (HTML, Markdown);
@@ -254,6 +254,7 @@ def verify(path: Path, settings: Settings, plan_path: Path | None = None) -> Ver
                 signature,
             )
         details = [_signature_line(signature)]
+        details += [f"besides the signature: {change}" for change in signature.other_changes]
         if not same:
             details += _where_different(fmt, data[: len(fresh)], fresh)
         return Verdict("altered", f"altered: {name} is not what {made}", details, source, signature)
@@ -398,6 +399,11 @@ def _signature_line(check: SignatureCheck) -> str:
         )
     if not check.intact:
         return f"signature broken: the signed bytes were changed (signer: {check.signer})"
+    if check.covers_all:
+        return (
+            f"the signature is intact, but the PDF plandoc made was changed before it was "
+            f"signed (signer: {check.signer})"
+        )
     return (
         f"the signature is intact, but the file was changed after signing (signer: {check.signer})"
     )
