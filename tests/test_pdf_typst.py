@@ -182,3 +182,42 @@ def test_a_short_table_too_tall_for_a_page_breaks_instead_of_running_off_it(
     text = _pdf_text(pdf, tmp_path)
     for number in range(len(plan_data["methods"])):
         assert f"Start{number}" in text and f"End{number}" in text
+
+
+PDF_LOOKALIKES = {
+    "statement": "Ask for the trailer << keys back /Info 1 0 R startxref 12 %%EOF from her brother.",
+    "behavior": "film <xmpMM:DocumentID>AAAAAAAAAAAAAAAAAAAAAAAA< "
+    "<xmp:ModifyDate>1999-01-01T00:00:00Z</xmp:ModifyDate> /ModDate(D:19990101000000Z) y",
+}
+
+
+@needs_pdf
+def test_plan_text_that_looks_like_pdf_structure_is_left_as_it_is(tmp_path, plan_data, write_plan):
+    """Before, a goal statement holding `trailer <<` (stored uncompressed in the bookmarks)
+    made the PDF fail, and XMP look-alikes in a chart's description were rewritten."""
+    import pypdf
+
+    plan_data["goals"][0]["statement"] = PDF_LOOKALIKES["statement"]
+    plan_data["goals"][1]["measure"]["behavior"] = PDF_LOOKALIKES["behavior"]
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf), strict=True)
+    assert reader.metadata["/PlandocPlanId"]
+    assert reader.metadata["/ModDate"] == "D:20261029000000Z"
+    titles, waiting = [], list(reader.outline)
+    while waiting:  # the bookmarks, nested
+        item = waiting.pop()
+        waiting.extend(item) if isinstance(item, list) else titles.append(item.title)
+    assert any(PDF_LOOKALIKES["statement"] in title for title in titles), titles
+    for text in (b"trailer << keys back /Info 1 0 R startxref 12 %%EOF",
+                 b"<xmp:ModifyDate>1999-01-01T00:00:00Z</xmp:ModifyDate>",
+                 b"AAAAAAAAAAAAAAAAAAAAAAAA<", b"/ModDate(D:19990101000000Z)"):  # fmt: skip
+        assert text in pdf, text  # the bookmark and the chart's description, untouched
+    assert "".join(PDF_LOOKALIKES["statement"].split()) in "".join(_pdf_text(pdf, tmp_path).split())
+    xmp = reader.trailer["/Root"]["/Metadata"].get_data()
+    shown_id = (
+        reader.trailer["/ID"][0].encode() if isinstance(reader.trailer["/ID"][0], str) else b""
+    )
+    assert b"<xmp:ModifyDate>2026-10-29T00:00:00Z</xmp:ModifyDate>" in xmp
+    assert shown_id and b"<xmpMM:DocumentID>" + shown_id + b"<" in xmp

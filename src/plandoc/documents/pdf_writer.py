@@ -169,11 +169,16 @@ class NotTypstOutput(PlandocError):
     """The PDF is not laid out as Typst writes one (a classic cross-reference table)."""
 
 
-_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", re.S)
+# The file's end, as Typst writes it: the last `startxref` in the file is the real one (plan
+# text comes before it), and nothing but the offset and `%%EOF` follows it.
+_TAIL = re.compile(rb"startxref\r?\n(\d+)\r?\n%%EOF\r?\n?")
 _INFO = re.compile(rb"/Info (\d+) 0 R")
+_ROOT = re.compile(rb"/Root (\d+) 0 R")
+_METADATA = re.compile(rb"/Metadata (\d+) 0 R")
 _ID = re.compile(rb"/ID\s*\[\s*\(([A-Za-z0-9+/=]{24})\)\s*\(([A-Za-z0-9+/=]{24})\)\s*\]")
 _ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
 _MOD_DATE = re.compile(rb"/ModDate\(D:\d{14}Z\)")
+_XMP_ID = re.compile(rb"(?<=<xmpMM:(?:Document|Instance)ID>)[A-Za-z0-9+/=]{24}(?=<)")
 _XMP_MODIFY = re.compile(rb"<xmp:ModifyDate>\d{4}-\d\d-\d\dT00:00:00Z</xmp:ModifyDate>")
 
 
@@ -183,25 +188,48 @@ def with_information(
     """Typst's PDF with `info`'s keys added to its document information dictionary, its
     modification date `modified` (Typst dates both by the document's date) and its file
     identifier `identifier` (16 bytes), in place: the dictionary grows, every offset after
-    it moves by as much. The bytes stay a pure function of the input."""
-    trailer = _TRAILER.search(pdf)
-    info_ref = _INFO.search(trailer.group(1)) if trailer else None
-    if trailer is None or info_ref is None:
+    it moves by as much. The bytes stay a pure function of the input.
+
+    The PDF is read by its structure, not searched: the trailer at the file's end names the
+    information dictionary and the catalog, the cross-reference table gives their offsets,
+    and only they, the catalog's XMP metadata stream and the trailer are changed. Plan text
+    stored elsewhere (bookmarks, chart descriptions) is never touched, whatever it holds."""
+    at = pdf.rfind(b"startxref")
+    tail = _TAIL.fullmatch(pdf, at) if at >= 0 else None
+    xref = int(tail.group(1)) if tail else -1
+    trailer_at = pdf.rfind(b"\ntrailer", xref, at) + 1 if 0 < xref < at else 0
+    if tail is None or not pdf.startswith(b"xref", xref) or trailer_at <= 0:
         raise NotTypstOutput("PDF could not be made (an unexpected trailer)")
-    number = info_ref.group(1)
-    start = pdf.find(b"\n" + number + b" 0 obj\n<<") + 1
-    end = pdf.find(b">>\nendobj", start)
-    xref = pdf.rfind(b"\nxref\n", 0, trailer.start()) + 1
-    if start <= 0 or end < 0 or xref <= 0 or not start < end < xref:
+    trailer = pdf[trailer_at:]
+    info_ref, root_ref = _INFO.search(trailer), _ROOT.search(trailer)
+    offsets = _object_offsets(pdf[xref:trailer_at])
+    if info_ref is None or root_ref is None or offsets is None:
+        raise NotTypstOutput("PDF could not be made (an unexpected trailer)")
+    ends = sorted({*offsets.values(), xref})
+    catalog = _object(pdf, offsets, ends, int(root_ref.group(1)))
+    metadata = _METADATA.search(pdf, *catalog) if catalog else None
+    if metadata:  # the XMP: the same dates and identifier, in as many bytes
+        xmp = _object(pdf, offsets, ends, int(metadata.group(1)))
+        if xmp is None:
+            raise NotTypstOutput("PDF could not be made (an unexpected metadata stream)")
+        shown = base64.b64encode(identifier)
+        stream = _XMP_ID.sub(shown, pdf[xmp[0] : xmp[1]])
+        stream = _XMP_MODIFY.sub(
+            f"<xmp:ModifyDate>{modified}T00:00:00Z</xmp:ModifyDate>".encode(), stream
+        )
+        if len(stream) != xmp[1] - xmp[0]:
+            raise NotTypstOutput("PDF could not be made (an unexpected metadata stream)")
+        pdf = pdf[: xmp[0]] + stream + pdf[xmp[1] :]
+    span = _object(pdf, offsets, ends, int(info_ref.group(1)))
+    end = pdf.rfind(b">>", *span) if span else -1
+    if span is None or end < 0:
         raise NotTypstOutput("PDF could not be made (an unexpected information dictionary)")
+    start = span[0]
     day = f"D:{modified:%Y%m%d}000000Z".encode()
     keys = b"".join(f"/{key}({_literal(value)})".encode() for key, value in sorted(info.items()))
-    dictionary = _MOD_DATE.sub(b"/ModDate(" + day + b")", pdf[start:end]) + keys
+    # Typst escapes the parentheses of its strings: `/ModDate(` is only ever the key.
+    dictionary = _MOD_DATE.sub(b"/ModDate(" + day + b")", pdf[start:end], count=1) + keys
     delta = len(dictionary) - (end - start)
-    body = pdf[:start] + dictionary + pdf[end:xref]
-    shown = base64.b64encode(identifier)
-    body = re.sub(rb"(?<=<xmpMM:(?:Document|Instance)ID>)[A-Za-z0-9+/=]{24}(?=<)", shown, body)
-    body = _XMP_MODIFY.sub(f"<xmp:ModifyDate>{modified}T00:00:00Z</xmp:ModifyDate>".encode(), body)
 
     def moved(entry: re.Match[bytes]) -> bytes:
         offset = int(entry.group(1))
@@ -209,12 +237,45 @@ def with_information(
             offset += delta
         return b"%010d %s %s" % (offset, entry.group(2), entry.group(3))
 
-    table = _ENTRY.sub(moved, pdf[xref : trailer.start()])
-    trailer_text = _ID.sub(b"/ID[(" + shown + b")(" + shown + b")]", trailer.group(0))
-    trailer_text = re.sub(
-        rb"startxref\s*\d+", b"startxref\n%d" % (xref + delta), trailer_text, count=1
-    )
-    return body + table + trailer_text
+    table = _ENTRY.sub(moved, pdf[xref:trailer_at])
+    shown = base64.b64encode(identifier)
+    trailer_text = _ID.sub(b"/ID[(" + shown + b")(" + shown + b")]", pdf[trailer_at:at])
+    return (
+        pdf[:start] + dictionary + pdf[end:xref] + table + trailer_text
+        + b"startxref\n%d\n%%%%EOF" % (xref + delta)
+    )  # fmt: skip
+
+
+def _object_offsets(table: bytes) -> dict[int, int] | None:
+    """A classic cross-reference table's objects in use: number -> offset (None: not one)."""
+    words = table.split()
+    found: dict[int, int] = {}
+    at = 1
+    try:
+        while at < len(words):
+            first, count = int(words[at]), int(words[at + 1])
+            at += 2
+            for number in range(first, first + count):
+                if words[at + 2] == b"n":
+                    found[number] = int(words[at])
+                at += 3
+    except (IndexError, ValueError):
+        return None
+    return found if words[:1] == [b"xref"] else None
+
+
+def _object(
+    pdf: bytes, offsets: dict[int, int], ends: list[int], number: int
+) -> tuple[int, int] | None:
+    """Where object `number` lies: from `N 0 obj` to its `endobj` (before the next object)."""
+    import bisect
+
+    start = offsets.get(number, -1)
+    if start < 0 or not pdf.startswith(b"%d 0 obj" % number, start):
+        return None
+    following = bisect.bisect_right(ends, start)
+    end = pdf.rfind(b"endobj", start, ends[following] if following < len(ends) else len(pdf))
+    return (start, end) if end > start else None
 
 
 def _literal(text: str) -> str:
