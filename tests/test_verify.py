@@ -298,3 +298,37 @@ def test_a_page_size_plandoc_never_makes_is_not_a_plandoc_document(clinic: Path)
     document.write_text(text, "utf-8")
     code, _, err = run("verify", str(document))
     assert code == 2 and "not a plandoc document" in err
+
+
+@pytest.mark.pdf
+def test_a_pdf_with_pdf_structure_words_in_its_text_verifies_identical(clinic: Path) -> None:
+    """Before, a fresh PDF whose goal statement held `/ByteRange /Sig` (stored uncompressed
+    in the bookmarks) was taken for a signed PDF and reported as altered, signature broken."""
+    edit_plan(lambda plan: plan["goals"][0].update(statement="Reduce /ByteRange /Sig below."))
+    path = render("pdf") / f"{NAME}.pdf"
+    assert b"/ByteRange /Sig" in path.read_bytes()
+    code, stdout, _ = run("verify", str(path))
+    assert code == 0 and stdout.startswith("identical: "), stdout
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda pdf: pdf[:-5], "the file is the document cut short: 5 bytes missing"),
+        (lambda pdf: pdf[:-1], "the file is the document cut short: 1 byte missing"),
+        (lambda pdf: b"junk\n" + pdf, "the document with 5 bytes put before its start"),
+        (lambda pdf: pdf + b"\n", "the document with 1 byte added after its end"),
+    ],
+    ids=["cut-5", "cut-1", "junk-before", "added-after"],
+)
+def test_a_damaged_pdf_that_still_carries_its_fingerprint_is_altered(
+    clinic: Path, damage, reason: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Before, a PDF cut short by its last bytes, or with bytes before `%PDF`, was "not a
+    plandoc document" (exit 2), though its fingerprint is still there."""
+    path = render("pdf") / f"{NAME}.pdf"
+    path.write_bytes(damage(path.read_bytes()))
+    code, stdout, stderr = run("verify", str(path))
+    assert code == 1, (stdout, stderr)
+    assert stdout.startswith("altered: ") and reason in stdout, stdout

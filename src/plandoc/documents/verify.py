@@ -24,6 +24,7 @@ hashes, ids, file names and numbers, never plan text.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,8 +108,6 @@ def fingerprint_of(path: Path, data: bytes, fmt: str) -> Fingerprint:
 
 
 def _docx_fingerprint(data: bytes) -> Fingerprint | None:
-    import re
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             info = package.getinfo("docProps/custom.xml")
@@ -139,16 +138,28 @@ def _pdf_reader(data: bytes) -> object:
 
 
 def _pdf_fingerprint(path: Path, data: bytes) -> Fingerprint | None:
-    if not data.startswith(b"%PDF-"):
+    start = data.find(b"%PDF-", 0, 1024)  # bytes put before the PDF's start: still its fingerprint
+    if start < 0:
         return None
     try:
-        reader = _pdf_reader(data)
+        reader = _pdf_reader(data[start:])
         info = reader.metadata or {}  # type: ignore[attr-defined]
         pairs = {str(key).lstrip("/"): str(value) for key, value in info.items()}
     except VerifyError:
         raise
-    except Exception:  # a damaged PDF
-        return None
+    except Exception:  # a damaged PDF: its information dictionary read as bytes, below
+        pairs = {}
+    return from_pdf_info(pairs) or _pdf_fingerprint_in_bytes(data)
+
+
+# The fingerprint as plandoc writes it into the information dictionary (the values letters,
+# digits, dots and dashes): read so from a PDF too damaged for pypdf (cut short, say), the
+# last one of each key (the dictionary comes after the pages). Such a PDF is never identical.
+_PDF_FINGERPRINT_KEY = re.compile(rb"/(Plandoc[A-Za-z0-9]{1,32})\(([A-Za-z0-9.\-]{0,128})\)")
+
+
+def _pdf_fingerprint_in_bytes(data: bytes) -> Fingerprint | None:
+    pairs = {key.decode(): value.decode() for key, value in _PDF_FINGERPRINT_KEY.findall(data)}
     return from_pdf_info(pairs)
 
 
@@ -263,9 +274,24 @@ def verify(path: Path, settings: Settings, plan_path: Path | None = None) -> Ver
     return Verdict(
         "altered",
         f"altered: {name} carries the fingerprint of what {made}, but its bytes differ",
-        _where_different(fmt, data, fresh),
+        _damage(data, fresh) + _where_different(fmt, data, fresh),
         source,
     )
+
+
+def _damage(data: bytes, fresh: bytes) -> list[str]:
+    """The document as made, cut short or with bytes around it: said so."""
+    if fresh.startswith(data):
+        return [f"the file is the document cut short: {_bytes(len(fresh) - len(data))} missing"]
+    if data.startswith(fresh):
+        return [f"the document with {_bytes(len(data) - len(fresh))} added after its end"]
+    if data.endswith(fresh):
+        return [f"the document with {_bytes(len(data) - len(fresh))} put before its start"]
+    return []
+
+
+def _bytes(count: int) -> str:
+    return "1 byte" if count == 1 else f"{count} bytes"
 
 
 def _differences(recorded: Fingerprint, plan: object, layout: object) -> list[str]:
