@@ -332,3 +332,21 @@ def test_a_damaged_pdf_that_still_carries_its_fingerprint_is_altered(
     code, stdout, stderr = run("verify", str(path))
     assert code == 1, (stdout, stderr)
     assert stdout.startswith("altered: ") and reason in stdout, stdout
+
+
+@pytest.mark.parametrize("command", ["verify", "schema", "layouts"])
+def test_output_into_a_closed_pipe_ends_quietly_with_exit_1(clinic: Path, command: str) -> None:
+    """Before, `plandoc verify X | head -1` printed "plandoc: internal error
+    (BrokenPipeError); please report it" when the reader had closed the pipe."""
+    import subprocess
+    import sys
+
+    target = [str(render("md") / f"{NAME}.md")] if command == "verify" else []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plandoc", command, *target],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=clinic,
+    )  # fmt: skip
+    process.stdout.close()  # type: ignore[union-attr]  # the reader is gone before any line
+    stderr = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert process.wait(timeout=120) == 1
+    assert stderr == "", stderr

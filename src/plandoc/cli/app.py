@@ -3,7 +3,8 @@
 Exit status: 0 success; 1 a plan failed its checks or could not be rendered,
 a file or folder is missing, an output could not be written, a settings file
 is wrong; 2 a usage error (an unknown option, format or layout); 130 stopped
-with Ctrl-C.
+with Ctrl-C. Output into a pipe whose reader has closed it (`| head -1`) ends the
+command quietly with 1, as Click does.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class PlandocGroup(click.Group):
             DISPLAY.explain()
             ctx.exit(2 if isinstance(error, UsageError) else 1)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except BrokenPipeError:
+            # The reader of the output is gone (`plandoc verify X | head -1`): Click's main
+            # ends quietly with exit status 1, its later writes and flushes silenced.
             raise
         except Exception as error:  # a bug of plandoc's: one line, never a plan value
             if os.environ.get(DEBUG_VARIABLE):
