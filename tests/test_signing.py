@@ -235,10 +235,36 @@ def _paint_over_page_one(writer: object) -> None:
     writer.update_container(page)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("same_update", [False, True], ids=["own-update", "in-the-signature"])
-def test_a_signed_pdf_whose_page_was_painted_over_is_altered(
-    clinic: Path, same_update: bool
-) -> None:
+def _note_on_page_one(writer: object) -> None:
+    """What an attacker adds: a note (a free-text annotation) shown on page 1."""
+    from pyhanko.pdf_utils import generic
+
+    name = generic.NameObject
+    page = writer.root["/Pages"]["/Kids"][0].get_object()  # type: ignore[attr-defined]
+    note = writer.add_object(  # type: ignore[attr-defined]
+        generic.DictionaryObject(
+            {name("/Type"): name("/Annot"), name("/Subtype"): name("/FreeText"),
+             name("/Rect"): generic.ArrayObject(map(generic.FloatObject, (50, 700, 400, 760))),
+             name("/Contents"): generic.TextStringObject("RISK: HIGH"),
+             name("/DA"): generic.TextStringObject("/Helv 20 Tf 1 0 0 rg")}
+        )
+    )  # fmt: skip
+    page[name("/Annots")] = generic.ArrayObject([note])
+    writer.update_container(page)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("change", "same_update", "found"),
+    [
+        (_paint_over_page_one, False, "page 1 changed (/Annots, /Contents, /Resources)"),
+        (_paint_over_page_one, True, "page 1 changed (/Annots, /Contents, /Resources)"),
+        (_note_on_page_one, True, "page 1 changed (/Annots)"),
+    ],
+    ids=["painted-own-update", "painted-in-the-signature", "note-in-the-signature"],
+)
+def test_a_signed_pdf_whose_page_was_changed_before_signing_is_altered(
+    clinic: Path, change, same_update: bool, found: str
+) -> None:  # type: ignore[no-untyped-def]
     """Before, plandoc's PDF + an update painting over page 1 + a signature by anyone's key
     verified as identical (the first revision was plandoc's, the signature covered it all)."""
     import io
@@ -252,7 +278,7 @@ def test_a_signed_pdf_whose_page_was_painted_over_is_altered(
     assert code == 0, err
     path = clinic / "out" / f"{NAME}.pdf"
     writer = IncrementalPdfFileWriter(io.BytesIO(path.read_bytes()))
-    _paint_over_page_one(writer)
+    change(writer)
     if not same_update:
         painted = io.BytesIO()
         writer.write(painted)
@@ -269,4 +295,4 @@ def test_a_signed_pdf_whose_page_was_painted_over_is_altered(
     code, stdout, _ = run("verify", str(path))
     assert code == 1, stdout
     assert stdout.startswith("altered: ")
-    assert "page 1" in stdout  # what was found: the page changed besides the signature
+    assert f"besides the signature: {found}" in stdout  # what was found, by page number
