@@ -31,7 +31,7 @@ from plandoc.documents.docx_reference import (
     reference_package,
 )
 from plandoc.documents.fingerprint import Fingerprint
-from plandoc.documents.markdown_events import events, key_value_labels
+from plandoc.documents.markdown_events import parsed
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
@@ -462,8 +462,7 @@ def body_xml(
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
     `plain_styles` in turn, the last repeating (default: Word's Normal). Every key/value
     table gets the same label column, from the widest label of them all."""
-    stream = list(events(markdown))
-    labels = key_value_labels(stream)
+    stream, labels = parsed(markdown)
     b = _BodyBuilder(
         reference,
         charts=charts or {},

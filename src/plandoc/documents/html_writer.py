@@ -10,7 +10,7 @@ from markupsafe import Markup
 from plandoc.documents.charts import ChartWords, english_words, svg
 from plandoc.documents.compose import PlanDocument
 from plandoc.documents.fingerprint import html_meta
-from plandoc.documents.markdown_events import events, key_value_labels
+from plandoc.documents.markdown_events import parsed
 from plandoc.documents.markdown_text import safe_link
 from plandoc.documents.table_widths import (
     DATE_IN_TEXT,
@@ -65,8 +65,7 @@ def render_body(
     them all asks (within bounds): consecutive tables line up.
     """
     charts = charts or {}
-    stream = list(events(markdown))
-    labels = key_value_labels(stream)
+    stream, labels = parsed(markdown)
     label = label_width(labels, print_text_width(page_size), font_size - 0.5) if labels else None
     in_chart = False
     out: list[str] = []
