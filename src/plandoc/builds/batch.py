@@ -57,6 +57,7 @@ from plandoc.builds.output_files import (
     take_lock,
     write_atomically,
     write_documents,
+    writes_in_background,
 )
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
@@ -584,6 +585,15 @@ def _call(
     return done
 
 
+def _call_writing_behind(
+    function: Callable[..., _Outcome], jobs: list[tuple[int, tuple[object, ...]]]
+) -> list[tuple[int, _Outcome]]:
+    """`_call` in a worker: the chunk's documents are written while its next plans render,
+    all of them before its outcomes go back (see `output_files.writes_in_background`)."""
+    with writes_in_background():
+        return _call(function, jobs)
+
+
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -619,7 +629,7 @@ class _workers:
             return
         waiting: deque[Future[list[tuple[int, _Outcome]]]] = deque()
         for piece in _chunks(jobs, chunk or CHUNK):
-            waiting.append(self.pool.submit(_call, function, piece))
+            waiting.append(self.pool.submit(_call_writing_behind, function, piece))
             if len(waiting) >= self.jobs * WINDOW:
                 yield from waiting.popleft().result()
         while waiting:
