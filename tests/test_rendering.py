@@ -252,6 +252,25 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
     assert "plan.md.j2:" in message and "nmae" in message and "Dana" not in message
 
 
+def test_the_sandbox_judges_every_lookup_after_the_first_as_before():
+    """Lookups judged safe once are made directly after (templates.PlanSandbox.getattr):
+    an unsafe attribute still fails, a string's `format` is still the sandbox's own,
+    and a name that is no attribute is still an item, however often each is asked."""
+    import jinja2
+
+    from plandoc.layouts import find_layout
+
+    environment = find_layout("standard").templates.markdown_environment
+    values = {"text": "{0.__class__}", "row": {"name": "Dana"}, "word": "plan"}
+    for _ in range(3):  # the first lookup judges, the next ones use the verdict
+        assert environment.from_string("{{ word.upper() }}").render(values) == "PLAN"
+        assert environment.from_string("{{ row.name }}").render(values) == "Dana"
+        with pytest.raises(jinja2.exceptions.SecurityError):
+            environment.from_string("{{ word.__class__.__mro__ }}").render(values)
+        with pytest.raises(jinja2.exceptions.SecurityError):
+            environment.from_string("{{ text.format(word) }}").render(values)
+
+
 def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
     import plandoc.documents.documents
 

@@ -42,7 +42,9 @@ _ORDERED_MARKER = re.compile(r"[0-9]{1,9}(?=[.)])")
 
 def escape_inline(text: str) -> Markdown:
     """Plain text -> Markdown that renders as exactly that text, on one line."""
-    return Markdown(_line_start(_escape(_one_line(text))))
+    if "\n" in text or "\r" in text:  # (most values are one line: no split to make)
+        text = _one_line(text)
+    return Markdown(_line_start(_escape(text)))
 
 
 def _escape(text: str) -> str:
