@@ -303,3 +303,42 @@ def test_the_docx_names_its_fonts_and_uses_no_theme_font():
         styles = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/styles.xml").decode()
         assert "Theme=" not in styles and "w:cstheme" not in styles, layout
         assert 'w:styleId="Heading1"' in styles and 'w:ascii="Arial"' in styles
+
+
+def test_a_plan_is_parsed_and_its_charts_laid_out_once_for_all_its_formats(monkeypatch):
+    """Issue 21: no per-plan work repeated per format. The composed Markdown is parsed
+    into events once for the HTML and DOCX writers (markdown_events.parsed), and each
+    chart is laid out once for its SVG (HTML) and its PNG (Markdown and DOCX)."""
+    import pyromark
+
+    from plandoc.documents import charts, markdown_events
+
+    checked = check_file(SAMPLES / "adult-ptsd.json")
+    parses = []
+    real_events = pyromark.events
+
+    def counted(markdown, *args, **kwargs):
+        parses.append(markdown)
+        return real_events(markdown, *args, **kwargs)
+
+    monkeypatch.setattr(pyromark, "events", counted)
+    markdown_events.parsed.cache_clear()
+    charts.chart_layout.cache_clear()
+    documents = render_documents(checked.plan, checked.layout, ("md", "html", "docx"))
+    drawn = [name for name in documents if name.endswith(".png")]
+    assert len(drawn) == 2  # the sample's two charts
+    body = [markdown for markdown in parses if "# " in markdown and len(markdown) > 1000]
+    assert len(body) == 1, f"the body was parsed {len(body)} times"
+    assert len(parses) == len(set(parses))  # and the letterhead once too
+    assert charts.chart_layout.cache_info().misses == len(drawn)
+
+
+def test_the_shared_parse_is_the_event_stream_and_cannot_be_changed_by_a_writer():
+    from plandoc.documents.markdown_events import events, key_value_labels, parsed
+
+    markdown = "| | |\n|---|---|\n| Client | Dana |\n\nText *and* more.\n"
+    shared = parsed(markdown)
+    assert list(shared.events) == list(events(markdown))
+    assert list(shared.labels) == key_value_labels(events(markdown)) == ["Client"]
+    assert isinstance(shared.events, tuple) and isinstance(shared.labels, tuple)
+    assert parsed(markdown) is shared  # the next writer of the document reuses it
