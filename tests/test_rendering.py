@@ -342,3 +342,25 @@ def test_the_shared_parse_is_the_event_stream_and_cannot_be_changed_by_a_writer(
     assert list(shared.labels) == key_value_labels(events(markdown)) == ["Client"]
     assert isinstance(shared.events, tuple) and isinstance(shared.labels, tuple)
     assert parsed(markdown) is shared  # the next writer of the document reuses it
+
+
+def test_only_short_texts_are_remembered_and_remembering_changes_nothing():
+    """documents/text_cache.py: memory stays bounded (a long text is never kept) and a
+    remembered text gives what working it out gives."""
+    from plandoc.documents import docx_writer, html_writer, markdown_text, table_widths
+    from plandoc.documents.text_cache import CACHED_TEXTS, SHORT_TEXT
+
+    long_text = "Dana said 2026-07-15 | *ok* " * (SHORT_TEXT // 10)
+    short_text = "Reviewed 2026-07-15 with Dana & Lee <3"
+    for function in (
+        markdown_text.escape_inline,
+        html_writer.breakable,
+        docx_writer.xml_text,
+        docx_writer.run_xml,
+        table_widths._measure,
+    ):
+        function.cache_clear()
+        for text in (long_text, short_text, short_text):
+            assert function(text) == function.__wrapped__(text)
+        info = function.cache_info()
+        assert (info.currsize, info.hits, info.maxsize) == (1, 1, CACHED_TEXTS), function

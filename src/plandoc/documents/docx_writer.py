@@ -33,6 +33,7 @@ from plandoc.documents.docx_reference import (
 from plandoc.documents.fingerprint import Fingerprint
 from plandoc.documents.markdown_events import parsed
 from plandoc.documents.markdown_text import safe_link
+from plandoc.documents.text_cache import remembered
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
 
@@ -58,11 +59,11 @@ LETTERHEAD_STYLES = ("LetterheadName", "Letterhead")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-@lru_cache(maxsize=4096)
+@remembered
 def xml_text(text: str) -> str:
-    """Text as XML character data. Each text is escaped once a process (the last 4,096
-    kept, in memory only): a document's labels, dates and codes recur from plan to plan
-    (2.11 ms a DOCX body instead of 2.19, 2026-11-30)."""
+    """Text as XML character data. A short text is escaped once a process (see
+    text_cache): a document's labels, dates and codes recur from plan to plan (2.11 ms
+    a DOCX body instead of 2.19, 2026-11-30)."""
     return escape(_NOT_XML.sub("\ufffd", text))
 
 
@@ -82,7 +83,7 @@ class _Run:
         return run_xml(self.text, self.bold, self.italic, self.strike, self.code, self.line_break)
 
 
-@lru_cache(maxsize=4096)
+@remembered
 def run_xml(
     text: str,
     bold: bool = False,
@@ -91,9 +92,9 @@ def run_xml(
     code: bool = False,
     line_break: bool = False,
 ) -> str:
-    """A run of text (or a line break) as WordprocessingML. Each is made once a process
-    (the last 4,096 kept, in memory only): a document's labels, dates, codes and statuses
-    recur from plan to plan (with `_cell_run_xml`, a DOCX body took 1.98 ms instead of
+    """A run of text (or a line break) as WordprocessingML. A short text's is made once a
+    process (see text_cache): a document's labels, dates, codes and statuses recur from
+    plan to plan (with `_cell_run_xml`, a DOCX body took 1.98 ms instead of
     2.11 on the spec variants, 2026-11-30)."""
     props = (
         ("<w:b/><w:bCs/>" if bold else "")

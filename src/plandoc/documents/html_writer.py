@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -24,6 +23,7 @@ from plandoc.documents.table_widths import (
     signature_columns,
     unbreakable,
 )
+from plandoc.documents.text_cache import remembered
 from plandoc.layouts import PAGE_TEMPLATE, Layout
 from plandoc.model.progress import GoalProgress
 
@@ -275,18 +275,18 @@ LONG_WORD = re.compile(r"[^\s<>&]{40,}")  # after escaping: never inside an enti
 WORD_PIECE = 20
 
 
-@lru_cache(maxsize=4096)
+@remembered
 def breakable(text: str) -> str:
     """Text as HTML, with a line-break opportunity (`<wbr>`) every 20 characters of a
     word longer than 40: a browser or the PDF renderer breaks such a "word" (a pasted
     URL, a run of letters) there instead of searching every character of it, which
     costs the PDF renderer time growing with the square of the word's length.
 
-    Each text is made once a process (the last 4,096 kept, in memory only): most of a
-    document's texts are the layout's own words and the plan's dates, codes and scores,
-    which recur from plan to plan: the HTML writer took 1.0 ms a plan instead of 1.4 ms
-    over 12 variants of the spec's example plan (2026-11-30; variants share more text
-    than a clinic's plans do)."""
+    A short text is made once a process (see text_cache): most of a document's texts
+    are the layout's own words and the plan's dates, codes and scores, which recur from
+    plan to plan: the HTML writer took 1.0 ms a plan instead of 1.4 ms over 12 variants
+    of the spec's example plan (2026-11-30; variants share more text than a clinic's
+    plans do)."""
     escaped = html.escape(text, quote=False)
     if HAS_DIGIT.search(text):  # a date never breaks inside
         escaped = DATE_IN_TEXT.sub(r'<span class="nowrap">\g<0></span>', escaped)

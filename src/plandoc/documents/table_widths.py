@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import NamedTuple
+
+from plandoc.documents.text_cache import remembered
 
 TWIPS_PER_CHAR = 100  # about one digit of 9-point Arial (a digit is 0.556 em)
 TABLE_POINTS = 9  # the table text size TWIPS_PER_CHAR is measured at
@@ -82,13 +83,12 @@ class _Cell(NamedTuple):
     line: bool  # see `is_line`
 
 
-@lru_cache(maxsize=4096)
+@remembered
 def _measure(text: str) -> _Cell:
     """A cell's text measured once: each table's cells are read by the HTML and the DOCX
     writer, the widths read each several times, and most cells (labels, dates, codes,
-    statuses) recur from table to table and plan to plan. Measuring each text once a
-    process took the table widths from about 0.8 ms a plan to about 0.3 ms (the spec's
-    example plan, HTML and DOCX; 2026-11-30). Kept in memory only, the last 4,096 texts."""
+    statuses) recur from table to table and plan to plan (a short text's is remembered:
+    see text_cache)."""
     stripped = text.strip()
     return _Cell(
         len(text),
