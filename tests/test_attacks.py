@@ -235,7 +235,7 @@ def test_a_manifest_larger_than_plandoc_writes_is_set_aside(tmp_path, monkeypatc
         manifest.truncate(3 * 1024 * 1024)  # sparse: costs no disk
     real = output_files.read_own_file
     monkeypatch.setattr(
-        "plandoc.builds.batch.read_own_file", lambda path: real(path, limit=1024 * 1024)
+        "plandoc.builds.storage.read_own_file", lambda path: real(path, limit=1024 * 1024)
     )
     again = build(BuildOptions(SAMPLES, out))
     assert again.count("built") == len(

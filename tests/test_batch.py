@@ -425,11 +425,11 @@ def test_a_full_disk_stops_the_build_with_one_clear_message(plans, tmp_path, mon
 
 
 def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path, monkeypatch):
-    import plandoc.builds.batch
+    import plandoc.builds.storage
     from plandoc.errors import OutputError
 
     out = tmp_path / "out"
-    real_write, written = plandoc.builds.batch.stage_documents, []
+    real_write, written = plandoc.builds.storage.stage_documents, []
 
     def stage_documents(*arguments):  # a build writes each plan's documents staged first
         if len(written) == 3:
@@ -437,7 +437,7 @@ def test_a_failed_write_keeps_the_manifest_of_the_plans_finished(plans, tmp_path
         written.append(real_write(*arguments))
         return written[-1]
 
-    monkeypatch.setattr(plandoc.builds.batch, "stage_documents", stage_documents)
+    monkeypatch.setattr(plandoc.builds.storage, "stage_documents", stage_documents)
     with pytest.raises(OutputError):
         build(BuildOptions(plans, out))
     monkeypatch.undo()

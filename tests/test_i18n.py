@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from plandoc.i18n import format_date, primary_language, session_length, words_language
+from plandoc.i18n import primary_language, session_length, words_language
+from plandoc.layouts.languages import document_language
+from plandoc.layouts.layout import find_layout
 
 DAY = dt.date(2026, 8, 3)
 
@@ -14,11 +16,17 @@ DAY = dt.date(2026, 8, 3)
 @pytest.mark.parametrize(
     ("tag", "text"),
     [("en", "August 3, 2026"), ("en-US", "August 3, 2026"), ("es", "3 de agosto de 2026"),
-     ("es-MX", "3 de agosto de 2026"), ("es_ES", "3 de agosto de 2026"),
-     ("xx-YY", "August 3, 2026")],
+     ("es-MX", "3 de agosto de 2026"), ("es-ES", "3 de agosto de 2026"),
+     ("en-GB", "3 August 2026")],
 )  # fmt: skip
 def test_dates_read_in_the_client_s_language(tag, text):
-    assert format_date(DAY, tag) == text
+    # The client copy's words for a plan in `tag` (a tag with no catalog reads English).
+    assert document_language(find_layout("client-copy"), tag).date(DAY) == text
+
+
+def test_a_language_the_client_copy_has_no_words_for_is_refused_not_guessed():
+    with pytest.raises(LookupError, match="has no translation for 'xx-YY': its languages are en, es"):
+        document_language(find_layout("client-copy"), "xx-YY")
 
 
 @pytest.mark.parametrize(

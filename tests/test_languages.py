@@ -127,7 +127,7 @@ def spanish():
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
 def test_the_spanish_client_copy_has_no_english_text_of_plandoc(spanish, fmt, tmp_path):
     if fmt == "pdf":
-        pytest.importorskip("weasyprint")
+        pytest.importorskip("typst")
     data = spanish[fmt]
     text = {
         "md": lambda: data.decode("utf-8"),

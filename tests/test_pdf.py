@@ -1,4 +1,5 @@
-"""PDF copies: WeasyPrint from the print HTML, read back with poppler (pdfinfo, pdftotext)."""
+"""PDF copies: Typst laying out the document given as data, read back with poppler (pdfinfo,
+pdftotext)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,17 @@ SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".json", ".md
 BUILT_IN = ["standard", "client-copy", "medicare", "medicaid", "managed-care"]
 
 
-def _weasyprint_works() -> str | None:
+def _typst_works() -> str | None:
     try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError) as error:
-        return f"WeasyPrint or Pango is missing ({error}); .ci/run installs them"
+        import typst  # noqa: F401
+    except ImportError as error:
+        return f"typst is missing ({error}); pip install 'plandoc[pdf]'"
     if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
         return "poppler-utils (pdftotext, pdfinfo) is missing; .ci/run installs it"
     return None
 
 
-MISSING = _weasyprint_works()
+MISSING = _typst_works()
 needs_pdf = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 
@@ -154,10 +155,9 @@ def test_render_and_build_make_pdf_when_asked(tmp_path):
     )  # another page size is another document
 
 
-def test_without_weasyprint_pdf_is_a_clear_error_and_other_formats_still_work(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails
+def test_without_typst_pdf_is_a_clear_error_and_other_formats_still_work(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "typst", None)  # import fails
+    monkeypatch.setattr(pdf_writer, "_compiler", pdf_writer._compiler.__wrapped__)
     checked = check_file(SAMPLES / "adult-ptsd.json")
     with pytest.raises(PlandocError, match="md, html and docx still work"):
         render_documents(checked.plan, checked.layout, ("pdf",))
@@ -195,7 +195,7 @@ PIXEL = base64.b64decode(
 
 
 @needs_pdf
-def test_a_pdf_loads_no_file_or_url_even_when_a_layout_names_one(tmp_path, monkeypatch):
+def test_a_pdf_loads_no_file_or_url_even_when_a_layout_names_one(tmp_path):
     (tmp_path / "secret.png").write_bytes(PIXEL)
     folder = tmp_path / "layouts" / "leaky"
     folder.mkdir(parents=True)
@@ -210,11 +210,10 @@ def test_a_pdf_loads_no_file_or_url_even_when_a_layout_names_one(tmp_path, monke
     def pdf() -> bytes:
         return render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
 
-    assert b"/Subtype /Image" not in pdf()
-    import weasyprint
-
-    monkeypatch.setattr(pdf_writer, "fetcher", lambda module: weasyprint.URLFetcher())
-    assert b"/Subtype /Image" in pdf()  # a fetcher that loads files would embed it
+    assert b"/Subtype /Image" not in pdf() and b"/Subtype/Image" not in pdf()
+    # The layout's stylesheet styles the HTML only; Typst runs plandoc's own program, in a
+    # folder holding nothing else (see tests/test_pdf_typst.py for text that asks to read).
+    assert sorted(p.name for p in pdf_writer.PROGRAM.parent.iterdir()) == ["plan.typ"]
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(
@@ -268,9 +267,9 @@ def test_a_layouts_own_page_template_still_gets_the_plans_dates_and_title(tmp_pa
 
 @needs_pdf
 def test_a_long_word_in_a_table_cell_costs_time_linear_in_its_length(write_plan, plan_data):
-    """WeasyPrint searches every character of an unbreakable word in a table cell for a
-    break, time growing with the square of its length (a 3,000-letter method name took
-    35 s); the HTML gives it a break opportunity every 20 characters instead."""
+    """An unbreakable word in a table cell once cost the PDF time growing with the square of
+    its length (WeasyPrint: a 3,000-letter method name took 35 s); the document gives it a
+    break opportunity every 20 characters instead."""
 
     def seconds(length: int) -> float:
         plan_data["methods"][0]["name"] = "A" * length
@@ -300,8 +299,8 @@ PROSE = "sessions focus on the avoidance and the thoughts that keep it going " *
 def test_text_in_a_table_or_the_header_costs_pdf_time_linear_in_its_length(
     write_plan, plan_data, where, text
 ):
-    """WeasyPrint's automatic table layout took time growing with the square of a cell's
-    text (4,000 characters of prose: 21 s); the columns now come from the content."""
+    """An automatic table layout (WeasyPrint's) took time growing with the square of a cell's
+    text (4,000 characters of prose: 21 s); the columns come from the content."""
 
     def seconds(length: int) -> float:
         part = plan_data

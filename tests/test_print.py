@@ -6,7 +6,7 @@ built-in layout, on Letter and A4, as the PDF and as the DOCX converted by Libre
 - each signature row's name and role sit on one line, the row on one page, and the whole
   signature block on one page.
 
-PDFs need WeasyPrint, the DOCX checks LibreOffice and poppler: skipped, with the reason,
+PDFs need Typst, the DOCX checks LibreOffice and poppler: skipped, with the reason,
 where one is missing (`.ci/run` installs them). Slow (marked `pdf` / `outside_tools`): every
 document of a run is made once, and LibreOffice converts them all in one call.
 """
@@ -44,11 +44,11 @@ def _case_id(case: tuple[Path, str, str]) -> str:
     return f"{plan.stem}-{layout}-{size}"
 
 
-def _weasyprint_missing() -> str | None:
+def _typst_missing() -> str | None:
     try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError) as error:
-        return f"WeasyPrint or Pango is missing ({type(error).__name__})"
+        import typst  # noqa: F401
+    except ImportError as error:
+        return f"typst is missing ({type(error).__name__}): pip install 'plandoc[pdf]'"
     return None
 
 
@@ -142,7 +142,7 @@ def _check_pages(pdf: Path, plan: Path, layout: str) -> None:
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory) -> dict[tuple[Path, str, str], Path]:
-    missing = _weasyprint_missing()
+    missing = _typst_missing()
     if missing:
         pytest.skip(missing)
     return _render(tmp_path_factory.mktemp("print-pdf"), "pdf")

@@ -212,9 +212,9 @@ def test_libreoffice_things_you_can_do_on_your_own_stays_with_its_first_item(pag
 def test_pdf_a_goal_opens_on_the_page_of_its_first_objective(tmp_path, size):
     """The HTML's opening block (heading, quote, measure table) keeps with the objectives
     table after it (`break-before: avoid`): on A4 a goal taller than a page broke there."""
-    from .test_print import _weasyprint_missing
+    from .test_print import _typst_missing
 
-    missing = _weasyprint_missing()
+    missing = _typst_missing()
     if missing:
         _missing(missing)
     if not shutil.which("pdftotext"):

@@ -266,7 +266,7 @@ def test_downloads_have_the_right_types_and_write_nothing(folder, tmp_path, monk
 
 @pytest.mark.pdf
 def test_a_pdf_download_is_a_pdf(folder):
-    pytest.importorskip("weasyprint")
+    pytest.importorskip("typst")
     client, _ = _client(folder)
     answer = client.get("/download/pdf/adult-ptsd.json")
     assert answer.headers["content-type"] == "application/pdf"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,48 @@ def test_sign_then_validate_is_clean(tmp_path, plan_data):
     assert len(entry["content_sha256"]) == 64
     for layout in ("standard", "medicare", "managed-care"):
         assert not any("signature" in p for p in _problems(path, layout)), layout
+
+
+def test_a_copy_a_killed_sign_left_beside_the_plan_is_removed_once_it_is_old(tmp_path, plan_data):
+    # A sign killed between writing its temporary file and the rename leaves a hidden
+    # copy of the plan (protected health information) beside it.
+    path = _unsigned_json(tmp_path, plan_data)
+    stale = tmp_path / ".plandoc-0123456789abcdef.part"
+    fresh = tmp_path / ".plandoc-fedcba9876543210.part"  # another sign, writing right now
+    mine = tmp_path / ".plandoc-notes.part"  # not a name plandoc gives: a person's own file
+    for left in (stale, fresh, mine):
+        left.write_text(path.read_text("utf-8"), "utf-8")
+    old = time.time() - signing.UNFINISHED_AFTER - 60
+    os.utime(stale, (old, old))
+    os.utime(mine, (old, old))
+    _sign(path, at="2026-10-29T14:05")
+    assert not stale.exists()
+    assert fresh.exists() and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, fresh.name, mine.name])
+
+
+def test_a_name_typed_with_combining_accents_is_signed_as_the_plan_reads_it(tmp_path, plan_data):
+    path = _unsigned_json(tmp_path, plan_data)
+    signed = _sign(path, name="Jose\u0301 Nun\u0303ez", credentials="Psy\u0301D", at="2026-10-29")
+    assert (
+        signed.entry["name"] == "Jos\u00e9 Nu\u00f1ez"
+        and signed.entry["credentials"] == "Ps\u00fdD"
+    )
+    assert json.loads(path.read_text("utf-8"))["signatures"][-1]["name"] == "Jos\u00e9 Nu\u00f1ez"
+
+
+def test_a_plan_the_signature_would_take_past_the_size_limit_is_refused_for_that(
+    tmp_path, plan_data
+):
+    from plandoc.planfile.source import MAX_PLAN_BYTES
+
+    path = _unsigned_json(tmp_path, plan_data)
+    text = path.read_text("utf-8").rstrip()
+    path.write_text(text + " " * (MAX_PLAN_BYTES - len(text.encode()) - 50) + "\n", "utf-8")
+    before = path.read_bytes()
+    with pytest.raises(SignRefused, match=r"would be larger than a plan file may be \(2 MiB"):
+        _sign(path, at="2026-10-29")
+    assert path.read_bytes() == before
 
 
 def test_sign_from_the_command_line(tmp_path, plan_data):

@@ -113,18 +113,33 @@ def build(
 
     Incremental, parallel and safe to interrupt (see the docs' "Batch builds").
     `input_dir` and `output_dir` default to the settings' `input` and
-    `output`; other keyword arguments are settings (`layouts=("standard",)`,
-    `formats=("html",)`, `jobs=2`...) laid over `settings`. `progress` is
-    called with each plan's record as it finishes. Raises `OutputError` when
-    a document cannot be written; a plan with errors is a failed record in
-    the result, never an exception.
+    `output`; either may be an fsspec URL (`"s3://bucket/plans"`, see the
+    docs' "Builds on a cluster"). Other keyword arguments are settings
+    (`layouts=("standard",)`, `formats=("html",)`, `jobs=2`,
+    `scheduler="tcp://host:8786"` to run on a Dask cluster...) laid over
+    `settings`. `progress` is called with each plan's record as it finishes.
+    Raises `OutputError` when a document cannot be written; a plan with errors
+    is a failed record in the result, never an exception.
     """
+    import dataclasses
+
     from plandoc.builds.batch import BuildOptions
     from plandoc.builds.batch import build as run_build
+    from plandoc.builds.storage import is_url, location
 
     base = settings or Settings()
-    chosen = base.with_flags(input=input_dir, output=output_dir, **options)
-    return run_build(BuildOptions.from_settings(chosen, as_of, force, prune), progress)
+    urls = {
+        key: location(str(value))
+        for key, value in (("input_dir", input_dir), ("output", output_dir))
+        if value is not None and is_url(str(value))
+    }
+    chosen = base.with_flags(
+        input=None if "input_dir" in urls else input_dir,
+        output=None if "output" in urls else output_dir,
+        **options,
+    )
+    build_options = BuildOptions.from_settings(chosen, as_of, force, prune)
+    return run_build(dataclasses.replace(build_options, **urls), progress)
 
 
 def _checked(

@@ -17,6 +17,7 @@ A setting's value comes from, the later winning:
     layout_folders = ["clinic-layouts"]     # more places to find layouts
     strict = false              # warnings fail
     jobs = 2                    # worker processes of `build` (default: the number of CPUs)
+    scheduler = "tcp://10.0.0.5:8786"   # `build` on this Dask cluster's workers (plandoc[cluster])
     repeat_limit = 3            # warn when a goal/objective statement is in more plans
     instruments = "clinic-instruments.toml"  # the clinic's own measures
     service_codes = "clinic-codes.toml"      # the clinic's own CPT/HCPCS codes
@@ -168,6 +169,13 @@ def _one_line(value: str) -> str:
 Line = Annotated[StrictStr, Field(max_length=500), AfterValidator(_one_line)]
 
 
+def _scheduler_address(value: str) -> str:
+    """A Dask scheduler's address: `tcp://host:port` (or tls://, ucx://, inproc://)."""
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", value):
+        raise ValueError("a Dask scheduler's address, like tcp://10.0.0.5:8786")
+    return value
+
+
 class PracticeSettings(BaseModel):
     """plandoc.toml's `[practice]`: the letterhead of every plan (a plan's own `practice`
     wins key by key). The plan's checks see the merged table again."""
@@ -219,6 +227,9 @@ class Settings(BaseModel):
     layout_folders: tuple[Path, ...] = Field((), description="More folders to find layouts in.")
     strict: StrictBool = Field(False, description="Warnings fail a plan too.")
     jobs: Count | None = Field(None, description="Worker processes of `build` (default: CPUs).")
+    scheduler: Annotated[StrictStr, AfterValidator(_scheduler_address)] | None = Field(
+        None, description="A Dask scheduler's address: `build` runs on its workers."
+    )
     repeat_limit: Count = Field(3, description="Warn when a statement is in more plans.")
     instruments: Path | None = Field(None, description="The clinic's own measures (TOML).")
     service_codes: Path | None = Field(None, description="The clinic's own CPT/HCPCS codes (TOML).")

@@ -37,37 +37,40 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from plandoc import __version__
 from plandoc.builds.output_files import (
     DOCUMENT_NAME,
     OUTPUT_MODE,
     LinkRefused,
-    discard_staged,
     document_name,
-    folder_mode,
-    is_file,
-    keep_staged,
-    make_output_folder,
-    read_own_file,
-    remove_file,
-    remove_unfinished,
-    stage_documents,
-    take_lock,
-    write_atomically,
-    write_documents,
     writes_in_background,
+)
+from plandoc.builds.storage import (
+    HASH_BATCH,
+    LOCK_NAME,
+    LocalFolder,
+    RemoteFolder,
+    input_hashes,
+    one_process_only,
+    output_folder,
+    plan_names,
+    read_plan_bytes,
 )
 from plandoc.checks.crossplan import DEFAULT_REPEAT_LIMIT, Repeated, StatementIndex, statement_keys
 from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
 from plandoc.checks.plan_checks import plan_id_problem, verdict_holds_until
+from plandoc.documents import pdf_writer
 from plandoc.documents.documents import render_checked
 from plandoc.errors import OutputError, PlandocError
 from plandoc.layouts import Layout, find_layout
-from plandoc.planfile.find import plan_file_names
+from plandoc.planfile.source import PlanSource, fail
 from plandoc.problems import Problem, Severity, file_name, internal_error
 from plandoc.settings import Settings, SigningSettings
+
+if TYPE_CHECKING:
+    from plandoc.builds.cluster import DaskWorkers
 
 T = TypeVar("T")
 
@@ -80,8 +83,8 @@ WINDOW = 4  # chunks in flight per worker: memory stays flat however many plans
 
 @dataclass(frozen=True)
 class BuildOptions:
-    input_dir: Path
-    output: Path
+    input_dir: Path | str  # a folder, or an fsspec URL (builds.storage)
+    output: Path | str  # likewise
     layouts: tuple[str, ...] = ()
     formats: tuple[str, ...] | None = None
     layout_folders: tuple[Path, ...] = ()
@@ -100,6 +103,7 @@ class BuildOptions:
     signing: SigningSettings | None = None  # plandoc.toml's [signing]: sign every PDF
     newer_versions: frozenset[str] = frozenset()  # plan files a newer version replaces
     stage: str = ""  # this build's own token, in the names of documents written before kept
+    scheduler: str | None = None  # a Dask scheduler's address: the map runs on its workers
 
     @classmethod
     def from_settings(
@@ -132,7 +136,13 @@ class BuildOptions:
                 for key, value in (settings.practice or {}).items()
             ),
             signing=settings.signing,
+            scheduler=settings.scheduler,
         )
+
+    @cached_property
+    def store(self) -> LocalFolder | RemoteFolder:
+        """The output folder: on this machine's disk, or behind a URL."""
+        return output_folder(self.output, self.file_mode)
 
     @cached_property
     def settings(self) -> Settings:
@@ -260,7 +270,7 @@ class BuildResult:
     def failed(self) -> bool:
         return any(r.status == "failed" for r in self.records)
 
-    def report(self, input_dir: Path, names: bool = False) -> Iterator[bytes]:
+    def report(self, input_dir: Path | str, names: bool = False) -> Iterator[bytes]:
         """The JSON report (`--report`), in pieces: one plan at a time, never the whole text.
 
         It holds no plan values; plans are named by id and version, and by the
@@ -296,28 +306,30 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     One build at a time per output folder: a second one stops at once with a
     clear error instead of removing the first one's unfinished files.
     """
-    make_output_folder(options.output, folder_mode(options.file_mode))
-    with _only_build(options.output, options.file_mode):
+    options.store.prepare()
+    with _only_build(options.store):
         return _build(options, progress)
 
 
-LOCK_NAME = ".plandoc-build.lock"
-
-
 @contextlib.contextmanager
-def _only_build(folder: Path, mode: int) -> Iterator[None]:
+def _only_build(store: LocalFolder | RemoteFolder) -> Iterator[None]:
     """Hold the output folder's build lock (released by the system if the process dies).
 
     No lock is taken where none can be created (output_files.open_lock says
     why that is safe): a build with nothing to write succeeds in a read-only
     folder, and one with something to write fails at its first write. Where
     the system has no `flock` (Windows), the `filelock` package's lock serves.
+    Behind a URL the lock is an object created only if absent (builds.storage),
+    which a killed build leaves behind.
     """
-    taken = take_lock(folder / LOCK_NAME, mode)
+    taken = store.lock()
     if taken is None:
+        left = ""
+        if isinstance(store, RemoteFolder):
+            left = f"; if no build is running, a killed one left {store.path(LOCK_NAME)}: delete it"
         raise PlandocError(
-            f"{folder}: another plandoc build is writing here; run one build per output "
-            "folder at a time (this one changed nothing)"
+            f"{store}: another plandoc build is writing here; run one build per output "
+            f"folder at a time (this one changed nothing){left}"
         )
     try:
         yield
@@ -327,30 +339,41 @@ def _only_build(folder: Path, mode: int) -> Iterator[None]:
 
 def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
-    remove_unfinished(options.output)
-    records = [PlanRecord(name) for name in plan_file_names([options.input_dir])]
-    manifest = Manifest.load(options.output, options.fingerprint(), options.file_mode)
+    options.store.remove_unfinished()
+    records = [PlanRecord(name) for name in plan_names(options.input_dir)]
+    manifest = Manifest.load(options.store, options.fingerprint())
     manifest.keep_only(_plan_key(r.input, options.input_dir) for r in records)
     layouts = _LayoutFingerprints(options.layout_folders)
     statements = StatementIndex()
     todo = array("I")  # the numbers of the plans to check and render
-    for number, record in enumerate(records):
-        record.input_hash = _file_hash(record.input)
-        if not options.force and manifest.is_current(record, options, layouts):
-            record.status = "current"
-            statements.add(number, record.statement_keys())
-            if progress:
-                progress(record)
-        else:
-            todo.append(number)
+    for start in range(0, len(records), HASH_BATCH):
+        batch = records[start : start + HASH_BATCH]
+        hashes = input_hashes([record.input for record in batch])
+        for number, record, input_hash in zip(itertools.count(start), batch, hashes, strict=False):
+            record.input_hash = input_hash
+            if not options.force and manifest.is_current(record, options, layouts):
+                record.status = "current"
+                statements.add(number, record.statement_keys())
+                if progress:
+                    progress(record)
+            else:
+                todo.append(number)
     try:
-        with _workers(options.jobs) as run:
+        jobs = options.jobs
+        if one_process_only(options.input_dir) or one_process_only(options.output):
+            jobs = 1  # memory:// is this process' own: a forked worker would write its copy
+        with _workers(jobs, options.scheduler) as run:
             # One pass checks each plan and, when it passes, renders it and writes its
             # documents under names of this build's own (staged): whether they are kept
-            # waits for what only all the plans tell (two files of one plan id).
-            options = dataclasses.replace(options, stage=secrets.token_hex(8))
+            # waits for what only all the plans tell (two files of one plan id). Behind a
+            # URL, where a rename is a copy and a delete, that pass only checks, and the
+            # plans that pass are rendered to their own names by the pass after.
+            first = _check_only
+            if isinstance(options.store, LocalFolder):
+                first = _check_and_render
+                options = dataclasses.replace(options, stage=secrets.token_hex(8))
             to_check = ((n, (records[n].input, records[n].input_hash, options)) for n in todo)
-            for number, outcome in run(_check_and_render, to_check, _render_chunk(options)):
+            for number, outcome in run(first, to_check, _render_chunk(options)):
                 _apply(records[number], outcome)
                 statements.add(number, outcome.statements.split(",") if outcome.statements else ())
             options = _excuse_older_versions(records, todo, options)
@@ -386,14 +409,14 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
                 _keep_rendered(record, options, manifest, progress)
         with contextlib.suppress(OutputError):  # if even that fails, the last manifest stays
             manifest.save(force=True)
-        remove_unfinished(options.output)  # documents staged but not kept (the workers done)
+        options.store.remove_unfinished()  # documents staged but not kept (the workers done)
         raise
     manifest.save(force=True)
-    orphans = _orphans(options.output, manifest)
+    orphans = _orphans(options.store, manifest)
     pruned = []
     if options.prune:
         for name in orphans:
-            if remove_file(options.output, name):  # a link is never listed, nor removed
+            if options.store.remove(name):  # a link is never listed, nor removed
                 pruned.append(name)
         orphans = []
     repeated = statements.repeated(lambda n: records[n].plan_id or "", options.repeat_limit)
@@ -408,13 +431,13 @@ def _keep_rendered(
     if not record.entry or not options.stage or record.status not in ("checked", "failed"):
         return
     if record.status == "checked":
-        keep_staged(options.output, record.outputs(), options.stage)
+        options.store.keep_staged(record.outputs(), options.stage)
         record.status = "built"
         manifest.remember(_plan_key(record.input, options.input_dir), record.entry)
         if progress:
             progress(record)
     else:
-        discard_staged(options.output, record.outputs(), options.stage)
+        options.store.discard_staged(record.outputs(), options.stage)
         record.entry = ""
 
 
@@ -452,7 +475,20 @@ def _apply(record: PlanRecord, outcome: _Outcome) -> None:
 
 def _check_file(path: str, options: BuildOptions) -> CheckedPlan:
     newer = path in options.newer_versions
-    return check_path(path, options.settings, options.layouts, options.as_of, newer)
+    if not isinstance(options.input_dir, str):
+        return check_path(path, options.settings, options.layouts, options.as_of, newer)
+    raw = read_plan_bytes(path)  # a URL: its bytes read here, its problems named by the URL
+    if isinstance(raw, str):  # why it cannot be read
+        source = fail(PlanSource(Path(path), None), None, raw)
+        checked = CheckedPlan(source, problems=list(source.problems))
+    else:
+        checked = check_path(path, options.settings, options.layouts, options.as_of, newer, raw)
+    checked.problems = [dataclasses.replace(p, file=path) for p in checked.problems]
+    checked.layout_problems = {
+        name: [dataclasses.replace(p, file=path) for p in problems]
+        for name, problems in checked.layout_problems.items()
+    }
+    return checked
 
 
 def _excuse_older_versions(
@@ -488,6 +524,11 @@ def _excuse_older_versions(
 
 def _check_one(path: str, options: BuildOptions) -> _Outcome:
     return _checked_outcome(_check_file(path, options), options)
+
+
+def _check_only(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
+    """The plan checked; rendered, if it passes, by `_render_one` (outputs behind a URL)."""
+    return _check_one(path, options)
 
 
 def _check_and_render(path: str, input_hash: str, options: BuildOptions) -> _Outcome:
@@ -542,15 +583,12 @@ def _render_checked(checked: CheckedPlan, input_hash: str, options: BuildOptions
     for layout, documents in render_checked(checked, options.settings):
         if isinstance(documents, Problem):  # a format the layout does not make, a bug of ours
             if options.stage:  # none of its documents is kept
-                discard_staged(options.output, written, options.stage)
+                options.store.discard_staged(written, options.stage)
             return _Outcome("failed", errors=1, problems=(documents,))
         if options.stage:
-            names = stage_documents(
-                checked.plan, layout, documents, options.output, options.stage, options.file_mode
-            )
-            written += names
+            written += options.store.stage(checked.plan, layout, documents, options.stage)
         else:
-            write_documents(checked.plan, layout, documents, options.output, options.file_mode)
+            options.store.write_documents(checked.plan, layout, documents)
         used.append(f"{layout.name}={fingerprints.of(layout.name)}:{'/'.join(documents)}")
     plan = checked.plan.plan
     fields = [input_hash, plan.id, plan.version, ";".join(used)]
@@ -598,7 +636,16 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class _workers:
+def _workers(jobs: int, scheduler: str | None = None) -> _LocalWorkers | DaskWorkers:
+    """Who runs the map: N local processes, or the workers of a Dask scheduler."""
+    if scheduler:
+        from plandoc.builds.cluster import DaskWorkers
+
+        return DaskWorkers(scheduler, WINDOW)
+    return _LocalWorkers(jobs)
+
+
+class _LocalWorkers:
     """`run(function, (number, arguments)...)` in N processes (or in this one for N = 1).
 
     Results come back in the order given. Work is handed out in chunks, at most
@@ -614,7 +661,9 @@ class _workers:
         if self.jobs > 1:
             # Workers ignore Ctrl-C: the parent stops handing out work, and each
             # worker finishes (atomically) the document it is writing.
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_ignore_interrupts)
+            self.pool = ProcessPoolExecutor(
+                self.jobs, initializer=_ignore_interrupts, mp_context=pdf_writer.pool_context()
+            )
         return self.run
 
     def run(
@@ -689,29 +738,27 @@ class Manifest:
 
     def __init__(
         self,
-        folder: Path,
+        store: LocalFolder | RemoteFolder,
         options_fingerprint: str,
         entries: dict[str, str],
-        mode: int = OUTPUT_MODE,
         changed: bool = True,
     ) -> None:
-        self.folder = folder
-        self.mode = mode
+        self.store = store
         self.options = options_fingerprint
         self.entries = entries
         self.changed = changed  # since it was read: saved only then (a read-only folder builds)
         self.saved_at = time.monotonic()
 
     @classmethod
-    def load(cls, folder: Path, options_fingerprint: str, mode: int = OUTPUT_MODE) -> Manifest:
+    def load(cls, store: LocalFolder | RemoteFolder, options_fingerprint: str) -> Manifest:
         """The manifest on disk; an empty one when missing, unreadable or from other options.
 
         A manifest that is a link (or a FIFO...) stops the build here, before
         anything is written, since it could not be saved (LinkRefused).
         """
-        empty = cls(folder, options_fingerprint, {}, mode)
+        empty = cls(store, options_fingerprint, {})
         try:
-            text = read_own_file(folder / MANIFEST_NAME)
+            text = store.read(MANIFEST_NAME)
         except LinkRefused:
             raise
         except OutputError:
@@ -725,7 +772,7 @@ class Manifest:
             entries = data["plans"]
             if not all(isinstance(e, str) and _ENTRY.fullmatch(e) for e in entries.values()):
                 return empty  # edited by hand: rebuild
-            return cls(folder, options_fingerprint, entries, mode, changed=False)
+            return cls(store, options_fingerprint, entries, changed=False)
         except (ValueError, KeyError, TypeError, AttributeError):
             return empty
 
@@ -746,8 +793,7 @@ class Manifest:
             return False
         if not documents or any(layouts.of(name) != fp for name, (fp, _) in documents.items()):
             return False
-        folder = str(self.folder)
-        if not all(is_file(os.path.join(folder, name)) for name in candidate.outputs()):
+        if not all(self.store.has(name) for name in candidate.outputs()):
             return False
         record.plan_id, record.version, record.entry = plan_id, int(version), entry
         record.input_hash = ""  # the entry holds it
@@ -772,11 +818,12 @@ class Manifest:
         self.entries = kept
 
     def save(self, force: bool = False) -> None:
-        """Write the manifest when it changed (every second at most, unless `force`)."""
+        """Write the manifest when it changed (every second at most, unless `force`; behind
+        a URL, only with `force`: once, when the build ends or stops)."""
         recent = time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS
-        if not self.changed or (recent and not force):
+        if not self.changed or ((recent or self.store.manifest_last) and not force):
             return
-        write_atomically(self.folder / MANIFEST_NAME, self._text(), self.mode)
+        self.store.write(MANIFEST_NAME, self._text())
         self.changed = False
         self.saved_at = time.monotonic()
 
@@ -795,14 +842,12 @@ class Manifest:
         yield b"}}"
 
 
-def _orphans(folder: Path, manifest: Manifest) -> list[str]:
+def _orphans(store: LocalFolder | RemoteFolder, manifest: Manifest) -> list[str]:
     """Documents in the output folder that no current plan file produces (kept unless --prune).
 
     Only files named like plandoc's documents are considered: anything else a
     person put in the folder is never listed, nor pruned.
     """
-    if not folder.is_dir():
-        return []
     # Every built, current or failing plan is in the manifest, and its entry names its documents.
     owners: dict[str, str | list[str]] = {}
     for entry in manifest.entries.values():
@@ -811,15 +856,14 @@ def _orphans(folder: Path, manifest: Manifest) -> list[str]:
         if earlier is not entry:
             owners[f"{plan_id}|{version}"] = [*_as_list(earlier), entry]
     orphans = []
-    with os.scandir(folder) as listing:  # is_file() from the listing, no stat per file
-        for item in listing:
-            name = DOCUMENT_NAME.fullmatch(item.name)
-            if item.name.startswith(".") or name is None or not item.is_file(follow_symlinks=False):
-                continue
-            made = (name["layout"], name["fmt"])
-            entries = _as_list(owners.get(f"{name['id']}|{int(name['version'])}", []))
-            if not any(_makes(entry, *made) for entry in entries):
-                orphans.append(item.name)
+    for found in store.file_names():  # regular files only: never a link
+        name = DOCUMENT_NAME.fullmatch(found)
+        if found.startswith(".") or name is None:
+            continue
+        made = (name["layout"], name["fmt"])
+        entries = _as_list(owners.get(f"{name['id']}|{int(name['version'])}", []))
+        if not any(_makes(entry, *made) for entry in entries):
+            orphans.append(found)
     return sorted(orphans)
 
 
@@ -859,7 +903,7 @@ def _layout_digest(layout: Layout) -> str:
     return hashlib.sha256(f"{__version__}|{layout_sha256(layout)}".encode()).hexdigest()[:16]
 
 
-def _plan_key(path: str, input_dir: Path) -> str:
+def _plan_key(path: str, input_dir: Path | str) -> str:
     """A plan's name in the manifest: a hash of its path inside the input folder."""
     folder = os.path.join(str(input_dir), "")
     # The files found in the folder start with it: no need of relpath's cost.

@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -265,20 +266,25 @@ def remove_file(folder: Path, name: str) -> bool:
     return True
 
 
-def remove_unfinished(folder: Path) -> None:
+def remove_unfinished(folder: Path, older_than: float | None = None) -> None:
     """Temporary files a killed run left behind (never a finished document, never a link).
 
-    One that cannot be removed (a read-only folder) is left: it is never read.
+    `older_than` (seconds): only those last written longer ago than that, where another
+    run may be writing in the folder now without holding the build lock (`plandoc sign`
+    in a folder of plans). One that cannot be removed (a read-only folder) is left: it is
+    never read.
     """
     try:
         listing = os.scandir(folder)
     except OSError:
         return
+    before = None if older_than is None else time.time() - older_than
     with listing:
         for item in listing:
             if _UNFINISHED.fullmatch(item.name) and item.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
-                    os.unlink(item.path)
+                    if before is None or item.stat(follow_symlinks=False).st_mtime < before:
+                        os.unlink(item.path)
 
 
 # --- the build lock ----------------------------------------------------------------

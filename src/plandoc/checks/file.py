@@ -33,7 +33,7 @@ from plandoc.model.instruments import Registry, built_in_registry, load_registry
 from plandoc.model.plan import NOT_FINITE, Plan, no_one_to_call, parse_plan, valid_parts
 from plandoc.model.service_codes import ServiceCodes, load_codes
 from plandoc.planfile.placeholders import placeholder
-from plandoc.planfile.read import PlanSource, leaves, read_plan
+from plandoc.planfile.read import PlanSource, leaves, read_bytes, read_plan
 from plandoc.problems import (
     UNPRINTABLE,
     Finding,
@@ -129,8 +129,9 @@ def check_file(
     newer_version: bool = False,
     practice: dict[str, Any] | None = None,
     service_codes: ServiceCodes | None = None,
+    raw: bytes | None = None,
 ) -> CheckedPlan:
-    """Read and check one plan file; problems are collected, never raised.
+    """Read and check one plan file (or its bytes `raw`); problems are collected, never raised.
 
     The layouts are `layout_names` when given, else the plan's own
     `plan.layout`, else `standard`; each layout's rules are checked. An
@@ -145,7 +146,7 @@ def check_file(
     """
     checked = _check_file(
         path, layout_names, layout_folders, today, instruments, newer_version, practice,
-        service_codes,
+        service_codes, raw,
     )  # fmt: skip
     _at_most(checked, MOST_PROBLEMS)
     unfilled = {p.field for p in checked.all_problems if p.message.startswith(SHADOWING)}
@@ -199,11 +200,12 @@ def _check_file(
     newer_version: bool,
     practice: dict[str, Any] | None,
     service_codes: ServiceCodes | None = None,
+    raw: bytes | None = None,
 ) -> CheckedPlan:
     registry = instruments or built_in_registry()
     names = [layout_names] if isinstance(layout_names, str) else list(layout_names or [])
     folders = list(layout_folders)
-    source = read_plan(path)
+    source = read_plan(path) if raw is None else read_bytes(raw, path)
     checked = CheckedPlan(source, problems=list(source.problems))
     if source.data is None:
         return checked
@@ -307,6 +309,7 @@ def check_path(
     layouts: Iterable[str] | str | None = None,
     as_of: dt.date | None = None,
     newer_version: bool = False,
+    raw: bytes | None = None,
 ) -> CheckedPlan:
     """`check_file` with the settings' layouts, layout folders and measures.
 
@@ -315,7 +318,8 @@ def check_path(
     by the settings or the command line raises LayoutError. The settings'
     `practice` (plandoc.toml's [practice]) fills the plan's, key by key;
     `newer_version` says a newer version of this plan is in the same run (a
-    rule may stand aside for it: an old version still rebuilds).
+    rule may stand aside for it: an old version still rebuilds). `raw` is the
+    file's bytes when they were read already (from a URL: `path` then names it).
     """
     chosen = settings.layouts if layouts is None else layouts
     registry = load_registry(settings.instruments)
@@ -330,6 +334,7 @@ def check_path(
             newer_version=newer_version,
             practice=settings.practice,
             service_codes=codes,
+            raw=raw,
         )
     except PlandocError:
         raise

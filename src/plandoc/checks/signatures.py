@@ -23,7 +23,7 @@ of what was signed. So the finding names what it can:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,27 +132,12 @@ def changes_since(signed: tuple[Plan, Path], plan: Plan, day: dt.date) -> str:
         return ""
     verbs: dict[str, list[str]] = {}
     kinds: dict[str, set[str]] = {}
-    order: list[str] = []
     for change in compare(before, after):
-        subject = _item(change.subject)
-        if subject not in kinds:
-            order.append(subject)
-            kinds[subject] = set()
-        kinds[subject].add(change.kind)
-    for subject in order:
-        verb = next(iter(kinds[subject])) if len(kinds[subject]) == 1 else "changed"
-        verb = verb if verb in ("added", "removed") else "changed"
-        verbs.setdefault(verb, []).append(subject)
-    parts = []
-    shown = 0
-    for verb in ("changed", "added", "removed"):
-        subjects = verbs.get(verb, [])[: max(MOST_NAMED - shown, 0)]
-        shown += len(subjects)
-        if subjects:
-            listed = ", ".join(subjects[:-1]) + (" and " if len(subjects) > 1 else "")
-            parts.append(f"{plan_value(listed + subjects[-1])} {verb}")
-    rest = len(order) - shown
-    return "; ".join(parts) + (f"; and {rest} more" if rest > 0 else "")
+        kinds.setdefault(_item(change.subject), set()).add(change.kind)
+    for subject, seen in kinds.items():  # in the order diff names them
+        verb = next(iter(seen)) if len(seen) == 1 else "changed"
+        verbs.setdefault(verb if verb in ("added", "removed") else "changed", []).append(subject)
+    return _clauses(verbs, plan_value)
 
 
 def _item(subject: str) -> str:
@@ -165,15 +150,22 @@ def _item(subject: str) -> str:
 
 def describe_parts(changed: list[str], added: list[str], removed: list[str]) -> str:
     """'goal G2 and objective G2.1 changed; method M3 added': at most MOST_NAMED parts."""
+    return _clauses({"changed": changed, "added": added, "removed": removed}, _part_name)
+
+
+def _clauses(by_verb: dict[str, list[str]], name: Callable[[str], str]) -> str:
+    """'A and B changed; C added; D removed', naming at most MOST_NAMED items in all (each
+    by `name`), a clause's rest counted: 'A, B and 4 more changed'."""
     clauses = []
     shown = 0
-    for parts, verb in ((changed, "changed"), (added, "added"), (removed, "removed")):
-        if not parts:
+    for verb in ("changed", "added", "removed"):
+        items = by_verb.get(verb) or []
+        if not items:
             continue
         room = max(MOST_NAMED - shown, 1)
-        names = [_part_name(part) for part in parts[:room]]
+        names = [name(item) for item in items[:room]]
         shown += len(names)
-        more = len(parts) - len(names)
+        more = len(items) - len(names)
         if more:
             names.append(f"{more} more")
         text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

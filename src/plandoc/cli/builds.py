@@ -29,17 +29,23 @@ if TYPE_CHECKING:
 
 
 @main.command()
-@click.argument("input_dir", required=False, type=click.Path(path_type=Path))
+@click.argument("input_dir", required=False, metavar="[INPUT_DIR|URL]")
 @to_option
 @layout_options
 @click.option(
     "-o",
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the documents (default: the settings' output, else output/).",
+    metavar="DIR|URL",
+    help="Folder (or fsspec URL, s3://...) for the documents "
+    "(default: the settings' output, else output/).",
 )
 @click.option("--strict/--no-strict", default=None, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPUs).")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on this Dask cluster's workers (tcp://host:8786; plandoc[cluster]).",
+)
 @click.option("--force", is_flag=True, help="Rebuild every plan, current or not.")
 @click.option("--prune", is_flag=True, help="Delete documents whose plan file is gone.")
 @click.option(
@@ -55,7 +61,7 @@ if TYPE_CHECKING:
 @large_print_option
 @values_option
 def build(
-    input_dir: Path | None,
+    input_dir: str | None,
     formats: tuple[str, ...] | None,
     old_formats: tuple[str, ...] | None,
     layouts: tuple[str, ...],
@@ -63,9 +69,10 @@ def build(
     old_layout_folders: tuple[Path, ...],
     config: Path | None,
     as_of: dt.date,
-    output: Path | None,
+    output: str | None,
     strict: bool | None,
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     prune: bool,
     report: Path | None,
@@ -89,26 +96,37 @@ def build(
       plandoc build -l standard -l client-copy --jobs 2
       plandoc build clinic/plans -o clinic/documents --report build.json
       plandoc build --force --prune
+      plandoc build s3://clinic/plans -o s3://clinic/documents --scheduler tcp://10.0.0.5:8786
     """
     from plandoc.builds.output_files import LinkRefused, write_output
+    from plandoc.builds.storage import filesystem, is_url, location, output_folder
     from plandoc.errors import OutputError, PlandocError
     from plandoc.model.instruments import load_registry
     from plandoc.model.service_codes import load_codes
     from plandoc.problems import one_line
 
+    source = location(input_dir) if input_dir else None  # a URL stays text, a path a Path
+    target = location(output) if output else None
     settings = settings_for(
-        config, layouts, input=input_dir, output=output, formats=formats,
+        config, layouts, input=source if isinstance(source, Path) else None,
+        output=target if isinstance(target, Path) else None, formats=formats,
         old_formats=old_formats, layout_folders=layout_folders,
-        old_layout_folders=old_layout_folders, strict=strict, jobs=jobs,
+        old_layout_folders=old_layout_folders, strict=strict, jobs=jobs, scheduler=scheduler,
         repeat_limit=repeat_limit, page_size=page_size, large_print=large_print,
     )  # fmt: skip
     load_registry(settings.instruments)  # a bad instruments file stops here, with its message
     load_codes(settings.service_codes)  # and a bad service codes file
     ready_to_sign(settings)  # and a certificate that cannot sign (its password asked once)
-    if not settings.input.is_dir():
-        raise PlandocError(f"{settings.input}: no such folder")
+    source = source if isinstance(source, str) else settings.input
+    target = target if isinstance(target, str) else settings.output
+    for url in (source, target):
+        if is_url(url):
+            filesystem(str(url))  # a protocol whose package is missing: one line, first
+    if isinstance(source, Path) and not source.is_dir():
+        raise PlandocError(f"{source}: no such folder")
+    store = output_folder(target, settings.file_mode)
     try:
-        built = _run_build(settings, as_of, force, prune)
+        built = _run_build(settings, source, target, as_of, force, prune)
     except KeyboardInterrupt:
         note(
             "\ninterrupted: finished documents and the build manifest are kept; "
@@ -129,9 +147,9 @@ def build(
     for repeated in built.repeated:
         note(repeated.message())
     for name in built.orphans:  # any file named like a document: its name shown escaped
-        note(one_line(f"kept {settings.output / name}: its plan file is gone (--prune removes it)"))
+        note(one_line(f"kept {store.path(name)}: its plan file is gone (--prune removes it)"))
     for name in built.pruned:
-        note(one_line(f"pruned {settings.output / name}"))
+        note(one_line(f"pruned {store.path(name)}"))
     note(
         f"{len(built.records)} plans: {built.count('built')} built, "
         f"{built.count('current')} current, {built.count('failed')} failed, "
@@ -139,16 +157,21 @@ def build(
         f"{built.seconds:.1f} s"
     )
     if report:
-        write_output(report, built.report(settings.input, show_names), settings.file_mode)
+        write_output(report, built.report(source, show_names), settings.file_mode)
     sys.exit(1 if built.failed or (settings.strict and built.repeated) else 0)
 
 
-def _run_build(settings: Any, as_of: dt.date, force: bool, prune: bool) -> BuildResult:
+def _run_build(
+    settings: Any, source: Path | str, target: Path | str, as_of: dt.date, force: bool, prune: bool
+) -> BuildResult:
     """The batch build, with a progress bar on a terminal and a line per 10% elsewhere."""
-    from plandoc.api import build
-    from plandoc.planfile.find import plan_file_names
+    from plandoc.api import build as api_build
+    from plandoc.builds.storage import plan_names
 
-    total = sum(1 for _ in plan_file_names([settings.input]))
+    def build(**arguments: Any) -> BuildResult:
+        return api_build(source, target, **arguments)
+
+    total = sum(1 for _ in plan_names(source))
     tally = _Tally()
     if sys.stderr.isatty():
         with click.progressbar(

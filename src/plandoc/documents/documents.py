@@ -160,7 +160,7 @@ def render_checked(
             )
             if "pdf" in documents and settings.signing is not None:
                 documents["pdf"] = signed(documents["pdf"], settings)
-        except PlandocError as error:  # a format the layout does not make, no WeasyPrint
+        except PlandocError as error:  # a format the layout does not make, no Typst
             yield layout, Problem(checked.name, None, (), error.message)
         except Exception as error:  # a bug of ours: say so without a traceback or values
             yield layout, internal_error(checked.name, "rendering", error)

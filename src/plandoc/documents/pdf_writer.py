@@ -1,117 +1,225 @@
-"""The print HTML -> PDF, with WeasyPrint (imported only when a PDF is asked for).
+"""The document -> PDF, with Typst (the `typst` package; imported only when a PDF is asked for).
 
-The PDF is the HTML page as printed: the layout's page size, its running
-header (client, date of birth, member id, plan id and version) and "Page X of
-Y" in the margins of every page, table header rows repeated, fonts embedded.
-Deterministic: WeasyPrint takes no clock when the page carries its dates
-(`dcterms.created` / `dcterms.modified`, from the plan), and the PDF's file
-identifier is made from the plan id, version and layout, so the same plan
-gives the same bytes. The title is the layout's title and the plan id, never
-the client's name. Tagged for screen readers (WeasyPrint's PDF/UA-1 variant:
-a structure tree of headings, lists and tables, the title shown, the
-language from the page's `lang`, else the plan's). The document information
-dictionary carries the document's fingerprint (`/PlandocPlanSHA256`...: see
-documents.fingerprint).
+The page is laid out by one fixed Typst program shipped with plandoc
+(`documents/typst/plan.typ`); the document reaches it as data (JSON made by
+typst_writer from the same Markdown event stream as the HTML and DOCX), so no
+plan text is ever Typst source. One compiler is kept per process: after the
+first PDF (about 60 ms), a plan takes a few milliseconds (docs: "Performance").
+
+The PDF: the layout's page size, the running header (client, date of birth,
+member id, plan id and version) at the top of every page (under the letterhead
+on the first, when the plan names its practice), the footer and "Page X of Y"
+at the bottom, table header rows repeated, fonts (the Liberation families)
+embedded and subset. Tagged for screen readers (PDF/UA-1: a structure tree of
+headings, lists and tables, every chart described, the title shown, the
+plan's language). The title is the layout's title and the plan id, never the
+client's name. Deterministic: dated by the plan (created, last reviewed), the
+file identifier made from the plan id, version and layout; the same plan gives
+the same bytes. The document information dictionary carries the document's
+fingerprint (`/PlandocPlanSHA256`...: see documents.fingerprint), written into
+Typst's PDF here (Typst writes no keys of its own there).
 """
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import datetime as dt
+import functools
 import hashlib
-import logging
-import os
-from collections.abc import Iterator
+import json
+import multiprocessing
+import re
+import threading
+from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Any
 
 from plandoc.documents.compose import PlanDocument
-from plandoc.documents.html_writer import render_page
+from plandoc.documents.typst_writer import document_data
 from plandoc.errors import PlandocError
 from plandoc.layouts import Layout
 
+PROGRAM = Path(__file__).with_name("typst") / "plan.typ"
 MISSING = (
-    "PDF needs WeasyPrint and the Pango library: pip install 'plandoc[pdf]' and, on "
-    "Debian or Ubuntu, apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation; "
-    "md, html and docx still work without them"
+    "PDF needs the typst package: pip install 'plandoc[pdf]'; md, html and docx still work "
+    "without it"
 )
-
-
-# Whatever a layout's stylesheet says: the automatic table layout takes time growing with
-# the square of a cell's text; the page's <colgroup> gives the columns instead.
-BOUNDED_LAYOUT = "table { table-layout: fixed !important; }"
+# The fonts the program uses, from fonts-liberation; no other font is ever given to Typst,
+# so the PDF does not depend on what else the machine has installed.
+FONT_FILES = tuple(
+    f"Liberation{family}-{face}.ttf"
+    for family in ("Sans", "Mono")
+    for face in ("Regular", "Bold", "Italic", "BoldItalic")
+)
+FONT_FOLDERS = (
+    "/usr/share/fonts/truetype/liberation",  # Debian, Ubuntu (fonts-liberation)
+    "/usr/share/fonts/truetype/liberation2",
+    "/usr/share/fonts/liberation-sans",  # Fedora
+    "/usr/share/fonts/liberation-mono",
+    "/usr/share/fonts/liberation",
+    "/usr/share/fonts/TTF",  # Arch
+    "/usr/local/share/fonts",
+    "/opt/homebrew/share/fonts",
+)
+# The fallback for the scripts Liberation lacks (Hebrew, Arabic, many symbols), and for the
+# replacement character (U+FFFD) a character no font has prints as: used when installed.
+FALLBACK_FOLDERS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu-sans-fonts",
+                    "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")  # fmt: skip
+FALLBACK_FILE = "DejaVuSans.ttf"
+NO_FONTS = (
+    "PDF needs the Liberation fonts (Sans and Mono): on Debian or Ubuntu, apt-get install "
+    "fonts-liberation; md, html and docx still work without them"
+)
+_compiling = threading.Lock()  # one compiler a process, one document at a time
 
 
 def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
-    try:
-        import weasyprint
-    except (ImportError, OSError) as error:  # OSError: WeasyPrint is there, Pango is not
-        raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
-    # WeasyPrint logs every CSS property it ignores; plan text must never reach a log.
-    logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
-    logging.getLogger("fontTools").setLevel(logging.CRITICAL)
-    identifier = hashlib.sha256(f"{plan_key}|{layout.name}".encode()).hexdigest()[:32]
-    try:
-        page = weasyprint.HTML(
-            string=render_page(document, layout), url_fetcher=fetcher(weasyprint)
-        )
-        rendered = page.render(stylesheets=[weasyprint.CSS(string=BOUNDED_LAYOUT)])
-        _metadata_from_the_plan(rendered.metadata, document)
-        with _font_timestamps(document.modified):
-            return rendered.write_pdf(
-                pdf_identifier=identifier.encode("ascii"),
-                pdf_variant="pdf/ua-1",
-                custom_metadata=True,
-            )
-    except Exception as error:  # WeasyPrint failing on a page: say so, in one line
+    data = json.dumps(document_data(document, layout), ensure_ascii=False)
+    compiler = _compiler()
+    moment = dt.datetime.combine(document.created, dt.time(), dt.UTC)
+    pdf = None
+    for _ in range(3):
+        try:
+            pdf = _compile(compiler, data, moment)
+            break
+        except Exception as error:
+            # PDF/UA refuses a character none of the fonts can show: it prints as U+FFFD
+            # (from DejaVu Sans; "?" without it).
+            missing = not_shown(error)
+            if not missing:  # Typst failing on a page: say so, in one line, no plan text
+                raise PlandocError(
+                    f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
+                ) from None
+            instead = "\ufffd" if _fallback_folders() else "?"
+            for text in sorted(missing, key=len, reverse=True):
+                data = data.replace(text, instead)
+    if not isinstance(pdf, bytes):
         raise PlandocError(
-            f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
-        ) from None
+            "PDF could not be made: the document holds characters no installed font can show; "
+            "md, html and docx still work"
+        )
+    identifier = hashlib.sha256(f"{plan_key}|{layout.name}".encode()).digest()[:16]
+    info = document.fingerprint.pdf_info() if document.fingerprint else {}
+    return with_information(pdf, info, document.modified, identifier)
 
 
-@contextlib.contextmanager
-def _font_timestamps(day: dt.date) -> Iterator[None]:
-    """Embedded font subsets dated by the plan, not the clock.
+# Typst's PDF/UA-1 check of a character no font shows (the text quoted as Rust writes it:
+# a character it cannot print as `\u{d7a4}`).
+NOT_SHOWN = re.compile(
+    r'the text `"((?:[^"\\`]|\\u\{[0-9a-f]{1,6}\}){1,16})"` could not be displayed'
+)
+_RUST_ESCAPE = re.compile(r"\\u\{([0-9a-f]{1,6})\}")
 
-    Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which
-    stamps each subset's `head.modified` with the time of writing, or with
-    SOURCE_DATE_EPOCH when set (the reproducible-builds convention): set it to
-    the plan's date for the write (whatever the caller's environment holds, so
-    the bytes never depend on it), and put back what was there.
-    """
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.combine(day, dt.time(), dt.UTC)
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+
+def not_shown(error: Exception) -> set[str]:
+    """The texts Typst's error says no font can show (empty: another error)."""
+    said = f"{getattr(error, 'message', '')}\n{getattr(error, 'diagnostic', '')}"
+    return {
+        _RUST_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        for text in NOT_SHOWN.findall(said)
+    }
+
+
+@functools.cache
+def _fallback_folders() -> list[str]:
+    return [f for f in FALLBACK_FOLDERS if (Path(f) / FALLBACK_FILE).is_file()][:1]
+
+
+def _compile(compiler: Any, data: str, moment: dt.datetime) -> bytes:
+    with _compiling:
+        return compiler.compile(
+            format="pdf", pdf_standards=["ua-1"], sys_inputs={"document": data}, timestamp=moment
+        )
+
+
+@functools.cache
+def _compiler() -> Any:
     try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
+        import typst
+    except ImportError as error:
+        raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
+    folders = sorted({str(Path(path).parent) for path in font_files()})
+    folders += _fallback_folders()
+    fonts = typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=False, font_paths=folders
+    )
+    return typst.Compiler(PROGRAM, root=PROGRAM.parent, font_paths=fonts)
 
 
-def fetcher(weasyprint: Any) -> Any:
-    """WeasyPrint's fetcher for a page: nothing from the network or the file system.
+def font_files() -> list[str]:
+    """The Liberation fonts' files, from the first folder that holds them all."""
+    for folder in map(Path, FONT_FOLDERS):
+        if all((folder / name).is_file() for name in FONT_FILES):
+            return [str(folder / name) for name in FONT_FILES]
+    sans, mono = Path(FONT_FOLDERS[2]), Path(FONT_FOLDERS[3])  # Fedora: a folder a family
+    found = [sans / name if "Sans" in name else mono / name for name in FONT_FILES]
+    if all(path.is_file() for path in found):
+        return [str(path) for path in found]
+    raise PlandocError(NO_FONTS)
 
-    A plan's page is self-contained (inline CSS, charts as inline SVG); a URL in
-    it could only come from a layout, and must not send a request (one that
-    could carry what the page holds) or read a local file into a document.
-    WeasyPrint skips what it cannot fetch and goes on.
-    """
-    return weasyprint.URLFetcher(allowed_protocols=frozenset())
+
+def pool_context() -> BaseContext | None:
+    """How a pool of worker processes starts from this process: forked (the default, None),
+    unless this process has run Typst, whose threads do not survive a fork (a forked
+    worker's Typst never answers): then from a fresh process ("forkserver")."""
+    return multiprocessing.get_context("forkserver") if _compiler.cache_info().currsize else None
 
 
-def _metadata_from_the_plan(metadata: Any, document: PlanDocument) -> None:
-    """Dates, author and title from the plan, whatever a layout's own page template says.
+class NotTypstOutput(PlandocError):
+    """The PDF is not laid out as Typst writes one (a classic cross-reference table)."""
 
-    The built-in page carries them as <meta> elements; a clinic's page template
-    may not, and the PDF must still be dated by the plan, never the clock.
-    """
-    metadata.created = document.created.isoformat()
-    metadata.modified = document.modified.isoformat()
-    metadata.authors = metadata.authors or [document.author]
-    metadata.title = metadata.title or document.title
-    metadata.lang = metadata.lang or document.language
-    # The document information dictionary holds the fingerprint and nothing else of the
-    # page's <meta> elements (see documents.fingerprint).
-    metadata.custom = document.fingerprint.pdf_info() if document.fingerprint else {}
+
+_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", re.S)
+_INFO = re.compile(rb"/Info (\d+) 0 R")
+_ID = re.compile(rb"/ID\s*\[\s*\(([A-Za-z0-9+/=]{24})\)\s*\(([A-Za-z0-9+/=]{24})\)\s*\]")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
+_MOD_DATE = re.compile(rb"/ModDate\(D:\d{14}Z\)")
+_XMP_MODIFY = re.compile(rb"<xmp:ModifyDate>\d{4}-\d\d-\d\dT00:00:00Z</xmp:ModifyDate>")
+
+
+def with_information(
+    pdf: bytes, info: dict[str, str], modified: dt.date, identifier: bytes
+) -> bytes:
+    """Typst's PDF with `info`'s keys added to its document information dictionary, its
+    modification date `modified` (Typst dates both by the document's date) and its file
+    identifier `identifier` (16 bytes), in place: the dictionary grows, every offset after
+    it moves by as much. The bytes stay a pure function of the input."""
+    trailer = _TRAILER.search(pdf)
+    info_ref = _INFO.search(trailer.group(1)) if trailer else None
+    if trailer is None or info_ref is None:
+        raise NotTypstOutput("PDF could not be made (an unexpected trailer)")
+    number = info_ref.group(1)
+    start = pdf.find(b"\n" + number + b" 0 obj\n<<") + 1
+    end = pdf.find(b">>\nendobj", start)
+    xref = pdf.rfind(b"\nxref\n", 0, trailer.start()) + 1
+    if start <= 0 or end < 0 or xref <= 0 or not start < end < xref:
+        raise NotTypstOutput("PDF could not be made (an unexpected information dictionary)")
+    day = f"D:{modified:%Y%m%d}000000Z".encode()
+    keys = b"".join(f"/{key}({_literal(value)})".encode() for key, value in sorted(info.items()))
+    dictionary = _MOD_DATE.sub(b"/ModDate(" + day + b")", pdf[start:end]) + keys
+    delta = len(dictionary) - (end - start)
+    body = pdf[:start] + dictionary + pdf[end:xref]
+    shown = base64.b64encode(identifier)
+    body = re.sub(rb"(?<=<xmpMM:(?:Document|Instance)ID>)[A-Za-z0-9+/=]{24}(?=<)", shown, body)
+    body = _XMP_MODIFY.sub(f"<xmp:ModifyDate>{modified}T00:00:00Z</xmp:ModifyDate>".encode(), body)
+
+    def moved(entry: re.Match[bytes]) -> bytes:
+        offset = int(entry.group(1))
+        if entry.group(3) == b"n" and offset > start:
+            offset += delta
+        return b"%010d %s %s" % (offset, entry.group(2), entry.group(3))
+
+    table = _ENTRY.sub(moved, pdf[xref : trailer.start()])
+    trailer_text = _ID.sub(b"/ID[(" + shown + b")(" + shown + b")]", trailer.group(0))
+    trailer_text = re.sub(
+        rb"startxref\s*\d+", b"startxref\n%d" % (xref + delta), trailer_text, count=1
+    )
+    return body + table + trailer_text
+
+
+def _literal(text: str) -> str:
+    """A PDF literal string's content (the fingerprint's values are letters, digits, dots
+    and dashes: see documents.fingerprint; anything else is escaped all the same)."""
+    return re.sub(
+        r"[()\\]", lambda m: "\\" + m.group(), text.encode("latin-1", "replace").decode("latin-1")
+    )

@@ -1,4 +1,4 @@
-"""Column widths computed from a table's content, shared by the HTML (and so PDF) and DOCX,
+"""Column widths computed from a table's content, shared by the HTML, PDF and DOCX,
 and which cells must never break inside.
 
 No column is narrower than its longest word (up to 24 characters), and no
@@ -6,9 +6,9 @@ column of dates, codes, ids, numbers or phone numbers is narrower than its
 longest cell: such a cell is kept on one line (`unbreakable`), so a date never
 prints as `12/01/20` / `26`. The width left over goes to the columns with the
 longest text. Computing widths here, instead of leaving them to the renderer's
-automatic table layout, keeps a PDF's layout time linear in the text
-(WeasyPrint's automatic layout takes time growing with the square of a cell's
-text) and gives every format the same columns.
+automatic table layout, keeps a PDF's layout time linear in the text (an
+automatic layout, WeasyPrint's for one, can take time growing with the square
+of a cell's text) and gives every format the same columns.
 """
 
 from __future__ import annotations

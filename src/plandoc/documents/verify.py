@@ -130,7 +130,7 @@ def _pdf_reader(data: bytes) -> object:
         import pypdf
     except ImportError:
         raise VerifyError(
-            "verifying a PDF needs pypdf and WeasyPrint: pip install 'plandoc[pdf]'"
+            "verifying a PDF needs pypdf and typst: pip install 'plandoc[pdf]'"
         ) from None
     import logging
 

@@ -1,21 +1,15 @@
-"""The client's language: dates and session lengths in words, for a plan's language tag.
+"""The client's language: session lengths in words, for a plan's language tag.
 
-Babel is imported when a function runs, never at start-up. A language tag
-(`plan.language`, BCP 47) is read by its primary language when plandoc has no
-words of its own for the whole tag: `es-MX` reads `es`, `en-GB` reads `en`
-(dates follow the whole tag where Babel knows it: `en-GB` writes 3 August 2026;
-a language Babel does not know writes English; whether a plan may name one is the
-layout's to say).
+A language tag (`plan.language`, BCP 47) is read by its primary language when
+plandoc has no words of its own for the whole tag: `es-MX` reads `es`, `en-GB`
+reads `en`. Dates in the client's language are the layout's
+(`plandoc.layouts.languages`: `document_language(layout, tag).format_date`).
 
-    format_date(date(2026, 8, 3), "en")   -> "August 3, 2026"
-    format_date(date(2026, 8, 3), "es")   -> "3 de agosto de 2026"
     session_length(53, "en")              -> "about 50 minutes"
     session_length(60, "es")              -> "alrededor de una hora"
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 BUILT_IN = ("en", "es")  # the languages plandoc has words of its own for
 
@@ -30,25 +24,6 @@ def words_language(tag: str) -> str:
     plandoc has none of its own for it."""
     primary = primary_language(tag)
     return primary if primary in BUILT_IN else "en"
-
-
-def _locale(tag: str):  # -> babel.Locale
-    from babel import Locale, UnknownLocaleError
-
-    for candidate in (tag.replace("-", "_"), primary_language(tag), "en"):
-        try:
-            return Locale.parse(candidate)
-        except (UnknownLocaleError, ValueError):
-            continue
-    raise AssertionError("Babel always knows English")  # pragma: no cover
-
-
-def format_date(day: dt.date, tag: str = "en") -> str:
-    """A date as the client reads it in `tag`'s language: "August 3, 2026", "3 de agosto
-    de 2026" (Babel's long date format for the locale)."""
-    from babel.dates import format_date as babel_date
-
-    return babel_date(day, format="long", locale=_locale(tag))
 
 
 # Session lengths in words: (most minutes, English, Spanish), the first that fits.

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,9 @@ def signature_entry(
     return entry
 
 
+UNFINISHED_AFTER = 600  # seconds: a sign writes its file in well under a second
+
+
 def sign_file(
     path: Path,
     check: Callable[[Path], Any],
@@ -142,7 +146,7 @@ def sign_file(
     future or before the plan was created, a role that already signed without
     `replace`. OutputError when the file changed on disk meanwhile: nothing written.
     """
-    from plandoc.builds.output_files import write_atomically
+    from plandoc.builds.output_files import remove_unfinished, write_atomically
     from plandoc.planfile.read import read_bytes
     from plandoc.planfile.source import MAX_PLAN_BYTES, read_regular_file
 
@@ -154,10 +158,14 @@ def sign_file(
     if not name:
         raise SignRefused("--name: give the signer's name")
     _must_be_printable("--name", name)
+    # As the reader reads every text (NFC): "José" typed with a combining accent is the
+    # same name, and the file then holds what it reads back as.
+    name = unicodedata.normalize("NFC", name)
     if credentials is not None:
         credentials = credentials.strip() or None
         if credentials:
             _must_be_printable("--credentials", credentials)
+            credentials = unicodedata.normalize("NFC", credentials)
     now = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     try:
         raw = read_regular_file(path, MAX_PLAN_BYTES)
@@ -211,6 +219,11 @@ def sign_file(
     except Exception:  # a shape the insertion does not know: said below, nothing written
         new_text = text
     new_raw = (bom + new_text).encode("utf-8")
+    if len(new_raw) > MAX_PLAN_BYTES:
+        raise SignRefused(
+            f"{file_name(path)} with the signature would be larger than a plan file may be "
+            f"({MAX_PLAN_BYTES // (1024 * 1024)} MiB, docs: Limits): nothing was written"
+        )
     _must_read_back(read_bytes, raw, new_raw, path, entry, at_index)
 
     def unchanged() -> None:  # just before the rename: the file is still what was read
@@ -230,6 +243,9 @@ def sign_file(
                 "written; sign again"
             )
 
+    # A copy of a plan that a killed `sign` left half-written beside it (a hidden
+    # `.plandoc-*.part` file): removed once it is older than any sign still running.
+    remove_unfinished(path.parent, older_than=UNFINISHED_AFTER)
     write_atomically(path, new_raw, stat.S_IMODE(before.st_mode), before_replace=unchanged)
     return Signed(path, entry, at_index is not None)
 

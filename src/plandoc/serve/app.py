@@ -355,7 +355,7 @@ def download(request: Request) -> Response:
     with site.lock:
         try:
             checked, body = _render(site, path, layout, fmt)
-        except PlandocError as error:  # PDF without WeasyPrint, say
+        except PlandocError as error:  # PDF without Typst, say
             return PlainTextResponse(shown(error.message, values=True), 409)
     version = checked.plan.plan.version if checked.plan else 0
     name = f"{_plan_id(checked)}-v{version}.{checked.layout.name}.{fmt}"

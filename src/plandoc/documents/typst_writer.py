@@ -1,0 +1,387 @@
+"""Markdown events -> the document as a tree of plain data, for the PDF's Typst program.
+
+The PDF is made by Typst (see pdf_writer) running a fixed program shipped with
+plandoc (`documents/typst/plan.typ`). The plan never becomes Typst source: this
+module turns the same Markdown event stream the HTML and DOCX writers read into
+JSON (blocks, inline runs, tables with their column widths, charts as SVG text),
+and the program reads that JSON as data (`json(bytes(sys.inputs.document))`)
+and lays it out. A string in the tree is always shown as text, whatever it
+holds (`#import`, `$x$`, `*bold*`, backslashes).
+
+Blocks (`"kind"`): `heading` (level, runs), `paragraph` (runs), `list` (ordered,
+start, items: each a list of blocks), `quote` (alert: "warning", "important" or
+none; blocks), `code` (text), `rule`, `table` (see `_Table.data`) and `chart`
+(svg, alt). A run is `{"text": ...}` with flags `strong`, `emphasis`, `strike`,
+`code`; `{"break": true}` is a line break and `{"link": url, "runs": [...]}`
+a link. `sticky` on a block keeps it on the page of the block after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from plandoc.documents import charts, table_widths
+from plandoc.documents.compose import PlanDocument
+from plandoc.documents.docx_writer import SHORT_TABLE_ROWS, keep_dates_whole
+from plandoc.documents.markdown_events import events, key_value_labels
+from plandoc.documents.markdown_text import safe_link
+from plandoc.layouts import Layout
+from plandoc.model.progress import GoalProgress
+
+ALERTS = {"Warning": "warning", "Important": "important"}
+# A "word" this long gets a break opportunity (a zero-width space) every WORD_PIECE
+# characters: a pasted URL or a run of letters wraps instead of running off the page.
+LONG_WORD = re.compile(r"\S{40,}")
+WORD_PIECE = 20
+# A short table stays on one page, unless its text could fill more of one than this
+# (points: most of a page's text height, Letter or A4, within the 20 and 18 mm margins).
+KEPT_TABLE_HEIGHT = 520
+SIGN_ROW_POINTS = 42.5  # 1.5 cm: a signature row's room to sign
+# Characters that are not text (controls); the model refuses them, this is the last guard.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def shown(text: str) -> str:
+    """Text as it prints: dates never split (no-break spaces inside), long words breakable."""
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("\ufffd", text)
+    if table_widths.HAS_DIGIT.search(text):
+        text = keep_dates_whole(text)
+    if len(text) >= 40:
+        text = LONG_WORD.sub(
+            lambda m: "\u200b".join(
+                m.group()[at : at + WORD_PIECE] for at in range(0, len(m.group()), WORD_PIECE)
+            ),
+            text,
+        )
+    return text
+
+
+@dataclass
+class _Table:
+    alignments: tuple[str, ...]
+    rows: list[list[dict[str, Any]]] = field(default_factory=list)  # cells: runs, text
+    header: list[str] | None = None  # the column headers' texts (None: a key/value table)
+    sticky: bool = False
+
+    def data(self, page_size: str, points: float, label: int | None) -> dict[str, Any]:
+        """The table as the Typst program reads it: `widths` (percent of the text
+        width, from the content: see table_widths), `header` (the header row's cells,
+        or none for a key/value table, whose first column heads each row), `rows`
+        (cells: runs, `nowrap`, `line`: a line to sign or date on, `align`),
+        `signatures` (the signature block: room to sign, no grid) and `keep` (the
+        table stays on one page)."""
+        columns = max(len(self.alignments), *(len(row) for row in self.rows), 1)
+        texts = [[row[c]["text"] for row in self.rows if c < len(row)] for c in range(columns)]
+        signatures = self.header is not None and table_widths.is_signature_table(self.header)
+        one_line: list[bool] = []
+        grow = None
+        if signatures:
+            one_line, grow = table_widths.signature_columns(self.header or [])
+        percents = table_widths.column_percents(
+            texts, page_size, points, one_line, grow, None if self.header is not None else label
+        )
+        body = self.rows[1:] if self.header is not None else self.rows
+        shares = [float(width.rstrip("%")) / 100 for width in percents]
+        short = len(body) <= SHORT_TABLE_ROWS
+        floor = SIGN_ROW_POINTS if signatures else 0.0
+        tall = height(self.rows, shares, page_size, points, floor) > KEPT_TABLE_HEIGHT
+        keep = (signatures or short) and not tall
+        return {
+            "kind": "table",
+            "widths": [float(width.rstrip("%")) for width in percents],
+            "header": [_cell(cell, False) for cell in self.rows[0]] if self.header else None,
+            "rows": [[_cell(cell, True) for cell in row] for row in body],
+            "align": [align.lower() for align in self.alignments],
+            "signatures": signatures,
+            "keep": keep,
+            "sticky": self.sticky,
+        }
+
+
+def height(
+    rows: list[list[dict[str, Any]]],
+    shares: list[float],
+    page_size: str,
+    points: float,
+    floor: float = 0.0,
+) -> float:
+    """About how tall the rows print (points), at most: each row as many lines as its
+    fullest cell takes in its column, a character half the text size wide; at least
+    `floor` a row."""
+    width = table_widths.print_text_width(page_size) / 20  # twips -> points
+    total = 0.0
+    for row in rows:
+        lines = 1
+        for column, cell in enumerate(row[: len(shares)]):
+            per_line = max(1, int(shares[column] * width / (points * 0.5)) - 2)
+            lines = max(lines, -(-len(cell["text"]) // per_line))
+        total += max(floor, lines * points * 1.6 + points)  # its lines, and the padding
+    return total
+
+
+def _cell(cell: dict[str, Any], body: bool) -> dict[str, Any]:
+    text = cell["text"]
+    if body and table_widths.is_line(text):
+        return {"runs": [], "line": True}
+    if body and table_widths.unbreakable(text):
+        runs = [{**run, "text": run["text"].replace(" ", "\u00a0")} if "text" in run else run
+                for run in cell["runs"]]  # fmt: skip
+        return {"runs": runs, "nowrap": True}
+    return {"runs": cell["runs"]}
+
+
+@dataclass
+class _Tree:
+    """The blocks being built: a stack of open containers (the document, a quote, a list
+    item), each a list of blocks."""
+
+    page_size: str
+    points: float  # the tables' text size
+    label: int | None  # every key/value table's label column (twips)
+    charts: dict[str, GoalProgress]
+    font_size: float
+    date_format: str
+    words: charts.ChartWords | None
+    stack: list[list[dict[str, Any]]] = field(default_factory=lambda: [[]])
+    runs: list[dict[str, Any]] | None = None  # the open paragraph's or heading's
+    inline: list[list[dict[str, Any]]] = field(default_factory=list)  # open links' runs
+    links: list[str | None] = field(default_factory=list)  # open links' targets, if safe
+    strong: int = 0
+    emphasis: int = 0
+    strike: int = 0
+    table: _Table | None = None
+    cell: list[dict[str, Any]] | None = None
+    cell_text: list[str] = field(default_factory=list)
+    in_chart: bool = False
+    in_code: bool = False
+    opening: bool = False  # right after a heading, only quotes since
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return self.stack[-1]
+
+    def add_run(self, run: dict[str, Any]) -> None:
+        if self.inline:
+            self.inline[-1].append(run)
+        elif self.cell is not None:
+            self.cell.append(run)
+        else:
+            if self.runs is None:
+                self.runs = []
+                self.blocks.append({"kind": "paragraph", "runs": self.runs})
+            self.runs.append(run)
+
+    def add_text(self, text: str, code: bool = False) -> None:
+        if self.cell is not None:
+            self.cell_text.append(text)
+        run: dict[str, Any] = {"text": shown(text)}
+        for flag, on in (("strong", self.strong), ("emphasis", self.emphasis),
+                         ("strike", self.strike), ("code", code)):  # fmt: skip
+            if on:
+                run[flag] = True
+        self.add_run(run)
+
+    def add_block(self, block: dict[str, Any]) -> None:
+        self.runs = None
+        self.blocks.append(block)
+
+    def add_chart(self, name: str, progress: GoalProgress) -> None:
+        """The chart as SVG (the HTML's), described as the DOCX's picture is; it keeps
+        with the two paragraphs before it and the start of what follows."""
+        words = self.words or charts.english_words(self.date_format)
+        title = progress.title_in(words.gettext)
+        trend = progress.trend(words.date, words.gettext, words.ngettext, words.number)
+        picture = charts.svg(progress, name, self.font_size, self.date_format, self.words)
+        before = self.blocks
+        if before and before[-1]["kind"] == "paragraph" and not before[-1]["runs"]:
+            before.pop()  # the paragraph that holds only the chart
+        # What introduces the chart keeps with it (a paragraph, or the "Progress as of"
+        # table), and a paragraph before that (the client copy's "Goal N: we use ...").
+        if before and before[-1]["kind"] != "heading":
+            before[-1]["sticky"] = True
+        if len(before) >= 2 and before[-2]["kind"] == "paragraph":
+            before[-2]["sticky"] = True
+        self.add_block({"kind": "chart", "svg": picture, "alt": f"{title}. {trend}",
+                        "sticky": True})  # fmt: skip
+
+
+def document_tree(
+    markdown: str,
+    page_size: str = "letter",
+    font_size: float = 10,
+    date_format: str = "%Y-%m-%d",
+    chart_list: dict[str, GoalProgress] | None = None,
+    words: charts.ChartWords | None = None,
+) -> list[dict[str, Any]]:
+    """The Markdown's blocks, as the Typst program reads them (see the module's doc)."""
+    stream = list(events(markdown))
+    labels = key_value_labels(stream)
+    points = font_size - 0.5  # the tables' text: 9.5 points by a 10-point body
+    tree = _Tree(
+        page_size,
+        points,
+        table_widths.label_width(labels, table_widths.print_text_width(page_size), points)
+        if labels
+        else None,
+        chart_list or {},
+        font_size,
+        date_format,
+        words,
+    )
+    for kind, name, value in stream:
+        if tree.in_chart and not (kind == "end" and name == "Image"):
+            continue  # the alt text: the chart carries its own description
+        if kind == "leaf":
+            _leaf(tree, name, value)
+        elif kind == "start":
+            _start(tree, name, value)
+        else:
+            _end(tree, name, value)
+    return tree.stack[0]
+
+
+def _leaf(tree: _Tree, name: str, value: Any) -> None:
+    if name == "Text" and tree.in_code:
+        tree.blocks[-1]["text"] += shown(value)
+    elif name in ("Text", "Html", "InlineHtml", "InlineMath", "DisplayMath"):
+        tree.add_text(value)
+    elif name == "Code":
+        tree.add_text(value, code=True)
+    elif name == "SoftBreak":
+        tree.add_text(" ")
+    elif name == "HardBreak":
+        tree.add_run({"break": True})
+    elif name == "Rule":
+        tree.add_block({"kind": "rule"})
+        tree.opening = False
+
+
+def _start(tree: _Tree, name: str, value: Any) -> None:
+    if name == "Paragraph":
+        if tree.table is None:
+            tree.runs = []
+            tree.blocks.append({"kind": "paragraph", "runs": tree.runs})
+    elif name == "Heading":
+        tree.runs = []
+        level = int(value["level"].removeprefix("H"))
+        tree.blocks.append({"kind": "heading", "level": level, "runs": tree.runs})
+    elif name == "BlockQuote":
+        quote = {"kind": "quote", "alert": ALERTS.get(value), "blocks": [],
+                 "sticky": tree.opening}  # fmt: skip
+        tree.add_block(quote)
+        tree.stack.append(quote["blocks"])
+    elif name == "List":
+        tree.add_block({"kind": "list", "ordered": value is not None, "start": value or 1,
+                        "items": []})  # fmt: skip
+        tree.opening = False
+        tree.stack.append(tree.blocks[-1]["items"])
+    elif name == "Item":
+        item: list[dict[str, Any]] = []
+        tree.blocks.append(item)  # type: ignore[arg-type]  # a list's items are lists
+        tree.stack.append(item)
+        tree.runs = None
+    elif name == "CodeBlock":
+        tree.add_block({"kind": "code", "text": ""})
+        tree.in_code = True
+    elif name == "Table":
+        tree.runs = None
+        tree.table = _Table(tuple(value))
+        if tree.blocks and tree.blocks[-1].get("kind") == "table" and tree.blocks[-1]["opening"]:
+            tree.blocks[-1]["sticky"] = True  # a heading's opening table keeps with this one
+    elif name == "TableHead" or name == "TableRow":
+        assert tree.table is not None
+        tree.table.rows.append([])
+    elif name == "TableCell":
+        tree.cell, tree.cell_text = [], []
+    elif name == "Strong":
+        tree.strong += 1
+    elif name == "Emphasis":
+        tree.emphasis += 1
+    elif name == "Strikethrough":
+        tree.strike += 1
+    elif name == "Link":
+        tree.inline.append([])
+        tree.links.append(safe_link(value["dest_url"]))
+    elif name == "Image":
+        target = value["dest_url"]
+        chart = tree.charts.get(target.removeprefix("chart:"))
+        if target.startswith("chart:") and chart is not None:
+            tree.add_chart(target.removeprefix("chart:"), chart)
+            tree.in_chart = True
+
+
+def _end(tree: _Tree, name: str, value: Any) -> None:
+    if name in ("Paragraph", "Heading", "CodeBlock"):
+        tree.in_code = False
+        if tree.table is None:
+            tree.runs = None
+        if name == "Heading":
+            tree.opening = True
+        elif name == "Paragraph" and len(tree.stack) == 1:
+            tree.opening = False
+    elif name in ("BlockQuote", "Item", "List"):
+        tree.stack.pop()
+        tree.runs = None
+    elif name == "TableCell":
+        assert tree.table is not None and tree.cell is not None
+        tree.table.rows[-1].append({"runs": tree.cell, "text": "".join(tree.cell_text)})
+        tree.cell = None
+    elif name == "TableHead":
+        assert tree.table is not None
+        head = [cell["text"] for cell in tree.table.rows[-1]]
+        if any(text.strip() for text in head):
+            tree.table.header = head
+        else:
+            tree.table.rows.pop()  # no column headers: a key/value table
+    elif name == "Table":
+        table, tree.table = tree.table, None
+        if table is not None and table.rows:
+            data = table.data(tree.page_size, tree.points, tree.label)
+            data["opening"] = tree.opening and len(data["rows"]) <= SHORT_TABLE_ROWS
+            tree.add_block(data)
+        tree.opening = False
+    elif name == "Strong":
+        tree.strong -= 1
+    elif name == "Emphasis":
+        tree.emphasis -= 1
+    elif name == "Strikethrough":
+        tree.strike -= 1
+    elif name == "Link":
+        runs, href = tree.inline.pop(), tree.links.pop()
+        tree.add_run({"link": href, "runs": runs} if href else {"runs": runs})
+    elif name == "Image":
+        tree.in_chart = False
+
+
+def document_data(document: PlanDocument, layout: Layout) -> dict[str, Any]:
+    """Everything the Typst program prints, as plain data (see the module's doc)."""
+    charts_by_name = dict(document.charts)
+    language, _, region = document.language.partition("-")
+    return {
+        "title": document.title,
+        "author": document.author,
+        "created": [document.created.year, document.created.month, document.created.day],
+        "language": language.lower(),
+        "region": region.upper() or None,
+        "page_size": layout.page_size,
+        "font_size": layout.font_size,
+        "large_print": layout.large_print,
+        "header": "  \u00b7  ".join(document.header),
+        "footer": document.footer if document.footer is not None else layout.footer,
+        "fingerprint": document.fingerprint.short() if document.fingerprint else "",
+        "page_words": list(document.page_words),
+        "letterhead": document_tree(document.letterhead, layout.page_size, layout.font_size)
+        if document.letterhead
+        else [],
+        "body": document_tree(
+            document.body,
+            layout.page_size,
+            layout.font_size,
+            layout.date_format,
+            charts_by_name,
+            document.chart_words,
+        ),
+    }

@@ -1,0 +1,184 @@
+"""The PDF's Typst program reads the plan as data: text that looks like Typst prints as it is,
+nothing is read from disk, and the fingerprint written into Typst's PDF keeps it valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plandoc.checks.file import check_file
+from plandoc.documents import pdf_writer
+from plandoc.documents.documents import render_documents
+from plandoc.documents.typst_writer import document_tree, shown
+
+from .test_pdf import needs_pdf
+
+AS_OF = dt.date(2026, 11, 26)
+# Typst markup, code, math, comments, labels and escapes; Hebrew and Arabic (right to left).
+HOSTILE = [
+    '#import "/plan.typ": *',
+    '#read("/etc/passwd")',
+    '#include "/etc/hostname"',
+    "#emph[not emphasized] and #strong[not strong]",
+    "$x^2 + y_1$ math",
+    "back\\slash \\u{41} \\#hash",
+    "// not a comment",
+    "/* not a block comment */",
+    "@label <label> ] ) } ``` ~ -- --- (end)",
+    '#let x = 1 #x #set text(red) #show: none #panic("no")',
+    "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627",
+]
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+@needs_pdf
+@pytest.mark.pdf
+@pytest.mark.parametrize("layout", ["standard", "medicare"])
+def test_text_that_looks_like_typst_prints_as_it_is_and_reads_nothing(
+    tmp_path, plan_data, write_plan, layout
+):
+    fields = [("goals", 0, "statement"), ("goals", 0, "client_words"),
+              ("methods", 0, "description"), ("presenting_problem", "text")]  # fmt: skip
+    for number, text in enumerate(HOSTILE):
+        *parents, key = fields[number % len(fields)]
+        target = plan_data
+        for part in parents:
+            target = target[part]
+        target[key] = f"{target[key]} {text}"
+    checked = check_file(write_plan(plan_data), layout, today=AS_OF)
+    assert checked.plan is not None and not checked.layout_failed(checked.layout)
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    text = _pdf_text(pdf, tmp_path)
+    unbroken = "".join(text.split())  # a line may break anywhere between words, or at a slash
+    for hostile in HOSTILE[:-1]:  # right to left: see the next test
+        assert "".join(hostile.split()) in unbroken, (hostile, text[:3000])
+    assert "root:" not in text and "/bin/" not in text  # /etc/passwd was not read
+
+
+@needs_pdf
+def test_right_to_left_text_and_a_huge_cell_print(tmp_path, plan_data, write_plan):
+    plan_data["goals"][0]["statement"] = "Reduce \u05e9\u05dc\u05d5\u05dd worry " + "word " * 4000
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    text = _pdf_text(pdf, tmp_path)
+    assert "\u05e9\u05dc\u05d5\u05dd" in text or "\u05dd\u05d5\u05dc\u05e9" in text
+    assert text.count("word") >= 4000
+
+
+def test_plan_text_reaches_the_program_as_json_strings_unchanged():
+    markdown = '# Title\n\nA #read("/etc/passwd") and $x$ in *emphasis*.\n'
+    tree = document_tree(markdown)
+    data = json.loads(json.dumps(tree))
+    assert data[0] == {"kind": "heading", "level": 1, "runs": [{"text": "Title"}]}
+    runs = data[1]["runs"]
+    assert runs[0] == {"text": 'A #read("/etc/passwd") and $x$ in '}
+    assert runs[1] == {"text": "emphasis", "emphasis": True}
+    # The program reads the document from sys.inputs and nothing else.
+    program = pdf_writer.PROGRAM.read_text()
+    assert re.findall(r"\b(read|include|import|eval|plugin)\(|#(?:import|include)\b", program) == []
+
+
+def test_control_characters_and_long_words_are_made_printable():
+    assert shown("a\x07b\x1bc") == "a\ufffdb\ufffdc"
+    assert shown("on 2026-08-03 and August 3, 2026") == "on 2026-08-03 and August\u00a03,\u00a02026"
+    long = "x" * 45
+    assert shown(long) == "\u200b".join(["x" * 20, "x" * 20, "x" * 5])
+
+
+@needs_pdf
+def test_the_fingerprint_keys_keep_the_pdf_valid_and_the_identifier_comes_from_the_plan():
+    import pypdf
+
+    sample = Path(__file__).parents[1] / "inputs" / "adult-ptsd.json"
+    checked = check_file(sample, "standard")
+    assert checked.plan is not None
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf), strict=True)
+    for page in reader.pages:  # every object found at the offset the table gives
+        assert page.extract_text()
+    info = reader.metadata
+    assert info["/PlandocPlanId"] == "TP-2026-0042" and info["/PlandocLayout"] == "standard"
+    assert re.fullmatch(r"[0-9a-f]{64}", info["/PlandocPlanSHA256"])
+    assert info["/ModDate"] == "D:20261029000000Z" and info["/CreationDate"] == "D:20260803000000Z"
+    first, second = reader.trailer["/ID"]
+    assert first == second
+    other = render_documents(checked.plan, checked.layout, ("pdf",), page_size="a4")["pdf"]
+    assert pypdf.PdfReader(io.BytesIO(other)).trailer["/ID"][0] == first  # same plan and layout
+    xref = int(pdf.rsplit(b"startxref", 1)[1].split()[0])
+    assert pdf[xref : xref + 4] == b"xref"
+
+
+def test_a_pdf_not_laid_out_as_typst_writes_one_is_refused_in_one_line():
+    with pytest.raises(pdf_writer.NotTypstOutput, match="PDF could not be made"):
+        pdf_writer.with_information(b"%PDF-1.7\n%%EOF\n", {}, dt.date(2026, 1, 1), b"0" * 16)
+
+
+@needs_pdf
+@pytest.mark.pdf
+def test_a_build_in_worker_processes_after_a_pdf_in_this_one_finishes(tmp_path):
+    """Typst's threads do not survive a fork: workers forked from a process that has made a
+    PDF never answered. The pool starts them fresh then (see pdf_writer.pool_context)."""
+    samples = Path(__file__).parents[1] / "inputs"
+    script = (
+        "import sys; from pathlib import Path; from click.testing import CliRunner; "
+        "from plandoc.cli import main; from plandoc.checks.file import check_file; "
+        "from plandoc.documents.documents import render_documents; "
+        "c = check_file(Path(sys.argv[1]) / 'adult-ptsd.json'); "
+        "render_documents(c.plan, c.layout, ('pdf',)); "
+        "r = CliRunner().invoke(main, ['build', sys.argv[1], '-o', sys.argv[2], '-f', 'pdf', "
+        "'-j', '2']); print(r.output); sys.exit(r.exit_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(samples), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))
+
+
+@needs_pdf
+@pytest.mark.parametrize("text", ["\u4e2d\u6587", "\ud7a4", "\U0001f600 \u4e2d"])
+def test_a_character_no_font_has_prints_as_the_replacement_character(
+    tmp_path, plan_data, write_plan, text
+):
+    """A tagged PDF may not hold a character it cannot show (Typst refuses it): it prints
+    as U+FFFD, and the rest of the document as it is."""
+    plan_data["presenting_problem"]["text"] = f"Before {text} after."
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    shown_text = _pdf_text(pdf, tmp_path)
+    assert re.search("Before [^a-z]+ after", shown_text) and "\ufffd" in shown_text
+
+
+@needs_pdf
+@pytest.mark.parametrize("large_print", [False, True])
+def test_a_short_table_too_tall_for_a_page_breaks_instead_of_running_off_it(
+    tmp_path, plan_data, write_plan, large_print
+):
+    """A table of a few rows stays on one page, unless it cannot: then it breaks between
+    rows (a table kept whole that is taller than the page would lose its end)."""
+    for number, method in enumerate(plan_data["methods"]):
+        method["description"] = f"Start{number} " + "practice the steps " * 110 + f"End{number}"
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",), large_print=large_print)["pdf"]
+    text = _pdf_text(pdf, tmp_path)
+    for number in range(len(plan_data["methods"])):
+        assert f"Start{number}" in text and f"End{number}" in text
