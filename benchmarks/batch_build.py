@@ -1,7 +1,7 @@
 """Batch build figures for N synthetic plans: cold, no-op, one plan changed, layout touched, memory.
 
     python benchmarks/batch_build.py 1000 [--plans synthetic|spec] [--jobs 2] [--runs 3]
-        [--src FOLDER] [--cold-only] [--json FILE]
+        [--src FOLDER] [--cold-only [--base-src FOLDER]] [--json FILE]
     python benchmarks/batch_build.py 1000 --local-cluster [--jobs 2] [--runs 3]
 
 Each measurement runs `plandoc.builds.batch.build` in a fresh Python process (so
@@ -17,6 +17,8 @@ a new output folder). Peak memory is the parent's maximum resident set size.
 builds on a Dask `LocalCluster` of --jobs worker processes of one thread
 (`--scheduler`, plandoc[cluster]), interleaved run by run; the cluster is started
 once, before, and is not timed (connecting to it and checking its workers are).
+With --cold-only --base-src OTHER/src, the cold builds of that tree (main's) take turns
+with these, run by run: before and after measured alike on a shared machine.
 """
 
 from __future__ import annotations
@@ -85,11 +87,19 @@ def main() -> None:
         help="the plandoc sources to measure (another worktree's, to compare)",
     )
     parser.add_argument("--cold-only", action="store_true", help="only the cold builds")
+    parser.add_argument(
+        "--base-src",
+        type=Path,
+        help="with --cold-only: another tree's sources (main's), whose cold builds take turns "
+        "with those of --src, so a machine getting busier or quieter changes both alike",
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--local-cluster", action="store_true", help="the local pool against a Dask LocalCluster"
     )
     args = parser.parse_args()
+    if args.base_src and not args.cold_only:
+        parser.error("--base-src goes with --cold-only")
     work = Path(tempfile.mkdtemp(prefix="plandoc-bench-"))
     try:
         plans, layouts = work / "plans", work / "layouts"
@@ -101,14 +111,25 @@ def main() -> None:
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=1))
             return
-        cold = [
-            run(plans, work / f"out{i}", layouts, args.jobs, args.src) for i in range(args.runs)
-        ]
+        base_layouts = work / "base-layouts"
+        if args.base_src:
+            shutil.copytree(args.base_src.parent / "templates" / "standard",
+                            base_layouts / "standard")  # fmt: skip
+        cold, base = [], []
+        for i in range(args.runs):
+            if args.base_src:
+                base.append(run(plans, work / f"base{i}", base_layouts, args.jobs, args.base_src))
+            cold.append(run(plans, work / f"out{i}", layouts, args.jobs, args.src))
         if args.cold_only:
             seconds = statistics.median(r["seconds"] for r in cold)
             figures = {"plans": args.count, "kind": args.plans, "jobs": args.jobs,
                        "cold_seconds": seconds, "cold_plans_per_second": args.count / seconds,
                        "cold_runs": [r["seconds"] for r in cold]}  # fmt: skip
+            if base:
+                seconds = statistics.median(r["seconds"] for r in base)
+                figures.update(base_src=str(args.base_src), base_cold_seconds=seconds,
+                               base_cold_plans_per_second=args.count / seconds,
+                               base_cold_runs=[r["seconds"] for r in base])  # fmt: skip
             print(json.dumps(figures, indent=1))
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=1))

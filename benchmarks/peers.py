@@ -10,7 +10,8 @@ two charts each), read and checked beforehand, in one process pinned to one core
   title, client, each goal with its objectives in a table, and the two charts as
   pictures (plandoc's PNGs, drawn beforehand: docxtpl is not charged for them).
 
-A peer that is not installed is left out. Figures are medians over --rounds rounds.
+A peer that is not installed is left out. Figures are medians over --rounds rounds; each
+round measures every case in turn.
 
     python benchmarks/peers.py [--plans 100] [--rounds 5] [--seconds 2] [--json FILE]
 """
@@ -157,12 +158,18 @@ def main() -> None:
                 }  # fmt: skip
                 items.append(prepare((item, pictures)))
             cases["docxtpl docx"] = (fill, items)
-        results = {}
-        for label, (function, items) in cases.items():
+        for function, items in cases.values():
             rate(function, items[:5], 0.3)  # warm up
-            rounds = [rate(function, items, args.seconds) for _ in range(args.rounds)]
-            results[label] = {"median": statistics.median(rounds), "min": min(rounds),
-                              "max": max(rounds)}  # fmt: skip
+        # Round by round, each case in turn: a shared machine getting busier or quieter
+        # changes every case alike, and the ratios between them hold.
+        rounds: dict[str, list[float]] = {label: [] for label in cases}
+        for _ in range(args.rounds):
+            for label, (function, items) in cases.items():
+                rounds[label].append(rate(function, items, args.seconds))
+        results = {}
+        for label, measured in rounds.items():
+            results[label] = {"median": statistics.median(measured), "min": min(measured),
+                              "max": max(measured)}  # fmt: skip
             figures = results[label]
             print(f"{label:28} {figures['median']:8.1f} plans/s "
                   f"(min {figures['min']:.1f}, max {figures['max']:.1f})", flush=True)  # fmt: skip

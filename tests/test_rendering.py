@@ -252,6 +252,25 @@ def test_templates_run_sandboxed_and_their_mistakes_name_file_and_line(
     assert "plan.md.j2:" in message and "nmae" in message and "Dana" not in message
 
 
+def test_the_sandbox_judges_every_lookup_after_the_first_as_before():
+    """Lookups judged safe once are made directly after (templates.PlanSandbox.getattr):
+    an unsafe attribute still fails, a string's `format` is still the sandbox's own,
+    and a name that is no attribute is still an item, however often each is asked."""
+    import jinja2
+
+    from plandoc.layouts import find_layout
+
+    environment = find_layout("standard").templates.markdown_environment
+    values = {"text": "{0.__class__}", "row": {"name": "Dana"}, "word": "plan"}
+    for _ in range(3):  # the first lookup judges, the next ones use the verdict
+        assert environment.from_string("{{ word.upper() }}").render(values) == "PLAN"
+        assert environment.from_string("{{ row.name }}").render(values) == "Dana"
+        with pytest.raises(jinja2.exceptions.SecurityError):
+            environment.from_string("{{ word.__class__.__mro__ }}").render(values)
+        with pytest.raises(jinja2.exceptions.SecurityError):
+            environment.from_string("{{ text.format(word) }}").render(values)
+
+
 def test_a_bug_in_plandoc_is_one_line_not_a_traceback(monkeypatch, tmp_path):
     import plandoc.documents.documents
 
@@ -284,3 +303,64 @@ def test_the_docx_names_its_fonts_and_uses_no_theme_font():
         styles = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/styles.xml").decode()
         assert "Theme=" not in styles and "w:cstheme" not in styles, layout
         assert 'w:styleId="Heading1"' in styles and 'w:ascii="Arial"' in styles
+
+
+def test_a_plan_is_parsed_and_its_charts_laid_out_once_for_all_its_formats(monkeypatch):
+    """Issue 21: no per-plan work repeated per format. The composed Markdown is parsed
+    into events once for the HTML and DOCX writers (markdown_events.parsed), and each
+    chart is laid out once for its SVG (HTML) and its PNG (Markdown and DOCX)."""
+    import pyromark
+
+    from plandoc.documents import charts, markdown_events
+
+    checked = check_file(SAMPLES / "adult-ptsd.json")
+    parses = []
+    real_events = pyromark.events
+
+    def counted(markdown, *args, **kwargs):
+        parses.append(markdown)
+        return real_events(markdown, *args, **kwargs)
+
+    monkeypatch.setattr(pyromark, "events", counted)
+    markdown_events.parsed.cache_clear()
+    charts.chart_layout.cache_clear()
+    documents = render_documents(checked.plan, checked.layout, ("md", "html", "docx"))
+    drawn = [name for name in documents if name.endswith(".png")]
+    assert len(drawn) == 2  # the sample's two charts
+    body = [markdown for markdown in parses if "# " in markdown and len(markdown) > 1000]
+    assert len(body) == 1, f"the body was parsed {len(body)} times"
+    assert len(parses) == len(set(parses))  # and the letterhead once too
+    assert charts.chart_layout.cache_info().misses == len(drawn)
+
+
+def test_the_shared_parse_is_the_event_stream_and_cannot_be_changed_by_a_writer():
+    from plandoc.documents.markdown_events import events, key_value_labels, parsed
+
+    markdown = "| | |\n|---|---|\n| Client | Dana |\n\nText *and* more.\n"
+    shared = parsed(markdown)
+    assert list(shared.events) == list(events(markdown))
+    assert list(shared.labels) == key_value_labels(events(markdown)) == ["Client"]
+    assert isinstance(shared.events, tuple) and isinstance(shared.labels, tuple)
+    assert parsed(markdown) is shared  # the next writer of the document reuses it
+
+
+def test_only_short_texts_are_remembered_and_remembering_changes_nothing():
+    """documents/text_cache.py: memory stays bounded (a long text is never kept) and a
+    remembered text gives what working it out gives."""
+    from plandoc.documents import docx_writer, html_writer, markdown_text, table_widths
+    from plandoc.documents.text_cache import CACHED_TEXTS, SHORT_TEXT
+
+    long_text = "Dana said 2026-07-15 | *ok* " * (SHORT_TEXT // 10)
+    short_text = "Reviewed 2026-07-15 with Dana & Lee <3"
+    for function in (
+        markdown_text.escape_inline,
+        html_writer.breakable,
+        docx_writer.xml_text,
+        docx_writer.run_xml,
+        table_widths._measure,
+    ):
+        function.cache_clear()
+        for text in (long_text, short_text, short_text):
+            assert function(text) == function.__wrapped__(text)
+        info = function.cache_info()
+        assert (info.currsize, info.hits, info.maxsize) == (1, 1, CACHED_TEXTS), function

@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -429,3 +430,75 @@ def test_a_lock_that_cannot_be_opened_for_another_reason_is_one_line(work, monke
     result = run("build", "in", "-o", "out")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "cannot write in out: Input/output error" in result.output
+
+
+# --- documents written in the background (a build's workers) ---------------------------
+
+
+def _held_writes(monkeypatch: pytest.MonkeyPatch, fail: set[Path] | None = None):
+    """Every document write waits until the event is set; a target in `fail` (a set
+    filled in before then) fails as a full disk does."""
+    from plandoc.errors import OutputError
+
+    real_write, go = plandoc.builds.output_files.write_atomically, threading.Event()
+
+    def write_atomically(target: Path, content: bytes, mode: int = 0o600) -> None:
+        assert go.wait(10), "the writes were never let go"
+        if fail and target in fail:
+            raise OutputError(f"cannot write {target}: No space left on device")
+        real_write(target, content, mode)
+
+    monkeypatch.setattr(plandoc.builds.output_files, "write_atomically", write_atomically)
+    return go
+
+
+def _stage(folder: Path, stage: str = "s1") -> list[str]:
+    from plandoc.checks.file import check_file
+    from plandoc.documents.documents import render_documents
+
+    checked = check_file(SAMPLE)
+    documents = render_documents(checked.plan, checked.layout, ("md", "html"))
+    return plandoc.builds.output_files.stage_documents(
+        checked.plan, checked.layout, documents, folder, stage
+    )
+
+
+def _staged(folder: Path, names: list[str], stage: str = "s1") -> list[Path]:
+    staged_name = plandoc.builds.output_files.staged_name
+    return [folder / staged_name(name, stage) for name in names]
+
+
+def test_documents_staged_in_the_background_are_all_written_when_it_ends(tmp_path, monkeypatch):
+    go = _held_writes(monkeypatch)
+    with plandoc.builds.output_files.writes_in_background():
+        names = _stage(tmp_path)  # comes back while its writes wait: the caller goes on
+        assert not any(path.exists() for path in _staged(tmp_path, names))
+        go.set()
+    assert all(path.stat().st_size > 0 for path in _staged(tmp_path, names))
+
+
+def test_a_background_write_that_fails_is_raised_when_it_ends_the_others_written(
+    tmp_path, monkeypatch
+):
+    from plandoc.errors import OutputError
+
+    failing: set[Path] = set()
+    go = _held_writes(monkeypatch, fail=failing)
+    in_background = plandoc.builds.output_files.writes_in_background()
+    with pytest.raises(OutputError, match="No space left"), in_background:
+        staged = _staged(tmp_path, _stage(tmp_path))
+        failing.add(staged[-1])  # the HTML, written last
+        go.set()
+    assert all(path.exists() for path in staged[:-1]) and not staged[-1].exists()
+
+
+def test_documents_discarded_while_they_are_written_in_the_background_are_gone(
+    tmp_path, monkeypatch
+):
+    go = _held_writes(monkeypatch)
+    with plandoc.builds.output_files.writes_in_background():
+        names = _stage(tmp_path)
+        threading.Timer(0.2, go.set).start()  # the writes end while the discard waits
+        plandoc.builds.output_files.discard_staged(tmp_path, names, "s1")
+        assert not list(tmp_path.iterdir())
+    assert not list(tmp_path.iterdir())

@@ -40,7 +40,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from plandoc import __version__
-from plandoc.builds.output_files import DOCUMENT_NAME, OUTPUT_MODE, LinkRefused, document_name
+from plandoc.builds.output_files import (
+    DOCUMENT_NAME,
+    OUTPUT_MODE,
+    LinkRefused,
+    document_name,
+    writes_in_background,
+)
 from plandoc.builds.storage import (
     HASH_BATCH,
     LOCK_NAME,
@@ -617,6 +623,15 @@ def _call(
     return done
 
 
+def _call_writing_behind(
+    function: Callable[..., _Outcome], jobs: list[tuple[int, tuple[object, ...]]]
+) -> list[tuple[int, _Outcome]]:
+    """`_call` in a worker: the chunk's documents are written while its next plans render,
+    all of them before its outcomes go back (see `output_files.writes_in_background`)."""
+    with writes_in_background():
+        return _call(function, jobs)
+
+
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -663,7 +678,7 @@ class _LocalWorkers:
             return
         waiting: deque[Future[list[tuple[int, _Outcome]]]] = deque()
         for piece in _chunks(jobs, chunk or CHUNK):
-            waiting.append(self.pool.submit(_call, function, piece))
+            waiting.append(self.pool.submit(_call_writing_behind, function, piece))
             if len(waiting) >= self.jobs * WINDOW:
                 yield from waiting.popleft().result()
         while waiting:

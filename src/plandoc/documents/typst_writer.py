@@ -25,7 +25,7 @@ from typing import Any
 from plandoc.documents import charts, table_widths
 from plandoc.documents.compose import PlanDocument
 from plandoc.documents.docx_writer import SHORT_TABLE_ROWS, keep_dates_whole
-from plandoc.documents.markdown_events import events, key_value_labels
+from plandoc.documents.markdown_events import parsed
 from plandoc.documents.markdown_text import safe_link
 from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
@@ -217,8 +217,7 @@ def document_tree(
     words: charts.ChartWords | None = None,
 ) -> list[dict[str, Any]]:
     """The Markdown's blocks, as the Typst program reads them (see the module's doc)."""
-    stream = list(events(markdown))
-    labels = key_value_labels(stream)
+    stream, labels = parsed(markdown)  # shared with the HTML and DOCX writers
     points = font_size - 0.5  # the tables' text: 9.5 points by a 10-point body
     tree = _Tree(
         page_size,
