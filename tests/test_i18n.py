@@ -25,7 +25,9 @@ def test_dates_read_in_the_client_s_language(tag, text):
 
 
 def test_a_language_the_client_copy_has_no_words_for_is_refused_not_guessed():
-    with pytest.raises(LookupError, match="has no translation for 'xx-YY': its languages are en, es"):
+    with pytest.raises(
+        LookupError, match="has no translation for 'xx-YY': its languages are en, es"
+    ):
         document_language(find_layout("client-copy"), "xx-YY")
 
 

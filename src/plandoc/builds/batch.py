@@ -6,12 +6,14 @@ the files of each layout it used (parents included), the plandoc version and
 the build options. A plan whose record still matches, and whose documents are
 all on disk, is skipped without being parsed.
 
-The work runs in two passes so the result never depends on timing:
-1. check every plan that changed (in worker processes): small records come
-   back with the plan's id and version, so two files claiming the same id and
-   version are found before anything is written;
-2. render and write the plans that passed (in worker processes), each
-   document atomically.
+The result never depends on timing. In a local folder, one pass (in worker
+processes) checks every plan that changed and renders each that passes,
+writing its documents under temporary names of this build's own (staged);
+small records come back with the plan's id and version, and only once every
+plan is known, so two files claiming the same id and version are refused, is
+each staged document renamed to its own name (or removed). Behind a URL,
+where a rename is a copy and a delete, a first pass only checks and a second
+renders the plans that passed straight to their own names.
 The manifest is rewritten atomically as plans finish, so a run killed at any
 point leaves it valid; the next run finishes the work. The manifest holds no
 file names or plan text: plans are keyed by a hash of their path.
@@ -441,7 +443,7 @@ def _keep_rendered(
         record.entry = ""
 
 
-# --- the two passes, run in worker processes ----------------------------------
+# --- the work, run in worker processes ------------------------------------------
 
 
 class _Outcome(NamedTuple):
