@@ -182,3 +182,24 @@ def test_a_short_table_too_tall_for_a_page_breaks_instead_of_running_off_it(
     text = _pdf_text(pdf, tmp_path)
     for number in range(len(plan_data["methods"])):
         assert f"Start{number}" in text and f"End{number}" in text
+
+
+@needs_pdf
+@pytest.mark.parametrize(
+    ("tag", "lang"),
+    [("en", "en"), ("es-US", "es-US"), ("zh-Hant-TW", "zh-TW"), ("es-419", "es"),
+     ("zh-Hant", "zh"), ("sr-Latn-RS", "sr-RS"), ("ar-001", "ar"), ("haw", "haw"),
+     ("yue-HK", "yue-HK")],
+)  # fmt: skip
+def test_every_valid_language_tag_makes_a_pdf_tagged_with_its_language(
+    plan_data, write_plan, tag, lang
+):
+    """Typst takes a language (ISO 639) and a two-letter region only: a script subtag, a
+    numeric region (es-419) is left out of the PDF's /Lang, not an error."""
+    import pypdf
+
+    plan_data["plan"]["language"] = tag
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == lang

@@ -356,16 +356,32 @@ def _end(tree: _Tree, name: str, value: Any) -> None:
         tree.in_chart = False
 
 
+def typst_language(tag: str) -> tuple[str, str | None]:
+    """A BCP 47 tag as Typst takes it: the language (ISO 639, two or three letters) and the
+    region, if the tag names one by its two letters (ISO 3166). A script (`zh-Hant-TW`), a
+    numeric region (`es-419`, `ar-001`) or a variant is left out: the PDF's /Lang says
+    `zh-TW`, `es`, `ar`."""
+    language, *subtags = tag.split("-")
+    region = None
+    for subtag in subtags:
+        if len(subtag) == 1:  # an extension or a private use part: no region after it
+            break
+        if len(subtag) == 2 and subtag.isascii() and subtag.isalpha():
+            region = subtag.upper()
+            break
+    return language.lower(), region
+
+
 def document_data(document: PlanDocument, layout: Layout) -> dict[str, Any]:
     """Everything the Typst program prints, as plain data (see the module's doc)."""
     charts_by_name = dict(document.charts)
-    language, _, region = document.language.partition("-")
+    language, region = typst_language(document.language)
     return {
         "title": document.title,
         "author": document.author,
         "created": [document.created.year, document.created.month, document.created.day],
-        "language": language.lower(),
-        "region": region.upper() or None,
+        "language": language,
+        "region": region,
         "page_size": layout.page_size,
         "font_size": layout.font_size,
         "large_print": layout.large_print,
