@@ -18,7 +18,7 @@ from plandoc.documents import pdf_writer
 from plandoc.documents.documents import render_documents
 from plandoc.documents.typst_writer import document_tree, shown
 
-from .test_pdf import needs_pdf
+from .test_pdf import needs_pdf, poppler
 
 AS_OF = dt.date(2026, 11, 26)
 # Typst markup, code, math, comments, labels and escapes; Hebrew and Arabic (right to left).
@@ -203,3 +203,40 @@ def test_every_valid_language_tag_makes_a_pdf_tagged_with_its_language(
     assert checked.plan is not None and not checked.failed(), checked.all_problems
     pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
     assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == lang
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+# fonts-dejavu-extra's, beside the chosen ones on Debian and Ubuntu
+EXTRA_DEJAVU = ("DejaVuSans-Oblique.ttf", "DejaVuMathTeXGyre.ttf", "DejaVuSerif-Bold.ttf",
+                "DejaVuSerif.ttf", "DejaVuSans-BoldOblique.ttf")  # fmt: skip
+
+
+@needs_pdf
+@pytest.mark.skipif(
+    not all((DEJAVU / name).is_file() for name in (*pdf_writer.FALLBACK_FILES, *EXTRA_DEJAVU)),
+    reason="needs fonts-dejavu-core and fonts-dejavu-extra",
+)
+def test_other_fonts_beside_the_chosen_ones_never_change_the_pdf(
+    tmp_path, plan_data, write_plan, monkeypatch
+):
+    """Typst is given the chosen font files only: DejaVu Serif, Math and Oblique in the
+    same folder (fonts-dejavu-extra) are never picked by its fallback."""
+    plan_data["goals"][0]["statement"] = (
+        "Hebrew \u05e9\u05dc\u05d5\u05dd, math \U0001d400\U0001d6a8\u2102, "
+        "*italic \u05e9\u05dc\u05d5\u05dd* and **bold \u05e9\u05dc\u05d5\u05dd \u2200x**"
+    )
+    plan_data["presenting_problem"]["text"] = "_\u05e9\u05dc\u05d5\u05dd \U0001d4d0 \u2264_"
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    monkeypatch.setattr(pdf_writer, "_compiler", pdf_writer._compiler.__wrapped__)
+    pdfs = []
+    for extra in ((), EXTRA_DEJAVU):
+        folder = tmp_path / f"fonts{len(extra)}"
+        folder.mkdir()
+        for name in (*pdf_writer.FALLBACK_FILES, *extra):
+            (folder / name).write_bytes((DEJAVU / name).read_bytes())
+        monkeypatch.setattr(pdf_writer, "FALLBACK_FOLDERS", (str(folder),))
+        pdfs.append(render_documents(checked.plan, checked.layout, ("pdf",))["pdf"])
+    assert pdfs[0] == pdfs[1]
+    fonts = poppler("pdffonts", pdfs[1], tmp_path)
+    assert "Serif" not in fonts and "Math" not in fonts and "Oblique" not in fonts
