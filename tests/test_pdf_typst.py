@@ -16,7 +16,7 @@ import pytest
 from plandoc.checks.file import check_file
 from plandoc.documents import pdf_writer
 from plandoc.documents.documents import render_documents
-from plandoc.documents.typst_writer import document_tree, shown
+from plandoc.documents.typst_writer import document_tree, pieces, shown
 
 from .test_pdf import needs_pdf, poppler
 
@@ -94,11 +94,23 @@ def test_plan_text_reaches_the_program_as_json_strings_unchanged():
     assert re.findall(r"\b(read|include|import|eval|plugin)\(|#(?:import|include)\b", program) == []
 
 
-def test_control_characters_and_long_words_are_made_printable():
+def test_control_characters_and_line_separators_are_made_printable_and_no_character_added():
     assert shown("a\x07b\x1bc") == "a\ufffdb\ufffdc"
     assert shown("on 2026-08-03 and August 3, 2026") == "on 2026-08-03 and August\u00a03,\u00a02026"
-    long = "x" * 45
-    assert shown(long) == "\u200b".join(["x" * 20, "x" * 20, "x" * 5])
+    assert shown("x" * 45) == "x" * 45  # a long word breaks in pieces, not by a character
+    assert shown("one\u2028two\u2029three") == "one two three"
+
+
+def test_a_word_too_wide_for_its_line_comes_in_pieces_that_fit_and_keep_marks_whole():
+    url = "https://www.ptsd.va.gov/understand/treatment/cognitive_processing.asp"
+    tree = document_tree(f"See {url} now.\n\nA short one: https://example.org.\n")
+    runs = tree[0]["runs"]
+    assert runs[0] == {"text": "See "} and runs[2] == {"text": " now."}
+    assert "".join(runs[1]["pieces"]) == url and len(runs[1]["pieces"]) > 2
+    assert tree[1]["runs"] == [{"text": "A short one: https://example.org."}]
+    accented = "e\u0301" * 60  # each e with its combining accent
+    assert all(not piece.startswith("\u0301") for piece in pieces(accented, 6))
+    assert "".join(pieces(accented, 6)) == accented
 
 
 @needs_pdf
@@ -240,3 +252,102 @@ def test_other_fonts_beside_the_chosen_ones_never_change_the_pdf(
     assert pdfs[0] == pdfs[1]
     fonts = poppler("pdffonts", pdfs[1], tmp_path)
     assert "Serif" not in fonts and "Math" not in fonts and "Oblique" not in fonts
+
+
+MARGIN = 18 / 25.4 * 72  # points: the page's side margins (18 mm)
+
+
+def _words(pdf: bytes, tmp_path: Path) -> list[tuple[float, float, float, float, str, float]]:
+    """Every word pdftotext finds: its box (x0, y0, x1, y1; y counted from the first page's
+    top across pages), text and page width."""
+    path = tmp_path / "words.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    found, width, top = [], 0.0, -10_000.0
+    for line in out.splitlines():
+        page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', line)
+        if page:
+            width, top = float(page[1]), top + 10_000
+        word = re.search(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" '
+                         r'yMax="([-\d.]+)">(.*)</word>', line)  # fmt: skip
+        if word:
+            x0, y0, x1, y1 = map(float, word.groups()[:4])
+            found.append((x0, top + y0, x1, top + y1, word[5], width))
+    return found
+
+
+def _narrative_table_pdf(plan_data, write_plan, header: list[str], rows: list[list[str]]) -> bytes:
+    plan_data["assessment"]["prior_treatment"] = "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        + ["| " + " | ".join(row) + " |" for row in rows]
+    )
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    return render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+
+
+@needs_pdf
+def test_a_twelve_column_table_of_long_tokens_stays_in_its_columns_and_on_the_page(
+    tmp_path, plan_data, write_plan
+):
+    """The widest table a plan may hold, each cell a 39-character token (a code, an e-mail
+    address): each column's pieces print within the page's text and apart from the next
+    column's."""
+    letters = "BDFGHKMPQVWZ"
+    tokens = [letter * 30 + "123456789" for letter in letters]  # a code: kept whole if it fits
+    pdf = _narrative_table_pdf(plan_data, write_plan, [f"H{i}" for i in range(12)], [tokens] * 3)
+    spans: dict[int, list[float]] = {}
+    for x0, _, x1, _, text, width in _words(pdf, tmp_path):
+        assert x0 >= MARGIN - 1 and x1 <= width - MARGIN + 1, (text, x0, x1)
+        match = re.fullmatch(r"([A-Z])\1+\d*|\d+", text)
+        if match and match[1] and match[1] in letters:
+            column = letters.index(match[1])
+            spans.setdefault(column, [x0, x1])
+            spans[column] = [min(spans[column][0], x0), max(spans[column][1], x1)]
+    assert sorted(spans) == list(range(12))
+    for column in range(11):
+        assert spans[column][1] <= spans[column + 1][0], (column, spans)
+
+
+@needs_pdf
+def test_an_eight_column_table_of_drug_names_prints_no_word_over_another(
+    tmp_path, plan_data, write_plan
+):
+    names = ["sertraline", "hydroxyzine", "quetiapine", "trazodone", "lamotrigine", "bupropion",
+             "mirtazapine", "WWWWWWWWWW"]  # fmt: skip
+    pdf = _narrative_table_pdf(plan_data, write_plan, [f"Trial {i + 1}" for i in range(8)],
+                               [names, ["50 mg daily"] * 8])  # fmt: skip
+    words = _words(pdf, tmp_path)
+    for index, (x0, y0, x1, y1, text, _) in enumerate(words):
+        for u0, v0, u1, v1, other, _ in words[index + 1 :]:
+            overlap = min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 2
+            assert not overlap, (text, other)
+    text = _pdf_text(pdf, tmp_path)
+    assert "\u200b" not in text
+
+
+@needs_pdf
+def test_a_long_url_copies_as_it_is_typed_and_invisible_characters_print_as_nothing(
+    tmp_path, plan_data, write_plan, monkeypatch
+):
+    """No zero-width space is put into a long word (copying it from the PDF gives it as
+    typed); a joiner or a direction mark prints as nothing, even with no font that has it
+    (no DejaVu: it would be "?"), and a line separator as a space."""
+    url = "https://www.ptsd.va.gov/understand/treatment/cognitive_processing_therapy.asp"
+    plan_data["presenting_problem"]["text"] = (
+        f"Read {url} first. Then a\u200db, c\u200cd, e\u200ef, g\u200fh, i\u2066j\u2069 end."
+    )
+    plan_data["goals"][0]["statement"] = "Sleep\u2028through the night"
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    monkeypatch.setattr(pdf_writer, "_compiler", pdf_writer._compiler.__wrapped__)
+    monkeypatch.setattr(pdf_writer, "FALLBACK_FOLDERS", (str(tmp_path / "none"),))
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    raw = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert "\u200b" not in raw and "\ufffd" not in raw and "?" not in raw.split("Then")[1][:40]
+    assert url in "".join(raw.split())
+    assert "Sleep through the night" in " ".join(raw.split())
