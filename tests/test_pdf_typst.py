@@ -351,3 +351,25 @@ def test_a_long_url_copies_as_it_is_typed_and_invisible_characters_print_as_noth
     assert "\u200b" not in raw and "\ufffd" not in raw and "?" not in raw.split("Then")[1][:40]
     assert url in "".join(raw.split())
     assert "Sleep through the night" in " ".join(raw.split())
+
+
+@needs_pdf
+@pytest.mark.pdf
+def test_a_script_making_a_pdf_then_building_with_two_jobs_works_under_the_main_guard(tmp_path):
+    """docs/api.md: after a PDF, workers start fresh and run the script's top level first;
+    under `if __name__ == "__main__":` the script's own work is not run again."""
+    samples = Path(__file__).parents[1] / "inputs"
+    script = tmp_path / "nightly.py"
+    script.write_text(
+        "import sys\nfrom plandoc import build, render\n\n"
+        'if __name__ == "__main__":\n'
+        "    render(sys.argv[1] + '/adult-ptsd.json', 'standard', ('pdf',))\n"
+        "    result = build(sys.argv[1], sys.argv[2], formats=('pdf',), jobs=2)\n"
+        "    print(result.count('built'), 'built')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(samples), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))
