@@ -373,3 +373,27 @@ def test_a_script_making_a_pdf_then_building_with_two_jobs_works_under_the_main_
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))
+
+
+@needs_pdf
+def test_a_long_letterhead_and_identification_leave_the_body_starting_on_page_one(
+    tmp_path, plan_data, write_plan
+):
+    """The identification's tables break across pages when they are tall: they do not
+    move whole to page 2 and leave page 1 holding the letterhead alone."""
+    words = "Riverside Counseling Group and Family Services of the Greater Springfield Area "
+    plan_data["practice"]["name"] = words * 2
+    plan_data["practice"]["address"] = [words * 4, words * 3]
+    client = plan_data["client"]
+    client["preferred_name"] = "Dana " + "goes by her middle name at work " * 30
+    client["pronouns"] = "she/her " + "and they/them with friends and family " * 25
+    client["emergency_contact"]["relationship"] = "brother " + "who lives nearby and drives " * 30
+    client["coverage"]["plan_name"] = "PPO Silver " + "with the behavioral health rider " * 10
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "Identification" in first and "goes by her middle name" in first

@@ -33,8 +33,10 @@ from plandoc.model.progress import GoalProgress
 
 ALERTS = {"Warning": "warning", "Important": "important"}
 # A short table stays on one page, unless its text could fill more of one than this
-# (points: most of a page's text height, Letter or A4, within the 20 and 18 mm margins).
-KEPT_TABLE_HEIGHT = 520
+# (points: about a third of a page's text height, Letter or A4): a taller one breaks
+# between rows, so a long identification after a long letterhead does not move whole to
+# page 2 and leave page 1 holding the letterhead alone.
+KEPT_TABLE_HEIGHT = 240
 LIST_INDENT = 48  # points: the deepest list or quote's indent a long word allows for
 SIGN_ROW_POINTS = 42.5  # 1.5 cm: a signature row's room to sign
 # Characters that are not text (controls); the model refuses them, this is the last guard.
@@ -379,8 +381,11 @@ def _start(tree: _Tree, name: str, value: Any) -> None:
     elif name == "Table":
         tree.runs = None
         tree.table = _Table(tuple(value))
-        if tree.blocks and tree.blocks[-1].get("kind") == "table" and tree.blocks[-1]["opening"]:
-            tree.blocks[-1]["sticky"] = True  # a heading's opening table keeps with this one
+        before = tree.blocks[-1] if tree.blocks else {}
+        if before.get("kind") == "table" and before["opening"] and before["keep"]:
+            # A heading's opening table keeps with this one, if it is kept whole itself (a
+            # taller one that may break would move whole with it to the next page).
+            before["sticky"] = True
     elif name == "TableHead" or name == "TableRow":
         assert tree.table is not None
         tree.table.rows.append([])
