@@ -335,8 +335,10 @@ def test_a_long_url_copies_as_it_is_typed_and_invisible_characters_print_as_noth
     typed); a joiner or a direction mark prints as nothing, even with no font that has it
     (no DejaVu: it would be "?"), and a line separator as a space."""
     url = "https://www.ptsd.va.gov/understand/treatment/cognitive_processing_therapy.asp"
+    flag = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
     plan_data["presenting_problem"]["text"] = (
-        f"Read {url} first. Then a\u200db, c\u200cd, e\u200ef, g\u200fh, i\u2066j\u2069 end."
+        f"Read {url} first. Then a\u200db, c\u200cd, e\u200ef, g\u200fh, i\u2066j\u2069 end. "
+        f"A flag {flag} and nothing more."
     )
     plan_data["goals"][0]["statement"] = "Sleep\u2028through the night"
     checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
@@ -348,9 +350,11 @@ def test_a_long_url_copies_as_it_is_typed_and_invisible_characters_print_as_noth
     path.write_bytes(pdf)
     raw = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
                          check=True).stdout  # fmt: skip
-    assert "\u200b" not in raw and "\ufffd" not in raw and "?" not in raw.split("Then")[1][:40]
+    assert "\u200b" not in raw and "\ufffd" not in raw and "?" not in raw.split("Then")[1][:30]
     assert url in "".join(raw.split())
     assert "Sleep through the night" in " ".join(raw.split())
+    flag_line = " ".join(raw.split()).split("A flag ")[1]
+    assert flag_line.startswith("? and nothing more")  # the flag's tag characters: nothing
 
 
 @needs_pdf

@@ -33,6 +33,7 @@ import re
 import shutil
 import tempfile
 import threading
+import unicodedata
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,7 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
                 ) from None
             instead = "\ufffd" if fallback_files() else "?"
             for text in sorted(missing, key=len, reverse=True):
-                data = data.replace(text, instead)
+                data = data.replace(text, "" if invisible(text) else instead)
     if not isinstance(pdf, bytes):
         raise PlandocError(
             "PDF could not be made: the document holds characters no installed font can show; "
@@ -117,6 +118,12 @@ NOT_SHOWN = re.compile(
     r'the text `"((?:[^"\\`]|\\u\{[0-9a-f]{1,6}\}){1,16})"` could not be displayed'
 )
 _RUST_ESCAPE = re.compile(r"\\u\{([0-9a-f]{1,6})\}")
+
+
+def invisible(text: str) -> bool:
+    """Text of formatting characters only (a joiner, a direction mark, a tag character of
+    a flag's sequence): printed as nothing when no font has it, not as U+FFFD."""
+    return all(unicodedata.category(char) == "Cf" for char in text)
 
 
 def not_shown(error: Exception) -> set[str]:
