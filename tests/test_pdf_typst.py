@@ -380,19 +380,23 @@ def test_a_script_making_a_pdf_then_building_with_two_jobs_works_under_the_main_
 
 
 @needs_pdf
+@pytest.mark.parametrize("repeat", [10, 30])
 def test_a_long_letterhead_and_identification_leave_the_body_starting_on_page_one(
-    tmp_path, plan_data, write_plan
+    tmp_path, plan_data, write_plan, repeat
 ):
-    """The identification's tables break across pages when they are tall: they do not
-    move whole to page 2 and leave page 1 holding the letterhead alone."""
+    """The identification's tables break across pages when they are tall (10: tall enough
+    to break; 30: taller than the rest of page 1, the first table kept with the next): they
+    do not move whole to page 2 and leave page 1 holding the letterhead alone."""
     words = "Riverside Counseling Group and Family Services of the Greater Springfield Area "
-    plan_data["practice"]["name"] = words * 2
-    plan_data["practice"]["address"] = [words * 4, words * 3]
+    plan_data["practice"]["name"] = words * 5
+    plan_data["practice"]["address"] = [words * 4, words * 4]
     client = plan_data["client"]
-    client["preferred_name"] = "Dana " + "goes by her middle name at work " * 30
-    client["pronouns"] = "she/her " + "and they/them with friends and family " * 25
-    client["emergency_contact"]["relationship"] = "brother " + "who lives nearby and drives " * 30
-    client["coverage"]["plan_name"] = "PPO Silver " + "with the behavioral health rider " * 10
+    client["name"] = "Dana Okafor " + "also known by her family name " * 12
+    client["preferred_name"] = "Dana " + "goes by her middle name at work " * repeat
+    client["pronouns"] = "she/her " + "and they/them with friends and family " * repeat
+    contact = client["emergency_contact"]
+    contact["name"] = "Chris Okafor " + "also known by his family name " * 12
+    contact["relationship"] = "brother " + "who lives nearby and drives " * repeat
     checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
     assert checked.plan is not None and not checked.failed(), checked.all_problems
     pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
