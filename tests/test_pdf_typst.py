@@ -277,6 +277,16 @@ def _words(pdf: bytes, tmp_path: Path) -> list[tuple[float, float, float, float,
     return found
 
 
+def _overprinted(words: list[tuple[float, float, float, float, str, float]]) -> list[str]:
+    """The pairs of words printed over each other."""
+    pairs = []
+    for index, (x0, y0, x1, y1, text, _) in enumerate(words):
+        for u0, v0, u1, v1, other, _ in words[index + 1 :]:
+            if min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 2:
+                pairs.append(f"{text} / {other}")
+    return pairs
+
+
 def _narrative_table_pdf(plan_data, write_plan, header: list[str], rows: list[list[str]]) -> bytes:
     plan_data["assessment"]["prior_treatment"] = "\n".join(
         ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -318,11 +328,7 @@ def test_an_eight_column_table_of_drug_names_prints_no_word_over_another(
              "mirtazapine", "WWWWWWWWWW"]  # fmt: skip
     pdf = _narrative_table_pdf(plan_data, write_plan, [f"Trial {i + 1}" for i in range(8)],
                                [names, ["50 mg daily"] * 8])  # fmt: skip
-    words = _words(pdf, tmp_path)
-    for index, (x0, y0, x1, y1, text, _) in enumerate(words):
-        for u0, v0, u1, v1, other, _ in words[index + 1 :]:
-            overlap = min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 2
-            assert not overlap, (text, other)
+    assert _overprinted(_words(pdf, tmp_path)) == []
     text = _pdf_text(pdf, tmp_path)
     assert "\u200b" not in text
 
@@ -405,3 +411,19 @@ def test_a_long_letterhead_and_identification_leave_the_body_starting_on_page_on
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
                            capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "Identification" in first and "goes by her middle name" in first
+
+
+@needs_pdf
+def test_a_signature_row_with_a_long_name_grows_instead_of_printing_over_the_rows_above(
+    tmp_path, plan_data, write_plan
+):
+    """A signature row is at least 1.5 cm high (room to sign), not exactly: a name that
+    wraps to many lines makes it taller, and prints over nothing."""
+    long_name = "Dana Okafor " + "also known by her family name " * 12
+    plan_data["client"]["name"] = long_name
+    plan_data["signatures"][0]["name"] = long_name
+    plan_data["signatures"][1]["name"] = "Morgan Reyes " + "of the Riverside group " * 12
+    checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
+    assert checked.plan is not None and not checked.failed(), checked.all_problems
+    pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    assert _overprinted(_words(pdf, tmp_path)) == []

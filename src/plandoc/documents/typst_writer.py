@@ -37,6 +37,9 @@ ALERTS = {"Warning": "warning", "Important": "important"}
 # between rows, so a long identification after a long letterhead does not move whole to
 # page 2 and leave page 1 holding the letterhead alone.
 KEPT_TABLE_HEIGHT = 240
+# The signature block stays on one page unless its text could fill more than most of one
+# (within the 20 and 18 mm margins).
+KEPT_SIGNATURES_HEIGHT = 520
 LIST_INDENT = 48  # points: the deepest list or quote's indent a long word allows for
 SIGN_ROW_POINTS = 42.5  # 1.5 cm: a signature row's room to sign
 # Characters that are not text (controls); the model refuses them, this is the last guard.
@@ -156,7 +159,8 @@ class _Table:
         shares = [float(width.rstrip("%")) / 100 for width in percents]
         short = len(body) <= SHORT_TABLE_ROWS
         floor = SIGN_ROW_POINTS if signatures else 0.0
-        tall = height(self.rows, shares, page_size, points, floor) > KEPT_TABLE_HEIGHT
+        most = KEPT_SIGNATURES_HEIGHT if signatures else KEPT_TABLE_HEIGHT
+        tall = height(self.rows, shares, page_size, points, floor) > most
         keep = (signatures or short) and not tall
         # Each column's room for a word (ems of the table's text): its width less the
         # cells' padding (half an em each side).
