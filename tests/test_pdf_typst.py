@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -287,31 +289,40 @@ def _overprinted(words: list[tuple[float, float, float, float, str, float]]) -> 
     return pairs
 
 
-def _narrative_table_pdf(plan_data, write_plan, header: list[str], rows: list[list[str]]) -> bytes:
+def _narrative_table_pdf(
+    plan_data, write_plan, header: list[str], rows: list[list[str]], **options: Any
+) -> bytes:
     plan_data["assessment"]["prior_treatment"] = "\n".join(
         ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         + ["| " + " | ".join(row) + " |" for row in rows]
     )
     checked = check_file(write_plan(plan_data), "standard", today=AS_OF)
     assert checked.plan is not None and not checked.failed(), checked.all_problems
-    return render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
+    return render_documents(checked.plan, checked.layout, ("pdf",), **options)["pdf"]
 
 
 @needs_pdf
+@pytest.mark.parametrize("options", [{}, {"page_size": "a4"}, {"large_print": True}])
 def test_a_twelve_column_table_of_long_tokens_stays_in_its_columns_and_on_the_page(
-    tmp_path, plan_data, write_plan
+    tmp_path, plan_data, write_plan, options
 ):
     """The widest table a plan may hold, each cell a 39-character token (a code, an e-mail
     address): each column's pieces print within the page's text and apart from the next
     column's."""
-    letters = "BDFGHKMPQVWZ"
+    letters = "BDFJKMPQVWXZ"
     tokens = [letter * 30 + "123456789" for letter in letters]  # a code: kept whole if it fits
-    pdf = _narrative_table_pdf(plan_data, write_plan, [f"H{i}" for i in range(12)], [tokens] * 3)
+    header = [f"Code {i}" for i in range(12)]
+    pdf = _narrative_table_pdf(plan_data, write_plan, header, [tokens] * 3, **options)
     spans: dict[int, list[float]] = {}
-    for x0, _, x1, _, text, width in _words(pdf, tmp_path):
+    words = _words(pdf, tmp_path)
+    top = next(word[1] for word, after in itertools.pairwise(words)
+               if (word[4], after[4]) == ("Prior", "Treatment"))  # fmt: skip
+    below = min((y0 for _, y0, _, _, text, _ in words if text == "Current" and y0 > top),
+                default=float("inf"))  # fmt: skip
+    for x0, y0, x1, _, text, width in words:
         assert x0 >= MARGIN - 1 and x1 <= width - MARGIN + 1, (text, x0, x1)
-        match = re.fullmatch(r"([A-Z])\1+\d*|\d+", text)
-        if match and match[1] and match[1] in letters:
+        match = re.fullmatch(r"([A-Z])\1*\d*", text)  # a piece of a token, in the table
+        if match and match[1] in letters and top < y0 < below:
             column = letters.index(match[1])
             spans.setdefault(column, [x0, x1])
             spans[column] = [min(spans[column][0], x0), max(spans[column][1], x1)]
@@ -321,13 +332,14 @@ def test_a_twelve_column_table_of_long_tokens_stays_in_its_columns_and_on_the_pa
 
 
 @needs_pdf
+@pytest.mark.parametrize("options", [{}, {"large_print": True}])
 def test_an_eight_column_table_of_drug_names_prints_no_word_over_another(
-    tmp_path, plan_data, write_plan
+    tmp_path, plan_data, write_plan, options
 ):
     names = ["sertraline", "hydroxyzine", "quetiapine", "trazodone", "lamotrigine", "bupropion",
              "mirtazapine", "WWWWWWWWWW"]  # fmt: skip
     pdf = _narrative_table_pdf(plan_data, write_plan, [f"Trial {i + 1}" for i in range(8)],
-                               [names, ["50 mg daily"] * 8])  # fmt: skip
+                               [names, ["50 mg daily"] * 8], **options)  # fmt: skip
     assert _overprinted(_words(pdf, tmp_path)) == []
     text = _pdf_text(pdf, tmp_path)
     assert "\u200b" not in text
