@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -439,3 +440,22 @@ def test_a_signature_row_with_a_long_name_grows_instead_of_printing_over_the_row
     assert checked.plan is not None and not checked.failed(), checked.all_problems
     pdf = render_documents(checked.plan, checked.layout, ("pdf",))["pdf"]
     assert _overprinted(_words(pdf, tmp_path)) == []
+
+
+@needs_pdf
+@pytest.mark.pdf
+def test_the_fonts_folder_of_every_process_is_removed_when_it_ends(tmp_path):
+    """Typst reads the fonts from a folder of copies each process makes (see
+    pdf_writer.font_folder); a build's worker processes remove theirs too."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    samples = Path(__file__).parents[1] / "inputs"
+    result = subprocess.run(
+        [sys.executable, "-m", "plandoc", "build", str(samples), "-o", str(tmp_path / "out"),
+         "-f", "pdf", "-j", "2"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(list(samples.iterdir()))
+    assert list(temporary.iterdir()) == []

@@ -22,13 +22,13 @@ Typst's PDF here (Typst writes no keys of its own there).
 
 from __future__ import annotations
 
-import atexit
 import base64
 import datetime as dt
 import functools
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.util
 import re
 import shutil
 import tempfile
@@ -150,7 +150,12 @@ def font_folder(files: list[str]) -> str:
     """A folder of this process's own holding copies of `files` and nothing else (Typst
     reads fonts by the folder), removed when the process ends."""
     folder = tempfile.mkdtemp(prefix="plandoc-fonts-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    # Removed at exit by this process only (not by atexit: a pool's worker process ends
+    # without running it; multiprocessing runs its finalizers in every process, each
+    # only in the process that made it).
+    multiprocessing.util.Finalize(
+        None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=0
+    )
     for path in files:
         shutil.copyfile(path, Path(folder) / Path(path).name)
     return folder
