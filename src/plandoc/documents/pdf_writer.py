@@ -28,8 +28,12 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.util
 import re
+import shutil
+import tempfile
 import threading
+import unicodedata
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
@@ -62,10 +66,15 @@ FONT_FOLDERS = (
     "/opt/homebrew/share/fonts",
 )
 # The fallback for the scripts Liberation lacks (Hebrew, Arabic, many symbols), and for the
-# replacement character (U+FFFD) a character no font has prints as: used when installed.
+# replacement character (U+FFFD) a character no font has prints as: DejaVu Sans and Sans Mono,
+# regular and bold (all in fonts-dejavu-core), each used when installed. Only these files
+# reach Typst (copied to a folder of their own): another font beside them (DejaVu Serif, Math,
+# Oblique from fonts-dejavu-extra) is never picked by Typst's fallback.
 FALLBACK_FOLDERS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu-sans-fonts",
-                    "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")  # fmt: skip
-FALLBACK_FILE = "DejaVuSans.ttf"
+                    "/usr/share/fonts/dejavu-sans-mono-fonts", "/usr/share/fonts/dejavu",
+                    "/usr/share/fonts/TTF")  # fmt: skip
+FALLBACK_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf",
+                  "DejaVuSansMono-Bold.ttf")  # fmt: skip
 NO_FONTS = (
     "PDF needs the Liberation fonts (Sans and Mono): on Debian or Ubuntu, apt-get install "
     "fonts-liberation; md, html and docx still work without them"
@@ -90,9 +99,9 @@ def render_pdf(document: PlanDocument, layout: Layout, plan_key: str) -> bytes:
                 raise PlandocError(
                     f"PDF could not be made ({type(error).__name__}); md, html and docx still work"
                 ) from None
-            instead = "\ufffd" if _fallback_folders() else "?"
+            instead = "\ufffd" if fallback_files() else "?"
             for text in sorted(missing, key=len, reverse=True):
-                data = data.replace(text, instead)
+                data = data.replace(text, "" if invisible(text) else instead)
     if not isinstance(pdf, bytes):
         raise PlandocError(
             "PDF could not be made: the document holds characters no installed font can show; "
@@ -111,6 +120,12 @@ NOT_SHOWN = re.compile(
 _RUST_ESCAPE = re.compile(r"\\u\{([0-9a-f]{1,6})\}")
 
 
+def invisible(text: str) -> bool:
+    """Text of formatting characters only (a joiner, a direction mark, a tag character of
+    a flag's sequence): printed as nothing when no font has it, not as U+FFFD."""
+    return all(unicodedata.category(char) == "Cf" for char in text)
+
+
 def not_shown(error: Exception) -> set[str]:
     """The texts Typst's error says no font can show (empty: another error)."""
     said = f"{getattr(error, 'message', '')}\n{getattr(error, 'diagnostic', '')}"
@@ -120,9 +135,30 @@ def not_shown(error: Exception) -> set[str]:
     }
 
 
-@functools.cache
-def _fallback_folders() -> list[str]:
-    return [f for f in FALLBACK_FOLDERS if (Path(f) / FALLBACK_FILE).is_file()][:1]
+def fallback_files() -> list[str]:
+    """The DejaVu fonts' files (FALLBACK_FILES) that are installed, each from the first
+    folder that holds it; none without DejaVu Sans itself."""
+    found = []
+    for name in FALLBACK_FILES:
+        folder = next((f for f in FALLBACK_FOLDERS if (Path(f) / name).is_file()), None)
+        if folder is not None:
+            found.append(str(Path(folder) / name))
+    return found if found and found[0].endswith(FALLBACK_FILES[0]) else []
+
+
+def font_folder(files: list[str]) -> str:
+    """A folder of this process's own holding copies of `files` and nothing else (Typst
+    reads fonts by the folder), removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix="plandoc-fonts-")
+    # Removed at exit by this process only (not by atexit: a pool's worker process ends
+    # without running it; multiprocessing runs its finalizers in every process, each
+    # only in the process that made it).
+    multiprocessing.util.Finalize(
+        None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=0
+    )
+    for path in files:
+        shutil.copyfile(path, Path(folder) / Path(path).name)
+    return folder
 
 
 def _compile(compiler: Any, data: str, moment: dt.datetime) -> bytes:
@@ -138,10 +174,9 @@ def _compiler() -> Any:
         import typst
     except ImportError as error:
         raise PlandocError(f"{MISSING} ({type(error).__name__})") from None
-    folders = sorted({str(Path(path).parent) for path in font_files()})
-    folders += _fallback_folders()
+    folder = font_folder(font_files() + fallback_files())
     fonts = typst.Fonts(
-        include_system_fonts=False, include_embedded_fonts=False, font_paths=folders
+        include_system_fonts=False, include_embedded_fonts=False, font_paths=[folder]
     )
     return typst.Compiler(PROGRAM, root=PROGRAM.parent, font_paths=fonts)
 

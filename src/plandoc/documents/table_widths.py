@@ -201,10 +201,18 @@ def column_widths(
         if share:
             widths = [w - share * r // sum(room) for w, r in zip(widths, room, strict=True)]
     excess = sum(widths) - text_width
-    if excess > 0:  # still too wide: the widest column (a very long name) wraps at its spaces
-        candidates = [w if index != grow else -1 for index, w in enumerate(widths)]
-        widest = candidates.index(max(candidates))  # never the room to sign
-        widths[widest] -= min(excess, max(widths[widest] - 6 * int(char) - CELL_MARGINS, 0))
+    if excess > 0:  # still too wide: the widest columns (a very long name) wrap at their
+        # spaces, each down to no narrower than the next widest (never a sliver among wide ones)
+        others = sorted((w for index, w in enumerate(widths) if index != grow), reverse=True)
+        room_left = text_width - sum(w for index, w in enumerate(widths) if index == grow)
+        level, rest = 0, sum(others)
+        for count in range(1, len(others) + 1):
+            rest -= others[count - 1]  # the columns not cut down
+            level = (room_left - rest) // count
+            if count == len(others) or level >= others[count]:
+                break
+        level = max(level, 6 * int(char) + CELL_MARGINS)
+        widths = [w if index == grow else min(w, level) for index, w in enumerate(widths)]
     total_width = sum(widths)
     if total_width > text_width:  # still too wide: scale down evenly
         widths = [w * text_width // total_width for w in widths]

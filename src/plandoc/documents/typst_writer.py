@@ -19,6 +19,7 @@ a link. `sticky` on a block keeps it on the page of the block after it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,32 +32,103 @@ from plandoc.layouts import Layout
 from plandoc.model.progress import GoalProgress
 
 ALERTS = {"Warning": "warning", "Important": "important"}
-# A "word" this long gets a break opportunity (a zero-width space) every WORD_PIECE
-# characters: a pasted URL or a run of letters wraps instead of running off the page.
-LONG_WORD = re.compile(r"\S{40,}")
-WORD_PIECE = 20
 # A short table stays on one page, unless its text could fill more of one than this
-# (points: most of a page's text height, Letter or A4, within the 20 and 18 mm margins).
-KEPT_TABLE_HEIGHT = 520
+# (points: about a third of a page's text height, Letter or A4): a taller one breaks
+# between rows, so a long identification after a long letterhead does not move whole to
+# page 2 and leave page 1 holding the letterhead alone.
+KEPT_TABLE_HEIGHT = 240
+# The signature block stays on one page unless its text could fill more than most of one
+# (within the 20 and 18 mm margins).
+KEPT_SIGNATURES_HEIGHT = 520
+LIST_INDENT = 48  # points: the deepest list or quote's indent a long word allows for
 SIGN_ROW_POINTS = 42.5  # 1.5 cm: a signature row's room to sign
 # Characters that are not text (controls); the model refuses them, this is the last guard.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")  # a line break in one line of text: a space
+_WORD = re.compile(r"[^ \t\n]+")  # a date's no-break spaces keep it one word
+# About how wide a character prints, in ems of Liberation Sans (Arial's metrics), rounded
+# up; a wide (East Asian) character 1, any other character not listed 0.7.
+_NARROW, _THIN, _WIDE = set("ijl.,:;!|'`"), set('ftrI/\\()[]{}-"*'), set("mwMW@%")
+_BOLD = 1.08  # bold prints wider: a table's header and label cells
+CODE_EM = 0.6  # Liberation Mono
+PIECES_A_LINE = 3  # a word too long for its line breaks into pieces of a third of the line
 
 
 def shown(text: str) -> str:
-    """Text as it prints: dates never split (no-break spaces inside), long words breakable."""
+    """Text as it prints: dates never split (no-break spaces inside), a line or paragraph
+    separator (U+2028, U+2029) a space, as any line break in a line of text is."""
     if _CONTROL.search(text):
         text = _CONTROL.sub("\ufffd", text)
+    if _LINE_SEPARATORS.search(text):
+        text = _LINE_SEPARATORS.sub(" ", text)
     if table_widths.HAS_DIGIT.search(text):
         text = keep_dates_whole(text)
-    if len(text) >= 40:
-        text = LONG_WORD.sub(
-            lambda m: "\u200b".join(
-                m.group()[at : at + WORD_PIECE] for at in range(0, len(m.group()), WORD_PIECE)
-            ),
-            text,
-        )
     return text
+
+
+def em_width(text: str, code: bool = False) -> float:
+    """About how wide `text` prints in ems, at most (see _NARROW...)."""
+    if code:
+        return CODE_EM * len(text)
+    width = 0.0
+    for char in text:
+        if char.isascii():
+            width += (0.25 if char in _NARROW else 0.34 if char in _THIN else 0.9 if char in _WIDE
+                      else 0.72 if char.isupper() else 0.56)  # fmt: skip
+        else:
+            width += 1.0 if unicodedata.east_asian_width(char) in "WF" else 0.7
+    return width
+
+
+def pieces(word: str, room: float, code: bool = False) -> list[str]:
+    """`word` cut into pieces of at most a third of `room` (ems) each, never inside a
+    character and its marks (a combining accent, a variation selector, a joiner and what
+    it joins)."""
+    most = max(room / PIECES_A_LINE, 0.0)
+    cut: list[str] = []
+    piece, width, joined = "", 0.0, False
+    for char in word:
+        mark = unicodedata.category(char) in ("Mn", "Mc", "Me", "Cf", "Sk") or joined
+        step = em_width(char, code)
+        if piece and not mark and width + step > most:
+            cut.append(piece)
+            piece, width = "", 0.0
+        piece += char
+        width += step
+        joined = char == "\u200d"
+    return [*cut, piece] if piece else cut
+
+
+Runs = list[dict[str, Any]]
+
+
+def with_breaks(runs: Runs, room: float, scale: float = 1.0) -> Runs:
+    """`runs` with every word wider than `room` (ems; `scale`: how much wider the text
+    prints, bold) given as `pieces`: the program sets each piece in a box, and a line may
+    break between boxes, so the word breaks where its line ends and nowhere else. No
+    character is added (a zero-width space would be copied with the text)."""
+    given: Runs = []
+    for run in runs:
+        if "runs" in run:
+            given.append({**run, "runs": with_breaks(run["runs"], room, scale)})
+            continue
+        text = run.get("text")
+        code = bool(run.get("code"))
+        if text is None or len(text) * (CODE_EM if code else 1.0) * scale <= room:
+            given.append(run)  # no word of it can be too wide
+            continue
+        at = 0
+        for word in _WORD.finditer(text):
+            if em_width(word.group(), code) * scale <= room:
+                continue
+            if word.start() > at:
+                given.append({**run, "text": text[at : word.start()]})
+            given.append({key: value for key, value in run.items() if key != "text"}
+                         | {"pieces": pieces(word.group(), room / scale, code)})  # fmt: skip
+            at = word.end()
+        if at < len(text):
+            given.append({**run, "text": text[at:]})
+    return given
 
 
 @dataclass
@@ -87,13 +159,27 @@ class _Table:
         shares = [float(width.rstrip("%")) / 100 for width in percents]
         short = len(body) <= SHORT_TABLE_ROWS
         floor = SIGN_ROW_POINTS if signatures else 0.0
-        tall = height(self.rows, shares, page_size, points, floor) > KEPT_TABLE_HEIGHT
+        most = KEPT_SIGNATURES_HEIGHT if signatures else KEPT_TABLE_HEIGHT
+        tall = height(self.rows, shares, page_size, points, floor) > most
         keep = (signatures or short) and not tall
+        # Each column's room for a word (ems of the table's text): its width less the
+        # cells' padding (half an em each side).
+        line = table_widths.print_text_width(page_size) / 20 / points
+        rooms = [max(share * line - 1, 0.5) for share in shares]
+        labels = self.header is None
         return {
             "kind": "table",
             "widths": [float(width.rstrip("%")) for width in percents],
-            "header": [_cell(cell, False) for cell in self.rows[0]] if self.header else None,
-            "rows": [[_cell(cell, True) for cell in row] for row in body],
+            "header": [_cell(cell, False, rooms[c], _BOLD) for c, cell in enumerate(self.rows[0])]
+            if self.header
+            else None,
+            "rows": [
+                [
+                    _cell(cell, True, rooms[c], _BOLD if labels and c == 0 else 1.0)
+                    for c, cell in enumerate(row)
+                ]
+                for row in body
+            ],
             "align": [align.lower() for align in self.alignments],
             "signatures": signatures,
             "keep": keep,
@@ -122,15 +208,17 @@ def height(
     return total
 
 
-def _cell(cell: dict[str, Any], body: bool) -> dict[str, Any]:
+def _cell(cell: dict[str, Any], body: bool, room: float, scale: float) -> dict[str, Any]:
+    """A cell as the program reads it; a word wider than the column's `room` (ems) breaks
+    (see with_breaks), and so does a date or a code that would not fit on one line."""
     text = cell["text"]
     if body and table_widths.is_line(text):
         return {"runs": [], "line": True}
-    if body and table_widths.unbreakable(text):
+    if body and table_widths.unbreakable(text) and em_width(text.strip()) * scale <= room:
         runs = [{**run, "text": run["text"].replace(" ", "\u00a0")} if "text" in run else run
                 for run in cell["runs"]]  # fmt: skip
         return {"runs": runs, "nowrap": True}
-    return {"runs": cell["runs"]}
+    return {"runs": with_breaks(cell["runs"], room, scale)}
 
 
 @dataclass
@@ -145,6 +233,7 @@ class _Tree:
     font_size: float
     date_format: str
     words: charts.ChartWords | None
+    room: float  # a line's room for a word outside tables (ems, see document_tree)
     stack: list[list[dict[str, Any]]] = field(default_factory=lambda: [[]])
     runs: list[dict[str, Any]] | None = None  # the open paragraph's or heading's
     inline: list[list[dict[str, Any]]] = field(default_factory=list)  # open links' runs
@@ -182,7 +271,11 @@ class _Tree:
                          ("strike", self.strike), ("code", code)):  # fmt: skip
             if on:
                 run[flag] = True
-        self.add_run(run)
+        if self.cell is not None:  # broken when the table's columns are known
+            self.add_run(run)
+            return
+        for part in with_breaks([run], self.room):
+            self.add_run(part)
 
     def add_block(self, block: dict[str, Any]) -> None:
         self.runs = None
@@ -229,6 +322,9 @@ def document_tree(
         font_size,
         date_format,
         words,
+        # The text width less room for a nested list's or a quote's indent, in ems of
+        # a goal's heading (1.4 times the text).
+        (table_widths.print_text_width(page_size) / 20 - LIST_INDENT) / (font_size * 1.4),
     )
     for kind, name, value in stream:
         if tree.in_chart and not (kind == "end" and name == "Image"):
@@ -288,8 +384,11 @@ def _start(tree: _Tree, name: str, value: Any) -> None:
     elif name == "Table":
         tree.runs = None
         tree.table = _Table(tuple(value))
-        if tree.blocks and tree.blocks[-1].get("kind") == "table" and tree.blocks[-1]["opening"]:
-            tree.blocks[-1]["sticky"] = True  # a heading's opening table keeps with this one
+        before = tree.blocks[-1] if tree.blocks else {}
+        if before.get("kind") == "table" and before["opening"] and before["keep"]:
+            # A heading's opening table keeps with this one, if it is kept whole itself (a
+            # taller one that may break would move whole with it to the next page).
+            before["sticky"] = True
     elif name == "TableHead" or name == "TableRow":
         assert tree.table is not None
         tree.table.rows.append([])
@@ -355,16 +454,32 @@ def _end(tree: _Tree, name: str, value: Any) -> None:
         tree.in_chart = False
 
 
+def typst_language(tag: str) -> tuple[str, str | None]:
+    """A BCP 47 tag as Typst takes it: the language (ISO 639, two or three letters) and the
+    region, if the tag names one by its two letters (ISO 3166). A script (`zh-Hant-TW`), a
+    numeric region (`es-419`, `ar-001`) or a variant is left out: the PDF's /Lang says
+    `zh-TW`, `es`, `ar`."""
+    language, *subtags = tag.split("-")
+    region = None
+    for subtag in subtags:
+        if len(subtag) == 1:  # an extension or a private use part: no region after it
+            break
+        if len(subtag) == 2 and subtag.isascii() and subtag.isalpha():
+            region = subtag.upper()
+            break
+    return language.lower(), region
+
+
 def document_data(document: PlanDocument, layout: Layout) -> dict[str, Any]:
     """Everything the Typst program prints, as plain data (see the module's doc)."""
     charts_by_name = dict(document.charts)
-    language, _, region = document.language.partition("-")
+    language, region = typst_language(document.language)
     return {
         "title": document.title,
         "author": document.author,
         "created": [document.created.year, document.created.month, document.created.day],
-        "language": language.lower(),
-        "region": region.upper() or None,
+        "language": language,
+        "region": region,
         "page_size": layout.page_size,
         "font_size": layout.font_size,
         "large_print": layout.large_print,
