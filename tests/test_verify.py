@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from plandoc import __version__
 from plandoc.checks.file import check_file
 from plandoc.cli import main
 from plandoc.documents.fingerprint import (
@@ -253,7 +254,7 @@ def test_verify_pdf_identical_altered_and_different(clinic: Path) -> None:
     assert info is not None and re.fullmatch(r"[0-9a-f]{64}", info["/PlandocPlanSHA256"])
     assert info["/PlandocLayout"] == "standard" and info["/PlandocVersion"]
     text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
-    assert Fingerprint.from_items({}) is None and "plandoc 0.1.0 · plan " in text
+    assert Fingerprint.from_items({}) is None and f"plandoc {__version__} · plan " in text
     code, stdout, _ = run("verify", str(path))
     assert code == 0 and stdout.startswith("identical: ")
     original = path.read_bytes()

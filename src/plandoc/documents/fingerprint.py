@@ -154,7 +154,7 @@ class Fingerprint:
         )
 
     def short(self) -> str:
-        """The footer's form: `plandoc 0.1.0 · plan 1a2b3c4d5e6f · layout 9f8e7d6c5b4a`."""
+        """The footer's form: `plandoc 0.2.0 · plan 1a2b3c4d5e6f · layout 9f8e7d6c5b4a`."""
         return (
             f"plandoc {self.plandoc_version} · plan {self.plan_sha256[:SHORT]} · "
             f"layout {self.layout_sha256[:SHORT]}"
