@@ -71,24 +71,45 @@ def is_url(location: str | os.PathLike[str]) -> bool:
     return isinstance(location, str) and _URL.match(location) is not None
 
 
+_LOCAL = ("file", "local")  # fsspec's names for this machine's disk
+
+
 def location(text: str | os.PathLike[str]) -> Path | str:
-    """A folder as given: a URL stays a string (but `file://` is a local path), else a Path."""
+    """A folder as given: a URL stays a string, else a Path. `file://` and `local://` are
+    this machine's disk: a Path, with every protection of a local folder (links refused,
+    file modes, atomic writes, the build lock). A chained URL (`simplecache::s3://...`)
+    is refused in one line: it would otherwise be taken for a folder's name."""
     if not is_url(text):
+        if isinstance(text, str) and "::" in text and "://" in text:
+            raise UsageError(
+                f"{redacted(text)}: chained fsspec URLs (a::b://...) are not supported; "
+                "give the storage's own URL (s3://...)"
+            )
         return Path(text)
     assert isinstance(text, str)
-    if text.lower().startswith("file://"):
-        return Path(text[len("file://") :])
-    return text.rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() in _LOCAL:
+        return Path(rest)
+    return f"{scheme.lower()}://{rest}".rstrip("/")
+
+
+def redacted(url: str) -> str:
+    """A URL or address fit for a message: no user name or password, no query."""
+    url = url.split("?", 1)[0].split("#", 1)[0]
+    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@", r"\1", url)
 
 
 def filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec filesystem of `url` and the path inside it; a missing package is one line."""
+    """The fsspec filesystem of `url` and the path inside it; a missing package, or a
+    protocol that cannot serve, is one line (the URL in it without a password)."""
     try:
         import fsspec
     except ImportError:
         raise UsageError(
-            f"{url}: reading and writing URLs needs fsspec: pip install 'plandoc[cluster]'"
+            f"{redacted(url)}: reading and writing URLs needs fsspec: "
+            "pip install 'plandoc[cluster]'"
         ) from None
+    from fsspec.implementations.local import LocalFileSystem
     from fsspec.registry import known_implementations
 
     protocol = url.split("://", 1)[0].lower()
@@ -96,16 +117,34 @@ def filesystem(url: str) -> tuple[Any, str]:
         fs, path = fsspec.core.url_to_fs(url)
     except ImportError:
         known = known_implementations.get(protocol, {})
-        package = str(known.get("class", protocol)).split(".")[0]
+        needs = known.get("err") or f"the {protocol}:// protocol needs a package fsspec names"
         raise UsageError(
-            f"{url}: the {protocol}:// protocol needs the {package} package: pip install {package}"
+            f"{redacted(url)}: the {protocol}:// protocol is not installed: {needs}"
         ) from None
-    except ValueError:
+    except ValueError as error:
+        if protocol in known_implementations:
+            raise UsageError(
+                f"{redacted(url)}: the {protocol}:// protocol cannot be used here: "
+                f"{one_line_reason(error)}"
+            ) from None
         raise UsageError(
-            f"{url}: no fsspec package for the {protocol}:// protocol is known "
+            f"{redacted(url)}: no fsspec package for the {protocol}:// protocol is known "
             "(s3://, gs://, az://, memory://... are)"
         ) from None
+    except Exception as error:  # a server that refuses, a URL the protocol cannot parse
+        raise UsageError(
+            f"{redacted(url)}: the {protocol}:// protocol cannot be used here: "
+            f"{one_line_reason(error)}"
+        ) from None
+    if isinstance(fs, LocalFileSystem):
+        raise UsageError(f"{redacted(url)}: this is a folder on this machine's disk: give its path")
     return fs, path.rstrip("/")
+
+
+def one_line_reason(error: BaseException) -> str:
+    """An error's first line, its type when it has none (never a password: see redacted)."""
+    text = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+    return redacted(text) if "://" in text else text
 
 
 # --- plans to read -----------------------------------------------------------------
