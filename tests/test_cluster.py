@@ -493,6 +493,7 @@ def test_a_stopped_cluster_build_waits_for_the_chunks_started_before_it_cleans_u
         real_apply(record, outcome)
 
     monkeypatch.setattr(plandoc.builds.batch, "_apply", stop_at_the_first_result)
+    monkeypatch.setattr(plandoc.builds.batch, "CHUNK", 4)  # chunks in flight when it stops
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         build(tmp_path / "plans", out, scheduler=processes, formats=("md", "docx"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -236,13 +237,16 @@ class DaskWorkers:
     def _finish_started(self) -> None:
         """The build stopped: the chunks not started do nothing, those started finish (as
         in the local pool) before staged files are removed and the lock released."""
-        from distributed import Event, wait
+        from distributed import Event
 
         with contextlib.suppress(Exception):
             Event(self.stop, client=self.client).set()
-            print(
-                "waiting for the Dask workers to finish the plans they started "
-                f"(at most {STOP_SECONDS:g} s)",
-                file=sys.stderr,
-            )
-            wait(list(self.sent), timeout=STOP_SECONDS)
+        print(
+            "waiting for the Dask workers to finish the plans they started "
+            f"(at most {STOP_SECONDS:g} s)",
+            file=sys.stderr,
+        )
+        deadline = time.monotonic() + STOP_SECONDS
+        for task in list(self.sent):  # (distributed.wait would need a default client)
+            with contextlib.suppress(Exception):  # a chunk that failed is done too
+                task.result(timeout=max(0.0, deadline - time.monotonic()))
