@@ -596,3 +596,22 @@ def test_a_cluster_lost_during_the_build_is_one_line_exit_1(
     assert line.startswith(f"plandoc: error: the Dask cluster at {processes} failed during the "
                            "build (FutureCancelledError: ")  # fmt: skip
     assert set(path.name for path in (tmp_path / "out").iterdir()) <= {LOCK_NAME, MANIFEST_NAME}
+
+
+def test_a_protocol_that_cannot_list_is_one_line_not_an_internal_error(tmp_path):
+    result = CliRunner().invoke(main, ["build", "data://x", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert result.output.strip().splitlines() == [
+        "plandoc: error: data://x: cannot list: NotImplementedError"
+    ]
+
+
+def test_an_output_url_that_refuses_is_one_line_without_password_or_query(plans):
+    if not _installed("aiohttp"):
+        pytest.skip("fsspec's http:// needs aiohttp")
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", "https://key:s3cret@127.0.0.1:9/out?sig=s3cret"]
+    )
+    assert result.exit_code == 1 and "s3cret" not in result.output and "sig=" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("plandoc: error: cannot write https://127.0.0.1:9/out/.plandoc-build")

@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from plandoc.model.plan import Plan
 
 LOCK_NAME = ".plandoc-build.lock"
+# What fsspec's protocols raise for a request that fails: OSError mostly, but not only
+# (NotImplementedError for a read-only protocol's write, ValueError for a bad path).
+_FS_ERRORS = (OSError, NotImplementedError, ValueError, RuntimeError)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 HASH_BATCH = 256  # plans whose bytes are fetched together (concurrently, on object stores)
 FETCHERS = 32  # requests for plans in flight at once
@@ -161,8 +164,9 @@ def plan_names(input_dir: Path | str) -> Iterator[str]:
     fs, root = filesystem(input_dir)
     try:
         found = fs.find(root)
-    except OSError as error:
-        raise PlandocError(f"{input_dir}: cannot list: {error.strerror or error}") from None
+    except _FS_ERRORS as error:
+        reason = getattr(error, "strerror", None) or one_line_reason(error)
+        raise PlandocError(f"{redacted(input_dir)}: cannot list: {reason}") from None
     names = []
     for path in found:
         inside = path[len(root) :].lstrip("/").split("/")
@@ -295,29 +299,33 @@ class RemoteFolder:
 
     def __init__(self, url: str, mode: int) -> None:
         self.url, self.mode = url, mode
+        self.shown = redacted(url)  # in messages: no user name, password or query
         self.fs, self.root = filesystem(url)
         self.listed: set[str] | None = None  # the folder's names, listed at the first `has`
 
     def __str__(self) -> str:
-        return self.url
+        return self.shown
 
     def __reduce__(self) -> tuple[Any, ...]:  # to a worker: the URL, not a connection
         return (RemoteFolder, (self.url, self.mode))
 
     def path(self, name: str) -> str:
-        return f"{self.url}/{name}"
+        return f"{self.shown}/{name}"
 
     def _at(self, name: str) -> str:
         return f"{self.root}/{name}"
 
-    def _failed(self, name: str, error: OSError) -> OutputError:
-        return OutputError(f"cannot write {self.path(name)}: {error.strerror or error}")
+    def _failed(self, name: str, error: Exception) -> OutputError:
+        reason = getattr(error, "strerror", None) or one_line_reason(error)
+        return OutputError(f"cannot write {self.path(name)}: {reason}")
 
     def prepare(self) -> None:
         try:
             self.fs.makedirs(self.root, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"cannot create output folder {self.url}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(
+                f"cannot create output folder {self.shown}: {one_line_reason(error)}"
+            ) from None
 
     def lock(self) -> HeldLock | None:
         """The lock object, created only if absent; None when another build holds it."""
@@ -331,7 +339,7 @@ class RemoteFolder:
             if self.fs.exists(self._at(LOCK_NAME)):
                 return None
             self.write(LOCK_NAME, token)
-        except OSError as error:
+        except _FS_ERRORS as error:
             raise self._failed(LOCK_NAME, error) from None
         return HeldLock(portable=_LockObject(self.fs, self._at(LOCK_NAME)))
 
@@ -343,15 +351,15 @@ class RemoteFolder:
             return self.fs.cat_file(self._at(name))
         except FileNotFoundError:
             return None
-        except OSError as error:
-            raise OutputError(f"cannot read {self.path(name)}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(f"cannot read {self.path(name)}: {one_line_reason(error)}") from None
 
     def write(self, name: str, content: bytes | Iterable[bytes]) -> None:
         """One put of the whole object (atomic per object on an object store)."""
         whole = content if isinstance(content, bytes) else b"".join(content)
         try:
             self.fs.pipe_file(self._at(name), whole)
-        except OSError as error:
+        except _FS_ERRORS as error:
             raise self._failed(name, error) from None
 
     def has(self, name: str) -> bool:
@@ -370,8 +378,8 @@ class RemoteFolder:
             listing = self.fs.ls(self.root, detail=True)
         except FileNotFoundError:
             return
-        except OSError as error:
-            raise OutputError(f"cannot list {self.url}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(f"cannot list {self.shown}: {one_line_reason(error)}") from None
         for item in listing:
             if item.get("type") == "file":
                 yield str(item["name"]).rstrip("/").rsplit("/", 1)[-1]
@@ -381,8 +389,10 @@ class RemoteFolder:
             self.fs.rm_file(self._at(name))
         except FileNotFoundError:
             return True
-        except OSError as error:
-            raise OutputError(f"cannot remove {self.path(name)}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(
+                f"cannot remove {self.path(name)}: {one_line_reason(error)}"
+            ) from None
         return True
 
 
