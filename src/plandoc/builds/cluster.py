@@ -23,6 +23,7 @@ releases the lock.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import sys
 import time
@@ -104,8 +105,9 @@ def _must_be_a_scheduler(address: str) -> None:
         if "Timed out trying to connect" in str(error) or isinstance(error, OSError):
             raise _unreachable(address, error) from None
         raise UsageError(
-            f"cannot reach the Dask scheduler at {address}: what listens there does not "
-            "speak Dask; check the address"
+            f"cannot reach the Dask scheduler at {address}: it did not answer as one "
+            f"({type(error).__name__}: {_first_line(error)}); check the address (and, for "
+            "tls://, Dask's TLS settings)"
         ) from None
     kind = identity.get("type") if isinstance(identity, dict) else None
     if kind != "Scheduler":
@@ -188,6 +190,12 @@ class DaskWorkers:
 
     def __enter__(self) -> Callable[..., Iterator[Any]]:
         self.client = connect(self.address)
+        # Dask's client logs its own tracebacks when the scheduler goes away mid-build;
+        # the build says it in one line (`_result`), so they are kept off the terminal.
+        # (Set once distributed is imported: its import sets its loggers' levels.)
+        self.client_log = logging.getLogger("distributed.client")
+        self.client_level = self.client_log.level
+        self.client_log.setLevel(logging.CRITICAL)
         threads = self.client.nthreads()
         self.slots = max(1, sum(threads.values()))
         return self.run
@@ -233,6 +241,8 @@ class DaskWorkers:
                 self._finish_started()
         finally:
             self.client.close()
+            if kind is None:  # (after a failure Dask's client may log on at exit: muted)
+                self.client_log.setLevel(self.client_level)
 
     def _finish_started(self) -> None:
         """The build stopped: the chunks not started do nothing, those started finish (as
