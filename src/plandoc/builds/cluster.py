@@ -110,11 +110,15 @@ def _must_be_a_scheduler(address: str) -> None:
             "tls://, Dask's TLS settings)"
         ) from None
     kind = identity.get("type") if isinstance(identity, dict) else None
-    if kind != "Scheduler":
-        what = f"a Dask {kind.lower()}" if isinstance(kind, str) else "not a Dask scheduler"
+    if not isinstance(kind, str):
         raise UsageError(
-            f"{address} is {what}, not the scheduler; give the scheduler's address "
-            "(port 8786 unless it was started with another)"
+            f"cannot reach the Dask scheduler at {address}: it did not answer as one; "
+            "check the address"
+        )
+    if kind != "Scheduler":
+        raise UsageError(
+            f"{address} is a Dask {kind.lower()}, not the scheduler; give the scheduler's "
+            "address (port 8786 unless it was started with another)"
         )
 
 
