@@ -96,7 +96,7 @@ def test_a_memory_url_build_on_the_cluster_is_a_local_build_and_rebuilds_increme
     submit = distributed.Client.submit
 
     def count(client, function, *arguments, **options):
-        sent.append([number for number, _ in arguments[1]])  # _call(function, chunk)
+        sent.append([number for number, _ in arguments[-1]])  # _run_chunk(..., chunk)
         return submit(client, function, *arguments, **options)
 
     monkeypatch.setattr(distributed.Client, "submit", count)
@@ -245,19 +245,34 @@ def test_workers_of_another_plandoc_or_none_are_refused(plans, tmp_path, process
 
 
 @pytest.mark.parametrize(
-    ("url", "says"),
+    ("url", "package", "says"),
     [
-        ("s3://clinic-bucket/plans", "the s3:// protocol needs the s3fs package: pip install s3fs"),
-        ("nosuch://clinic/plans", "no fsspec package for the nosuch:// protocol is known"),
+        ("s3://clinic-bucket/plans", "s3fs", "the s3:// protocol is not installed: Install s3fs"),
+        ("S3://Clinic/plans", "s3fs", "the s3:// protocol is not installed: Install s3fs"),
+        (
+            "sftp://u:pw@127.0.0.1/plans",
+            "paramiko",
+            "the sftp:// protocol is not installed: SFTPFileSystem requires",
+        ),
+        (
+            "hdfs://127.0.0.1/plans",
+            "pyarrow",
+            "the hdfs:// protocol is not installed: pyarrow and local java",
+        ),
+        ("nosuch://clinic/plans", "", "no fsspec package for the nosuch:// protocol is known"),
+        ("ftp://127.0.0.1:9/plans", "", "the ftp:// protocol cannot be used here: "),
     ],
 )
-def test_a_url_whose_protocol_is_not_installed_is_one_line_naming_the_package(url, says, tmp_path):
-    if url.startswith("s3") and _installed("s3fs"):
-        pytest.skip("s3fs is installed here: its protocol is known")
+def test_a_url_whose_protocol_cannot_serve_is_one_line_naming_the_package(
+    url, package, says, tmp_path
+):
+    if package and _installed(package):
+        pytest.skip(f"{package} is installed here: its protocol is known")
     result = CliRunner().invoke(main, ["build", url, "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.output.strip().startswith(f"plandoc: error: {url}: {says}")
-    assert len(result.output.strip().splitlines()) == 1
+    shown = url.replace("u:pw@", "").replace("S3://", "s3://")  # no password; scheme folded
+    assert result.output.strip().startswith(f"plandoc: error: {shown}: {says}")
+    assert len(result.output.strip().splitlines()) == 1 and ":pw@" not in result.output
 
 
 def _installed(name: str) -> bool:
@@ -295,3 +310,308 @@ def test_a_plan_gone_before_a_worker_reads_it_is_one_problem_named_by_its_url(me
     assert [(p.file, p.line, p.message) for p in checked.all_problems] == [
         (f"{url}/in/gone.json", None, "no such file")
     ]
+
+
+# --- the findings of the attack on cluster and URL builds ------------------------------
+
+
+def _worker_address(scheduler: str) -> str:
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        return sorted(client.scheduler_info()["workers"])[0]
+
+
+def test_relative_folders_are_the_parents_on_the_workers_not_their_own(
+    plans, tmp_path, processes, monkeypatch
+):
+    # The workers started in another working directory (the module's cluster, before
+    # this chdir): a relative folder resolved there would be another clinic's, or none.
+    monkeypatch.chdir(tmp_path)
+    result = build(Path("plans"), Path("cluster"), scheduler=processes)
+    assert result.count("built") == 8 and not result.failed
+    build(plans, tmp_path / "local", jobs=1)
+    assert local_files(tmp_path / "cluster") == local_files(tmp_path / "local")
+
+
+def test_every_local_path_sent_to_workers_is_absolute(tmp_path, monkeypatch):
+    from plandoc.builds.batch import BuildOptions, _for_workers
+    from plandoc.settings import SigningSettings
+
+    monkeypatch.chdir(tmp_path)
+    options = _for_workers(
+        BuildOptions(
+            Path("in"), "s3://clinic/out", layout_folders=(Path("layouts"),),
+            instruments=Path("measures.toml"), service_codes=Path("codes.toml"),
+            signing=SigningSettings(certificate=Path("clinic.p12")), scheduler="tcp://h:1",
+        )
+    )  # fmt: skip
+    assert options.input_dir == tmp_path / "in" and options.output == "s3://clinic/out"
+    assert options.layout_folders == (tmp_path / "layouts",)
+    assert options.instruments == tmp_path / "measures.toml"
+    assert options.service_codes == tmp_path / "codes.toml"
+    assert options.signing is not None and options.signing.certificate == tmp_path / "clinic.p12"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://127.0.0.1:8786",
+        "tcp://127.0.0.1",
+        "inproc://x",
+        "ws://127.0.0.1:8786",
+        "ucx://127.0.0.1:8786",
+        "tcp://user:s3cret@127.0.0.1:8786",
+        "tcp://127.0.0.1:9?token=s3cret",
+        "tcp://127.0.0.1:99999",
+        "",
+        " ",
+    ],
+)
+def test_a_scheduler_address_of_another_shape_is_one_line_at_once(address, plans, tmp_path):
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", address]
+    )
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 2 and "s3cret" not in result.output
+    assert result.output.strip().splitlines() == [
+        "plandoc: error: --scheduler: a Dask scheduler's address, tcp://HOST:PORT or "
+        "tls://HOST:PORT, like tcp://10.0.0.5:8786"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_scheduler_address_has_one_shape_on_the_command_line_in_settings_and_the_api():
+    from plandoc.errors import UsageError
+    from plandoc.settings import Settings, scheduler_address
+
+    assert scheduler_address("127.0.0.1:8786") == "tcp://127.0.0.1:8786"
+    assert scheduler_address(" TLS://sched.clinic:8786 ") == "tls://sched.clinic:8786"
+    assert Settings(scheduler="10.0.0.5:8786").scheduler == "tcp://10.0.0.5:8786"
+    with pytest.raises(UsageError, match=r"^--scheduler: a Dask scheduler's address"):
+        build(SAMPLES, "out-never", scheduler="ws://127.0.0.1:8786")
+
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that is not Dask: it sends `banner` (None: nothing)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def serve(banner: bytes | None) -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if banner:
+                connection.sendall(banner)
+
+    def start(banner: bytes | None) -> str:
+        threading.Thread(target=serve, args=(banner,), daemon=True).start()
+        return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+    yield start
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [None, b"SSH-2.0-OpenSSH_9.6\r\n", b"HTTP/1.0 400 Bad request\r\n\r\n<html>no</html>"],
+    ids=["silent", "ssh-banner", "web-server"],
+)
+def test_a_listener_that_is_not_dask_is_one_line_within_the_connect_time(
+    banner, listener, plans, tmp_path, monkeypatch
+):
+    import gc
+
+    import plandoc.builds.cluster
+
+    monkeypatch.setattr(plandoc.builds.cluster, "CONNECT_SECONDS", 0.5)
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)  # "Exception ignored in ..."
+    address = listener(banner)
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", address]
+    )
+    gc.collect()
+    assert time.monotonic() - started < 4
+    assert result.exit_code == 2 and "Traceback" not in result.output and not ignored
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"plandoc: error: cannot reach the Dask scheduler at {address}: ")
+    assert not list((tmp_path / "out").glob("*.md"))
+
+
+def test_a_dask_workers_address_is_refused_as_not_the_scheduler(plans, tmp_path, processes):
+    worker = _worker_address(processes)
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", worker]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"plandoc: error: {worker} is a Dask worker, not the scheduler; give the scheduler's "
+        "address (port 8786 unless it was started with another)"
+    ]
+
+
+def test_ctrl_c_while_connecting_exits_130_at_once(listener, plans, tmp_path, monkeypatch):
+    import os
+    import signal
+    import threading
+
+    import plandoc.builds.cluster
+
+    monkeypatch.setattr(plandoc.builds.cluster, "CONNECT_SECONDS", 20.0)
+    address = listener(None)  # says nothing: the connect would wait its 20 s
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", address]
+    )
+    assert time.monotonic() - started < 3
+    assert result.exit_code == 130 and "Traceback" not in result.output
+
+
+def test_a_stopped_cluster_build_waits_for_the_chunks_started_before_it_cleans_up(
+    tmp_path, processes, monkeypatch
+):
+    import plandoc.builds.batch
+
+    write_plans(48, tmp_path / "plans")
+    real_apply, applied = plandoc.builds.batch._apply, []
+
+    def stop_at_the_first_result(record, outcome):
+        applied.append(record)
+        if len(applied) == 1:
+            raise KeyboardInterrupt  # Ctrl-C as the first chunk's results come in
+        real_apply(record, outcome)
+
+    monkeypatch.setattr(plandoc.builds.batch, "_apply", stop_at_the_first_result)
+    monkeypatch.setattr(plandoc.builds.batch, "CHUNK", 4)  # chunks in flight when it stops
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path / "plans", out, scheduler=processes, formats=("md", "docx"))
+    after_stop = sorted(path.name for path in out.iterdir())
+    time.sleep(1.5)  # a worker still writing would add or remove files now
+    assert sorted(path.name for path in out.iterdir()) == after_stop
+    assert set(after_stop) <= {LOCK_NAME, MANIFEST_NAME}  # no document kept, none staged
+
+
+@pytest.mark.parametrize("scheme", ["local", "LOCAL", "File"])
+def test_a_local_url_is_a_local_folder_with_its_protections(scheme, plans, tmp_path):
+    import os
+
+    from plandoc.builds.storage import location
+
+    out = tmp_path / "out"
+    assert location(f"{scheme}://{out}") == out
+    out.mkdir()
+    outside = tmp_path / "outside.md"
+    outside.write_text("not plandoc's")
+    (out / "SYN-000000-v1.standard.md").symlink_to(outside)
+    refused = CliRunner().invoke(main, ["build", str(plans), "-o", f"{scheme}://{out}"])
+    assert refused.exit_code == 1 and "it is a symbolic link" in refused.output
+    assert outside.read_text() == "not plandoc's"
+    (out / "SYN-000000-v1.standard.md").unlink()
+    old = os.umask(0o022)
+    try:
+        done = CliRunner().invoke(main, ["build", str(plans), "-o", f"{scheme}://{out}"])
+    finally:
+        os.umask(old)
+    assert done.exit_code == 0, done.output
+    modes = {oct(path.stat().st_mode & 0o777) for path in out.iterdir() if path.name != LOCK_NAME}
+    assert modes == {"0o600"}
+
+
+def test_memory_urls_with_a_scheduler_of_other_processes_are_refused(plans, processes, memory):
+    from plandoc.errors import UsageError
+
+    _, url = memory
+    for source, target in ((plans, f"{url}/out"), (f"{url}/in", plans.parent / "out")):
+        with pytest.raises(UsageError, match=r"memory:// lives in this process, which the Dask"):
+            build(source, target, scheduler=processes)
+
+
+def test_a_worker_of_another_plandoc_that_joined_late_fails_the_build_naming_it(
+    plans, tmp_path, processes, monkeypatch
+):
+    import plandoc.builds.cluster
+    from plandoc import __version__
+
+    # As if the workers joined after the check: only each chunk's own check sees them.
+    monkeypatch.setattr(plandoc.builds.cluster, "refuse_other_versions", lambda versions: None)
+    monkeypatch.setattr(plandoc.builds.cluster, "__version__", "0.0.1")
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", processes]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if "error" in line]
+    assert line.startswith("plandoc: error: the Dask worker tcp://127.0.0.1:")
+    assert line.endswith(f"runs plandoc {__version__}, not 0.0.1 as the build's machine does; "
+                         "install plandoc==0.0.1 on it")  # fmt: skip
+    assert not list((tmp_path / "out").glob("*.md"))
+
+
+def test_a_url_in_the_settings_folders_is_refused_saying_where_urls_go(tmp_path):
+    from plandoc.errors import SettingsError
+    from plandoc.settings import load_settings
+
+    for value in ("s3://clinic-bucket/documents", "simplecache::s3://clinic/documents"):
+        (tmp_path / "plandoc.toml").write_text(f'output = "{value}"\n')
+        with pytest.raises(SettingsError, match=r"plandoc.toml:1: output: .*goes on the command"):
+            load_settings(folder=tmp_path)
+
+
+def test_a_chained_url_on_the_command_line_is_refused_without_its_password(plans, tmp_path):
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", "simplecache::s3://key:s3cret@clinic/docs?x=1"]
+    )
+    assert result.exit_code == 2 and "s3cret" not in result.output
+    assert result.output.strip().splitlines() == [
+        "plandoc: error: simplecache::s3://clinic/docs: chained fsspec URLs (a::b://...) are "
+        "not supported; give the storage's own URL (s3://...)"
+    ]
+
+
+def test_a_cluster_lost_during_the_build_is_one_line_exit_1(
+    plans, tmp_path, processes, monkeypatch
+):
+    from distributed.client import FutureCancelledError
+
+    def lost(future, timeout=None):
+        raise FutureCancelledError(future.key, reason="scheduler-connection-lost")
+
+    monkeypatch.setattr(distributed.Future, "result", lost)  # as when the scheduler is killed
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", str(tmp_path / "out"), "--scheduler", processes]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("plandoc: error")]
+    assert line.startswith(f"plandoc: error: the Dask cluster at {processes} failed during the "
+                           "build (FutureCancelledError: ")  # fmt: skip
+    assert set(path.name for path in (tmp_path / "out").iterdir()) <= {LOCK_NAME, MANIFEST_NAME}
+
+
+def test_a_protocol_that_cannot_list_is_one_line_not_an_internal_error(tmp_path):
+    result = CliRunner().invoke(main, ["build", "data://x", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert result.output.strip().splitlines() == [
+        "plandoc: error: data://x: cannot list: NotImplementedError"
+    ]
+
+
+def test_an_output_url_that_refuses_is_one_line_without_password_or_query(plans):
+    if not _installed("aiohttp"):
+        pytest.skip("fsspec's http:// needs aiohttp")
+    result = CliRunner().invoke(
+        main, ["build", str(plans), "-o", "https://key:s3cret@127.0.0.1:9/out?sig=s3cret"]
+    )
+    assert result.exit_code == 1 and "s3cret" not in result.output and "sig=" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("plandoc: error: cannot write https://127.0.0.1:9/out/.plandoc-build")

@@ -127,6 +127,10 @@ def build(
     from plandoc.builds.batch import build as run_build
     from plandoc.builds.storage import is_url, location
 
+    if options.get("scheduler") is not None:  # its shape, in one line, before connecting
+        from plandoc.builds.cluster import checked_address
+
+        options["scheduler"] = checked_address(str(options["scheduler"]))
     base = settings or Settings()
     urls = {
         key: location(str(value))

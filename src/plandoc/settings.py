@@ -169,11 +169,47 @@ def _one_line(value: str) -> str:
 Line = Annotated[StrictStr, Field(max_length=500), AfterValidator(_one_line)]
 
 
-def _scheduler_address(value: str) -> str:
-    """A Dask scheduler's address: `tcp://host:port` (or tls://, ucx://, inproc://)."""
-    if not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", value):
-        raise ValueError("a Dask scheduler's address, like tcp://10.0.0.5:8786")
+_URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|.*::.*://")
+
+
+def _a_folder(value: object) -> object:
+    """plandoc.toml's `input` and `output` are folders: a URL there would be taken for a
+    folder's name (`s3:/bucket/...` made here), so it is refused, saying where it goes."""
+    if isinstance(value, str) and _URL_LIKE.match(value):
+        raise ValueError(
+            "a folder on this machine; a URL (s3://...) goes on the command line "
+            "(INPUT_DIR, -o) or to the API's build()"
+        )
     return value
+
+
+Folder = Annotated[Path, BeforeValidator(_a_folder)]
+SCHEDULER_SHAPE = (
+    "a Dask scheduler's address, tcp://HOST:PORT or tls://HOST:PORT, like tcp://10.0.0.5:8786"
+)
+_SCHEDULER = re.compile(
+    r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*):(?P<port>[0-9]{1,5})"
+)
+_IN_PROCESS = re.compile(r"inproc://[^\s/?#@]+/[0-9]+/[0-9]+")
+
+
+def scheduler_address(value: str) -> str:
+    """A Dask scheduler's address, checked before anything connects to it (the
+    command line's `--scheduler`, plandoc.toml's `scheduler` and the API's share it):
+    `tcp://host:port` or `tls://host:port` (`host:port` is tcp://), returned with its
+    scheme lower case. An `inproc://` address, a scheduler in this very process, is
+    taken as Dask names it (a program's own LocalCluster(processes=False)). Anything
+    else, a user name, password, path or query included, is a ValueError whose
+    message does not repeat the value (it may hold a password)."""
+    text = value.strip()
+    if _IN_PROCESS.fullmatch(text):
+        return text
+    shape = _SCHEDULER.fullmatch(text)
+    scheme = (shape["scheme"] or "tcp").lower() if shape else ""
+    if not shape or scheme not in ("tcp", "tls") or not 0 < int(shape["port"]) < 65536:
+        raise ValueError(SCHEDULER_SHAPE)
+    return f"{scheme}://{shape['host']}:{int(shape['port'])}"
 
 
 class PracticeSettings(BaseModel):
@@ -220,14 +256,14 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    input: Path = Field(Path("inputs"), description="The folder `build` and `status` read.")
-    output: Path = Field(Path("output"), description="The folder documents are written to.")
+    input: Folder = Field(Path("inputs"), description="The folder `build` and `status` read.")
+    output: Folder = Field(Path("output"), description="The folder documents are written to.")
     layouts: tuple[str, ...] = Field((), description="Layouts for every plan (default: its own).")
     formats: Formats = Field(None, description="Document formats (default: the layout's).")
     layout_folders: tuple[Path, ...] = Field((), description="More folders to find layouts in.")
     strict: StrictBool = Field(False, description="Warnings fail a plan too.")
     jobs: Count | None = Field(None, description="Worker processes of `build` (default: CPUs).")
-    scheduler: Annotated[StrictStr, AfterValidator(_scheduler_address)] | None = Field(
+    scheduler: Annotated[StrictStr, AfterValidator(scheduler_address)] | None = Field(
         None, description="A Dask scheduler's address: `build` runs on its workers."
     )
     repeat_limit: Count = Field(3, description="Warn when a statement is in more plans.")
@@ -316,7 +352,7 @@ def _relative_to(folder: Path, data: dict[str, Any]) -> dict[str, Any]:
     if folder == Path():
         return data
     for key in ("input", "output", "instruments", "service_codes"):
-        if isinstance(data.get(key), str):
+        if isinstance(data.get(key), str) and not _URL_LIKE.match(data[key]):  # (refused)
             data[key] = str(folder / data[key])
     signing = data.get("signing")
     if isinstance(signing, dict) and isinstance(signing.get("certificate"), str):

@@ -55,6 +55,7 @@ from plandoc.builds.storage import (
     LocalFolder,
     RemoteFolder,
     input_hashes,
+    is_url,
     one_process_only,
     output_folder,
     plan_names,
@@ -65,7 +66,7 @@ from plandoc.checks.file import CheckedPlan, check_path, plan_id_and_version
 from plandoc.checks.plan_checks import plan_id_problem, verdict_holds_until
 from plandoc.documents import pdf_writer
 from plandoc.documents.documents import render_checked
-from plandoc.errors import OutputError, PlandocError
+from plandoc.errors import OutputError, PlandocError, UsageError
 from plandoc.layouts import Layout, find_layout
 from plandoc.planfile.source import PlanSource, fail
 from plandoc.problems import Problem, Severity, file_name, internal_error
@@ -308,9 +309,42 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     One build at a time per output folder: a second one stops at once with a
     clear error instead of removing the first one's unfinished files.
     """
+    if options.scheduler:
+        options = _for_workers(options)
     options.store.prepare()
     with _only_build(options.store):
         return _build(options, progress)
+
+
+def _for_workers(options: BuildOptions) -> BuildOptions:
+    """The options a cluster's workers are sent: every local path made absolute here, in
+    the parent (a worker resolves a relative one in its own working directory, and
+    would read other plans or write elsewhere); workers must see the same absolute
+    paths (a shared filesystem), or the folders must be URLs. memory:// lives in one
+    process: only a scheduler of this process (inproc://) shares it."""
+    if not str(options.scheduler).startswith("inproc://"):
+        for where in (options.input_dir, options.output):
+            if one_process_only(where):
+                raise UsageError(
+                    f"{where}: memory:// lives in this process, which the Dask workers "
+                    "cannot see; use a URL every worker reaches (s3://...) or a shared folder"
+                )
+
+    def absolute(path: Path) -> Path:
+        return Path(os.path.abspath(path))
+
+    signing = options.signing
+    if signing is not None:
+        signing = signing.model_copy(update={"certificate": absolute(signing.certificate)})
+    return dataclasses.replace(
+        options,
+        input_dir=options.input_dir if is_url(options.input_dir) else absolute(options.input_dir),
+        output=options.output if is_url(options.output) else absolute(options.output),
+        layout_folders=tuple(absolute(folder) for folder in options.layout_folders),
+        instruments=absolute(options.instruments) if options.instruments else None,
+        service_codes=absolute(options.service_codes) if options.service_codes else None,
+        signing=signing,
+    )
 
 
 @contextlib.contextmanager

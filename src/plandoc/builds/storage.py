@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from plandoc.model.plan import Plan
 
 LOCK_NAME = ".plandoc-build.lock"
+# What fsspec's protocols raise for a request that fails: OSError mostly, but not only
+# (NotImplementedError for a read-only protocol's write, ValueError for a bad path).
+_FS_ERRORS = (OSError, NotImplementedError, ValueError, RuntimeError)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 HASH_BATCH = 256  # plans whose bytes are fetched together (concurrently, on object stores)
 FETCHERS = 32  # requests for plans in flight at once
@@ -71,24 +74,45 @@ def is_url(location: str | os.PathLike[str]) -> bool:
     return isinstance(location, str) and _URL.match(location) is not None
 
 
+_LOCAL = ("file", "local")  # fsspec's names for this machine's disk
+
+
 def location(text: str | os.PathLike[str]) -> Path | str:
-    """A folder as given: a URL stays a string (but `file://` is a local path), else a Path."""
+    """A folder as given: a URL stays a string, else a Path. `file://` and `local://` are
+    this machine's disk: a Path, with every protection of a local folder (links refused,
+    file modes, atomic writes, the build lock). A chained URL (`simplecache::s3://...`)
+    is refused in one line: it would otherwise be taken for a folder's name."""
     if not is_url(text):
+        if isinstance(text, str) and "::" in text and "://" in text:
+            raise UsageError(
+                f"{redacted(text)}: chained fsspec URLs (a::b://...) are not supported; "
+                "give the storage's own URL (s3://...)"
+            )
         return Path(text)
     assert isinstance(text, str)
-    if text.lower().startswith("file://"):
-        return Path(text[len("file://") :])
-    return text.rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() in _LOCAL:
+        return Path(rest)
+    return f"{scheme.lower()}://{rest}".rstrip("/")
+
+
+def redacted(url: str) -> str:
+    """A URL or address fit for a message: no user name or password, no query."""
+    url = url.split("?", 1)[0].split("#", 1)[0]
+    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@", r"\1", url)
 
 
 def filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec filesystem of `url` and the path inside it; a missing package is one line."""
+    """The fsspec filesystem of `url` and the path inside it; a missing package, or a
+    protocol that cannot serve, is one line (the URL in it without a password)."""
     try:
         import fsspec
     except ImportError:
         raise UsageError(
-            f"{url}: reading and writing URLs needs fsspec: pip install 'plandoc[cluster]'"
+            f"{redacted(url)}: reading and writing URLs needs fsspec: "
+            "pip install 'plandoc[cluster]'"
         ) from None
+    from fsspec.implementations.local import LocalFileSystem
     from fsspec.registry import known_implementations
 
     protocol = url.split("://", 1)[0].lower()
@@ -96,16 +120,34 @@ def filesystem(url: str) -> tuple[Any, str]:
         fs, path = fsspec.core.url_to_fs(url)
     except ImportError:
         known = known_implementations.get(protocol, {})
-        package = str(known.get("class", protocol)).split(".")[0]
+        needs = known.get("err") or f"the {protocol}:// protocol needs a package fsspec names"
         raise UsageError(
-            f"{url}: the {protocol}:// protocol needs the {package} package: pip install {package}"
+            f"{redacted(url)}: the {protocol}:// protocol is not installed: {needs}"
         ) from None
-    except ValueError:
+    except ValueError as error:
+        if protocol in known_implementations:
+            raise UsageError(
+                f"{redacted(url)}: the {protocol}:// protocol cannot be used here: "
+                f"{one_line_reason(error)}"
+            ) from None
         raise UsageError(
-            f"{url}: no fsspec package for the {protocol}:// protocol is known "
+            f"{redacted(url)}: no fsspec package for the {protocol}:// protocol is known "
             "(s3://, gs://, az://, memory://... are)"
         ) from None
+    except Exception as error:  # a server that refuses, a URL the protocol cannot parse
+        raise UsageError(
+            f"{redacted(url)}: the {protocol}:// protocol cannot be used here: "
+            f"{one_line_reason(error)}"
+        ) from None
+    if isinstance(fs, LocalFileSystem):
+        raise UsageError(f"{redacted(url)}: this is a folder on this machine's disk: give its path")
     return fs, path.rstrip("/")
+
+
+def one_line_reason(error: BaseException) -> str:
+    """An error's first line, its type when it has none (never a password: see redacted)."""
+    text = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+    return redacted(text) if "://" in text else text
 
 
 # --- plans to read -----------------------------------------------------------------
@@ -122,8 +164,9 @@ def plan_names(input_dir: Path | str) -> Iterator[str]:
     fs, root = filesystem(input_dir)
     try:
         found = fs.find(root)
-    except OSError as error:
-        raise PlandocError(f"{input_dir}: cannot list: {error.strerror or error}") from None
+    except _FS_ERRORS as error:
+        reason = getattr(error, "strerror", None) or one_line_reason(error)
+        raise PlandocError(f"{redacted(input_dir)}: cannot list: {reason}") from None
     names = []
     for path in found:
         inside = path[len(root) :].lstrip("/").split("/")
@@ -256,29 +299,33 @@ class RemoteFolder:
 
     def __init__(self, url: str, mode: int) -> None:
         self.url, self.mode = url, mode
+        self.shown = redacted(url)  # in messages: no user name, password or query
         self.fs, self.root = filesystem(url)
         self.listed: set[str] | None = None  # the folder's names, listed at the first `has`
 
     def __str__(self) -> str:
-        return self.url
+        return self.shown
 
     def __reduce__(self) -> tuple[Any, ...]:  # to a worker: the URL, not a connection
         return (RemoteFolder, (self.url, self.mode))
 
     def path(self, name: str) -> str:
-        return f"{self.url}/{name}"
+        return f"{self.shown}/{name}"
 
     def _at(self, name: str) -> str:
         return f"{self.root}/{name}"
 
-    def _failed(self, name: str, error: OSError) -> OutputError:
-        return OutputError(f"cannot write {self.path(name)}: {error.strerror or error}")
+    def _failed(self, name: str, error: Exception) -> OutputError:
+        reason = getattr(error, "strerror", None) or one_line_reason(error)
+        return OutputError(f"cannot write {self.path(name)}: {reason}")
 
     def prepare(self) -> None:
         try:
             self.fs.makedirs(self.root, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"cannot create output folder {self.url}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(
+                f"cannot create output folder {self.shown}: {one_line_reason(error)}"
+            ) from None
 
     def lock(self) -> HeldLock | None:
         """The lock object, created only if absent; None when another build holds it."""
@@ -292,7 +339,7 @@ class RemoteFolder:
             if self.fs.exists(self._at(LOCK_NAME)):
                 return None
             self.write(LOCK_NAME, token)
-        except OSError as error:
+        except _FS_ERRORS as error:
             raise self._failed(LOCK_NAME, error) from None
         return HeldLock(portable=_LockObject(self.fs, self._at(LOCK_NAME)))
 
@@ -304,15 +351,15 @@ class RemoteFolder:
             return self.fs.cat_file(self._at(name))
         except FileNotFoundError:
             return None
-        except OSError as error:
-            raise OutputError(f"cannot read {self.path(name)}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(f"cannot read {self.path(name)}: {one_line_reason(error)}") from None
 
     def write(self, name: str, content: bytes | Iterable[bytes]) -> None:
         """One put of the whole object (atomic per object on an object store)."""
         whole = content if isinstance(content, bytes) else b"".join(content)
         try:
             self.fs.pipe_file(self._at(name), whole)
-        except OSError as error:
+        except _FS_ERRORS as error:
             raise self._failed(name, error) from None
 
     def has(self, name: str) -> bool:
@@ -331,8 +378,8 @@ class RemoteFolder:
             listing = self.fs.ls(self.root, detail=True)
         except FileNotFoundError:
             return
-        except OSError as error:
-            raise OutputError(f"cannot list {self.url}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(f"cannot list {self.shown}: {one_line_reason(error)}") from None
         for item in listing:
             if item.get("type") == "file":
                 yield str(item["name"]).rstrip("/").rsplit("/", 1)[-1]
@@ -342,8 +389,10 @@ class RemoteFolder:
             self.fs.rm_file(self._at(name))
         except FileNotFoundError:
             return True
-        except OSError as error:
-            raise OutputError(f"cannot remove {self.path(name)}: {error}") from None
+        except _FS_ERRORS as error:
+            raise OutputError(
+                f"cannot remove {self.path(name)}: {one_line_reason(error)}"
+            ) from None
         return True
 
 

@@ -105,6 +105,10 @@ def build(
     from plandoc.model.service_codes import load_codes
     from plandoc.problems import one_line
 
+    if scheduler is not None:  # its shape, in one line, before anything connects
+        from plandoc.builds.cluster import checked_address
+
+        scheduler = checked_address(scheduler)
     source = location(input_dir) if input_dir else None  # a URL stays text, a path a Path
     target = location(output) if output else None
     settings = settings_for(
