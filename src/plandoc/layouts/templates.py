@@ -161,6 +161,10 @@ def make_environment(
     layout: Layout, loader: jinja2.BaseLoader, language: Language = ENGLISH
 ) -> SandboxedEnvironment:
     def finalize(value: Any) -> str:
+        # A plain string first: most of the 190 values a plan prints are one (a label,
+        # a code, a name), and it is the one kind that needs no other test.
+        if value.__class__ is str:
+            return escape_inline(value)
         if value is None:
             return ""
         if isinstance(value, Markdown):
