@@ -8,8 +8,9 @@ template's escaping and the DOCX runs each took a quarter to a third less
 time on the spec's example plans (see docs/performance.md, issue 21).
 
 Memory stays bounded: only texts of at most SHORT_TEXT characters are
-remembered, the last CACHED_TEXTS of each function, in this process' memory
-only (never written anywhere); a longer text is worked out each time.
+remembered, the last CACHED_TEXTS of each function (the oldest dropped first),
+in this process' memory only (never written anywhere); a longer text is worked
+out each time.
 """
 
 from __future__ import annotations
