@@ -40,8 +40,9 @@ def remembered(function: Callable[..., Result]) -> Callable[..., Result]:
 
     A plain dict, the oldest text dropped first when it is full, rather than
     `functools.lru_cache` behind a test of the text's length: a remembered text is
-    one dictionary lookup. The HTML writer asks about 900 times a plan; this took
-    its calls from about 0.3 to 0.1 us each (docs/performance.md, issue 21, third round)."""
+    one dictionary lookup. The HTML writer asks about 900 times a plan (the tables'
+    widths, timed alone, 0.142 -> 0.135 ms a plan with it; docs/performance.md,
+    issue 21, third round)."""
     cache: dict[Any, Result] = {}
     counts = [0, 0]  # hits, misses
 
