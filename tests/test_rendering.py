@@ -364,3 +364,23 @@ def test_only_short_texts_are_remembered_and_remembering_changes_nothing():
             assert function(text) == function.__wrapped__(text)
         info = function.cache_info()
         assert (info.currsize, info.hits, info.maxsize) == (1, 1, CACHED_TEXTS), function
+
+
+def test_a_full_text_cache_drops_its_oldest_text():
+    """documents/text_cache.py: a function remembers at most CACHED_TEXTS texts; once
+    full, the oldest is dropped for the next, and every answer stays what working it out
+    gives."""
+    from plandoc.documents.text_cache import CACHED_TEXTS, remembered
+
+    worked_out: list[str] = []
+
+    @remembered
+    def shout(text: str) -> str:
+        worked_out.append(text)
+        return text.upper()
+
+    texts = [f"goal {number}" for number in range(CACHED_TEXTS + 1)]
+    assert [shout(text) for text in texts] == [text.upper() for text in texts]
+    assert shout.cache_info().currsize == CACHED_TEXTS
+    assert shout(texts[-1]) == texts[-1].upper() and len(worked_out) == len(texts)  # kept
+    assert shout(texts[0]) == texts[0].upper() and worked_out[-1] == texts[0]  # dropped

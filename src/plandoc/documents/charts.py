@@ -441,6 +441,7 @@ def svg(
     return "\n".join(out)
 
 
+@cache  # a handful of palette colours, each written about 30 times a chart
 def _hex(color: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*color)
 

@@ -157,15 +157,19 @@ def column_widths(
         # instead of 0.48 with a pass for each, 2026-11-30): its longest
         # word; its longest cell kept whole (plus one), and its longest text, lines to
         # sign on left out; whether it holds such a line.
+        # (Comparisons rather than `max()` calls: the HTML's 17 tables a plan took 0.17 ms
+        # with them; see docs/performance.md, issue 21, third round.)
         longest_word, whole, longest, lines = 0, 0, -1, False
-        for cell in cells:
-            longest_word = max(longest_word, cell.longest_word)
-            if cell.line:
+        for length, stripped, word, kept, line in cells:  # see _Cell
+            if word > longest_word:
+                longest_word = word
+            if line:
                 lines = True
                 continue
-            if keep or cell.unbreakable:
-                whole = max(whole, cell.stripped + 1)
-            longest = max(longest, cell.length)
+            if (keep or kept) and stripped >= whole:
+                whole = stripped + 1
+            if length > longest:
+                longest = length
         longest_word = longest_word or 1
         words = min(longest_word + 1, 24) * char
         floor = max(words if not lines else 0, whole * char * (WIDE_CHAR if keep else 1))

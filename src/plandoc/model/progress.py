@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from plandoc.model.instruments import Instrument, Registry
 from plandoc.model.plan import BehaviorTracking, Goal, Plan, number_text
@@ -83,12 +84,14 @@ class GoalProgress:
     as_of: dt.date
     flags: tuple[Flag, ...]
 
-    @property
+    # `scores` and `latest` are worked out once a goal (the goal is frozen): the texts
+    # below, the template and the charts ask for them about 70 times a plan.
+    @cached_property
     def scores(self) -> tuple[Point, ...]:
         """The recorded scores (without the baseline point)."""
         return tuple(p for p in self.points if not p.baseline)
 
-    @property
+    @cached_property
     def latest(self) -> Point | None:
         scores = self.scores
         return scores[-1] if scores else None
