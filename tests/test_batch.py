@@ -253,7 +253,7 @@ def test_the_report_lists_every_plan(plans, tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_stops_promptly_without_a_traceback_or_partial_files(tmp_path):
     plans = tmp_path / "plans"
-    write_plans(200, plans)
+    write_plans(1000, plans)  # enough that the build is still going when Ctrl-C comes
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     process = subprocess.Popen(
