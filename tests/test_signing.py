@@ -9,10 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from plandoc.cli import main
 from tests.conftest import SAMPLES
+from tests.test_verify import run
 
 pytestmark = pytest.mark.pdf
 
@@ -72,12 +71,6 @@ def make_p12(path: Path, not_before: dt.datetime, not_after: dt.datetime) -> Non
             serialization.BestAvailableEncryption(PASSWORD.encode()),
         )
     )
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output + result.stderr
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -915,7 +915,9 @@ def _makes(entry: str, layout: str, fmt: str) -> bool:
 
 
 class _LayoutFingerprints:
-    """A hash of every file a layout is made of, its parents' included, once per process."""
+    """A hash of every file a layout is made of, its parents' included, once per instance:
+    one a build in the parent, one a plan in a worker (`layout_sha256` hashes a file again
+    only when its size or times changed, so a plan's costs a stat a file)."""
 
     def __init__(self, folders: tuple[Path, ...]) -> None:
         self.folders = folders
